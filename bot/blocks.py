@@ -1,0 +1,343 @@
+"""Block Kit builders: pure functions from plain values to message and view dicts.
+
+Every builder stays inside Slack's limits however long the input (50 blocks a message, 100 a view,
+3,000 characters a section text, 75 a button label) and every message comes with a fallback `text`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from storage.repo import FollowupView
+
+ACTION_CONTACTED = "followup_contacted"
+ACTION_SNOOZE = "followup_snooze"
+ACTION_SKIP = "followup_skip"
+ACTION_EMAIL = "followup_email_draft"
+ACTION_UNDO = "decision_undo"
+VIEW_SKIP = "followup_skip_modal"
+
+SECTION_LIMIT = 3000
+MESSAGE_BLOCKS = 50
+VIEW_BLOCKS = 100
+BUTTON_TEXT = 75
+SNOOZE_CHOICES = (("1d", "1 day"), ("3d", "3 days"), ("next_week", "Next week"))
+SKIP_REASONS = (
+    ("other_channel", "Already told them another way"),
+    ("internal", "Internal candidate, handled in person"),
+    ("agency", "The agency or recruiter is handling it"),
+    ("other", "Other"),
+)
+
+Block = dict[str, Any]
+
+
+def esc(text: str) -> str:
+    """Escape user text for mrkdwn (Slack's three control characters)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def plain(text: str, limit: int = BUTTON_TEXT) -> dict[str, Any]:
+    return {"type": "plain_text", "text": clip(text, limit), "emoji": True}
+
+
+def section(text: str, **extra: Any) -> Block:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": clip(text, SECTION_LIMIT)}, **extra}
+
+
+def context(text: str) -> Block:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": clip(text, SECTION_LIMIT)}]}
+
+
+def button(text: str, action_id: str, value: str, style: str | None = None, **extra: Any) -> dict[str, Any]:
+    element: dict[str, Any] = {"type": "button", "text": plain(text), "action_id": action_id, "value": value}
+    if style:
+        element["style"] = style
+    element.update(extra)
+    return element
+
+
+def slack_date(moment: datetime, fmt: str = "{date_short}") -> str:
+    """A date Slack shows in the reader's own time zone, with a UTC fallback."""
+    return f"<!date^{int(moment.timestamp())}^{fmt}|{moment.strftime('%b %d, %Y')}>"
+
+
+def days_waiting(decided_at: datetime, now: datetime) -> str:
+    days = max(0, (now - decided_at).days)
+    if days == 0:
+        return "decided today"
+    return f"waiting {days} day{'s' if days != 1 else ''}"
+
+
+def quote(text: str) -> str:
+    return "\n".join("> " + line if line else ">" for line in text.splitlines())
+
+
+# --- the nudge DM ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NudgeContent:
+    followup: FollowupView
+    note: str
+    seq: int
+    of: int
+    now: datetime
+    mailto: str | None = None
+
+
+def followup_actions(followup_id: int, mailto: str | None = None, *, block_id: str | None = None) -> Block:
+    value = str(followup_id)
+    elements: list[dict[str, Any]] = [
+        button("✅ Mark contacted", ACTION_CONTACTED, value, style="primary"),
+        {
+            "type": "static_select",
+            "action_id": ACTION_SNOOZE,
+            "placeholder": plain("⏰ Snooze"),
+            "options": [{"text": plain(label), "value": f"{choice}:{value}"} for choice, label in SNOOZE_CHOICES],
+        },
+        button("Not needed", ACTION_SKIP, value),
+    ]
+    if mailto:
+        elements.append(button("✉️ Email draft", ACTION_EMAIL, value, url=mailto))
+    return {"type": "actions", "block_id": block_id or f"followup:{value}", "elements": elements}
+
+
+def nudge_message(content: NudgeContent) -> dict[str, Any]:
+    f = content.followup
+    who = esc(f.candidate_name)
+    detail = " · ".join(
+        part
+        for part in (esc(f.role), esc(f.stage) if f.stage else None, days_waiting(f.decided_at, content.now))
+        if part
+    )
+    reminder = "" if content.seq <= 1 else f" (reminder {content.seq} of {content.of})"
+    text = f"Time to close the loop with {f.candidate_name} ({f.role}){reminder}"
+    note_title = "*Your note*" if f.note else "*Suggested note* (edit it to make it yours)"
+    blocks = [
+        section(f"*Time to close the loop with {who}*{reminder}\n{detail}"),
+        section(f"{note_title}\n{quote(esc(content.note))}"),
+        followup_actions(f.id, content.mailto),
+        context(
+            f"{who} was not selected on {slack_date(f.decided_at)}. A short personal note from you means a lot."
+            " Mark it contacted once you've sent it."
+        ),
+    ]
+    return {"text": clip(text, 3000), "blocks": blocks}
+
+
+def closed_message(f: FollowupView) -> dict[str, Any]:
+    who = esc(f.candidate_name)
+    when = slack_date(f.closed_at) if f.closed_at else "today"
+    if f.status == "contacted":
+        line = f"✅ You contacted {who} on {when}"
+        text = f"You contacted {f.candidate_name} ({f.role})"
+    elif f.status == "skipped":
+        reason = f" ({esc(f.skip_reason)})" if f.skip_reason else ""
+        line = f"☑️ No personal note needed for {who}{reason}, marked on {when}"
+        text = f"No personal note needed for {f.candidate_name} ({f.role})"
+    else:
+        line = f"This follow-up with {who} was cancelled"
+        text = line
+    by = f" by <@{f.closed_by}>" if f.closed_by and f.closed_by != f.manager_id else ""
+    blocks = [section(f"{line}{by}\n{esc(f.role)}" + (f" · {esc(f.stage)}" if f.stage else ""))]
+    return {"text": clip(text, 3000), "blocks": blocks}
+
+
+def snoozed_message(content: NudgeContent, until: datetime) -> dict[str, Any]:
+    message = nudge_message(content)
+    message["blocks"] = [
+        *message["blocks"][:-1],
+        context(f"⏰ Snoozed until {slack_date(until, '{date_short_pretty} {time}')}. I'll remind you then."),
+    ]
+    return message
+
+
+# --- decision thread reply ------------------------------------------------------------------------
+
+
+def names_list(names: Sequence[str]) -> str:
+    names = [esc(n) for n in names]
+    if len(names) <= 1:
+        return "".join(names)
+    return ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def decision_reply(
+    *, decision_id: int, manager_id: str, role: str, not_selected: Sequence[str], hired: Sequence[str],
+    withdrawn: Sequence[str], first_due: datetime | None,
+) -> dict[str, Any]:
+    lines = []
+    if not_selected:
+        when = f" from {slack_date(first_due, '{date_short_pretty}')}" if first_due else ""
+        lines.append(
+            f"📝 Noted for *{esc(role)}*: I'll remind <@{manager_id}>{when} to personally follow up with "
+            f"{names_list(not_selected)}."
+        )
+    if hired:
+        lines.append(f"🎉 Hired: {names_list(hired)}.")
+    if withdrawn:
+        lines.append(f"Withdrew: {names_list(withdrawn)} (no follow-up needed).")
+    text = f"Noted the decision for {role}."
+    blocks = [
+        section(clip("\n".join(lines), SECTION_LIMIT)),
+        {
+            "type": "actions",
+            "block_id": f"decision:{decision_id}",
+            "elements": [button("Undo", ACTION_UNDO, str(decision_id))],
+        },
+    ]
+    return {"text": text, "blocks": blocks}
+
+
+def undone_reply(actor: str) -> dict[str, Any]:
+    text = f"Undone by <@{actor}>: nothing from this message is recorded."
+    return {"text": text, "blocks": [context(f"↩️ {text}")]}
+
+
+# --- lists: pending, digest, home -----------------------------------------------------------------
+
+
+def followup_line(f: FollowupView, now: datetime, overdue_after: int) -> str:
+    stage = f" ({esc(f.stage)})" if f.stage else ""
+    overdue = " ⚠️ *overdue*" if f.nudges_sent >= overdue_after else ""
+    return f"• *{esc(f.candidate_name)}*: {esc(f.role)}{stage}, {days_waiting(f.decided_at, now)}{overdue}"
+
+
+def _packed_sections(lines: Sequence[str]) -> list[Block]:
+    """Pack lines into as few sections as fit 3,000 characters each."""
+    blocks: list[Block] = []
+    chunk: list[str] = []
+    size = 0
+    for line in lines:
+        line = clip(line, SECTION_LIMIT)
+        if chunk and size + len(line) + 1 > SECTION_LIMIT:
+            blocks.append(section("\n".join(chunk)))
+            chunk, size = [], 0
+        chunk.append(line)
+        size += len(line) + 1
+    if chunk:
+        blocks.append(section("\n".join(chunk)))
+    return blocks
+
+
+def pending_message(followups: Sequence[FollowupView], total: int, now: datetime, overdue_after: int) -> dict:
+    if not followups:
+        text = "🎉 You have no open candidate follow-ups. Every loop is closed."
+        return {"text": text, "blocks": [section(text)]}
+    header = f"*Your open candidate follow-ups ({total})*, oldest first:"
+    lines = [followup_line(f, now, overdue_after) for f in followups]
+    blocks = [section(header), *_packed_sections(lines)]
+    more = total - len(followups)
+    if more > 0:
+        blocks.append(context(f"…and {more} more. Open the Persona Grata App Home to see them all."))
+    blocks = blocks[:MESSAGE_BLOCKS]
+    return {"text": f"You have {total} open candidate follow-ups.", "blocks": blocks}
+
+
+def digest_message(
+    followups: Sequence[FollowupView], total: int, now: datetime, overdue_after: int, *, max_lines: int = 60
+) -> dict[str, Any]:
+    """Open closures grouped by manager (oldest first), inside 50 blocks however many are open."""
+    if total == 0:
+        text = "✅ All loops closed: every candidate who was not selected has heard back personally."
+        return {"text": text, "blocks": [section(text)]}
+    by_manager: dict[str, list[FollowupView]] = {}
+    for f in followups:
+        by_manager.setdefault(f.manager_id, []).append(f)
+    overdue = sum(1 for f in followups if f.nudges_sent >= overdue_after)
+    blocks: list[Block] = [
+        {"type": "header", "text": plain("Candidate follow-ups still open", 150)},
+        context(f"{total} open across {len(by_manager)} manager{'s' if len(by_manager) != 1 else ''}"
+                + (f" · ⚠️ {overdue} overdue" if overdue else "")),
+    ]
+    shown = 0
+    managers_shown = 0
+    for manager_id, items in sorted(by_manager.items(), key=lambda kv: kv[1][0].decided_at):
+        if shown >= max_lines or len(blocks) >= MESSAGE_BLOCKS - 3:
+            break
+        room = max_lines - shown
+        lines = [f"<@{manager_id}> ({len(items)} open)"] + [
+            followup_line(f, now, overdue_after) for f in items[:room]
+        ]
+        if len(items) > room:
+            lines.append(f"   …and {len(items) - room} more")
+        new_blocks = _packed_sections(lines)
+        if len(blocks) + len(new_blocks) > MESSAGE_BLOCKS - 2:
+            break
+        blocks.extend(new_blocks)
+        shown += min(room, len(items))
+        managers_shown += 1
+    rest = total - shown
+    if rest > 0:
+        others = len(by_manager) - managers_shown
+        tail = f" for {others} more manager{'s' if others != 1 else ''}" if others > 0 else ""
+        blocks.append(context(f"…and {rest} more{tail}. Each manager sees their own list in the App Home."))
+    text = f"{total} candidate follow-ups are still open."
+    return {"text": text, "blocks": blocks[:MESSAGE_BLOCKS]}
+
+
+def home_view(
+    *, open_followups: Sequence[FollowupView], total_open: int, recent: Sequence[FollowupView], now: datetime,
+    overdue_after: int,
+) -> dict[str, Any]:
+    blocks: list[Block] = [{"type": "header", "text": plain("Your candidate follow-ups", 150)}]
+    if not open_followups:
+        blocks.append(section("🎉 No open follow-ups. Every candidate you interviewed has heard back from you."))
+    else:
+        blocks.append(context(f"{total_open} open, oldest first"))
+    budget = VIEW_BLOCKS - 8
+    for f in open_followups:
+        if len(blocks) + 3 > budget:
+            break
+        blocks.append(section(followup_line(f, now, overdue_after)))
+        blocks.append(followup_actions(f.id, block_id=f"home:{f.id}"))
+    shown = sum(1 for b in blocks if b.get("block_id", "").startswith("home:"))
+    if total_open > shown:
+        blocks.append(context(f"…and {total_open - shown} more, shown as you close these."))
+    if recent:
+        blocks.append({"type": "divider"})
+        blocks.append(section("*Recently closed*"))
+        blocks.extend(_packed_sections([
+            f"• {esc(f.candidate_name)}: {esc(f.role)}, {f.status} on {slack_date(f.closed_at)}"
+            for f in recent if f.closed_at
+        ])[:3])
+    return {"type": "home", "blocks": blocks[:VIEW_BLOCKS]}
+
+
+def skip_modal(followup: FollowupView, private_metadata: str) -> dict[str, Any]:
+    return {
+        "type": "modal",
+        "callback_id": VIEW_SKIP,
+        "private_metadata": private_metadata,
+        "title": plain("Not needed", 24),
+        "submit": plain("Save", 24),
+        "close": plain("Cancel", 24),
+        "blocks": [
+            section(f"Why does *{esc(followup.candidate_name)}* not need a personal note from you?"),
+            {
+                "type": "input",
+                "block_id": "reason",
+                "label": plain("Reason", 2000),
+                "element": {
+                    "type": "static_select",
+                    "action_id": "reason",
+                    "options": [{"text": plain(label), "value": value} for value, label in SKIP_REASONS],
+                },
+            },
+            {
+                "type": "input",
+                "block_id": "detail",
+                "optional": True,
+                "label": plain("Anything to add? (optional)", 2000),
+                "element": {"type": "plain_text_input", "action_id": "detail", "max_length": 300},
+            },
+        ],
+    }

@@ -1,0 +1,124 @@
+"""`persona-grata`: serve, manifest, db upgrade, db check. The one place that reads the environment."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+
+from dotenv import load_dotenv
+
+from bot.config import ConfigError, Settings, load_settings
+
+logger = logging.getLogger("persona_grata")
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings(os.environ)
+    except ConfigError as error:
+        print(f"persona-grata: configuration error: {error}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def _configure_logging(level: str) -> None:
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # Bolt's debug output echoes request bodies (candidate names): never below INFO.
+    logging.getLogger("slack_bolt").setLevel(max(logging.getLevelName(level), logging.INFO))
+    logging.getLogger("slack_sdk").setLevel(max(logging.getLevelName(level), logging.INFO))
+
+
+def _db_url_settings() -> str:
+    from bot.config import DEFAULT_DATABASE_URL
+
+    return (os.environ.get("DATABASE_URL") or "").strip() or DEFAULT_DATABASE_URL
+
+
+def cmd_serve(_args: argparse.Namespace) -> int:
+    settings = _settings()
+    _configure_logging(settings.log_level)
+    from slack_sdk.errors import SlackApiError
+
+    from bot.deps import make_client
+    from bot.server import serve_http, serve_socket_mode
+    from storage.db import make_engine, upgrade
+
+    engine = make_engine(settings.database_url)
+    try:
+        upgrade(engine)
+    except Exception as error:
+        print(f"persona-grata: DATABASE_URL: cannot migrate the database ({type(error).__name__}: {error})",
+              file=sys.stderr)
+        return 2
+    finally:
+        engine.dispose()
+    try:
+        auth = make_client(settings).auth_test()
+    except SlackApiError as error:
+        print(f"persona-grata: SLACK_BOT_TOKEN: Slack refused the token ({error.response.get('error')})",
+              file=sys.stderr)
+        return 2
+    except OSError as error:
+        print(f"persona-grata: SLACK_API_URL: cannot reach Slack at {settings.slack_api_url} ({error})",
+              file=sys.stderr)
+        return 2
+    team_id = auth.get("team_id")
+    logger.info("authenticated as bot user=%s team=%s", auth.get("user_id"), team_id)
+    if settings.socket_mode:
+        serve_socket_mode(settings, team_id)
+    else:
+        serve_http(settings, team_id)
+    return 0
+
+
+def cmd_manifest(args: argparse.Namespace) -> int:
+    from bot.manifest import manifest_yaml
+
+    print(manifest_yaml(request_url=args.request_url), end="")
+    return 0
+
+
+def cmd_db(args: argparse.Namespace) -> int:
+    from storage.db import check, make_engine, upgrade
+
+    engine = make_engine(_db_url_settings())
+    try:
+        if args.action == "upgrade":
+            upgrade(engine)
+            print("database is up to date")
+        else:
+            check(engine)
+            print("models and migrations agree")
+    finally:
+        engine.dispose()
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="persona-grata",
+        description="A Slack bot that makes sure every interviewee who was not selected hears back personally.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="run the bot (Socket Mode when SLACK_APP_TOKEN is set, else HTTP)")
+    serve.set_defaults(func=cmd_serve)
+    manifest = commands.add_parser("manifest", help="print the Slack app manifest (YAML)")
+    manifest.add_argument(
+        "--request-url", help="HTTP mode: your public https://.../slack/events URL (default: Socket Mode)"
+    )
+    manifest.set_defaults(func=cmd_manifest)
+    db = commands.add_parser("db", help="database migrations")
+    db.add_argument("action", choices=["upgrade", "check"])
+    db.set_defaults(func=cmd_db)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    load_dotenv(dotenv_path=os.path.join(os.getcwd(), ".env"))
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

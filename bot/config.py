@@ -1,0 +1,168 @@
+"""Settings: the one place that knows the environment's variable names.
+
+`load_settings(environ)` turns a mapping (normally `os.environ` after python-dotenv has read `.env`)
+into a frozen `Settings`, or raises `ConfigError` naming the first variable that is missing or
+malformed. Nothing else in the project reads the environment.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from urllib.parse import urlparse
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from apscheduler.triggers.cron import CronTrigger
+
+from bot.timing import Offset, TimingError, WorkHours, parse_duration, parse_schedule, parse_work_hours
+
+DEFAULT_API_URL = "https://slack.com/api/"
+DEFAULT_DATABASE_URL = "sqlite:///persona_grata.db"
+USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+
+
+class ConfigError(ValueError):
+    """A setting is missing or malformed. `str(error)` is one line that names the variable."""
+
+    def __init__(self, variable: str, problem: str) -> None:
+        super().__init__(f"{variable}: {problem}")
+        self.variable = variable
+
+
+@dataclass(frozen=True)
+class Settings:
+    slack_bot_token: str
+    slack_signing_secret: str
+    slack_app_token: str | None = None
+    slack_api_url: str = DEFAULT_API_URL
+    database_url: str = DEFAULT_DATABASE_URL
+    port: int = 3000
+    nudge_schedule: tuple[Offset, ...] = field(
+        default_factory=lambda: (Offset(1, "d"), Offset(3, "d"), Offset(7, "d"))
+    )
+    sweep_interval: Offset = field(default_factory=lambda: Offset(60, "s"))
+    work_hours: WorkHours | None = field(default_factory=lambda: parse_work_hours("09:00-17:00"))
+    digest_channel: str | None = None
+    digest_cron: str = "0 9 * * MON"
+    digest_tz: str = "UTC"
+    admin_users: frozenset[str] = frozenset()
+    retention_days: int = 180
+    company_name: str | None = None
+    log_level: str = "INFO"
+
+    @property
+    def socket_mode(self) -> bool:
+        return self.slack_app_token is not None
+
+
+def _get(environ: Mapping[str, str], name: str) -> str | None:
+    value = environ.get(name)
+    if value is None:
+        return None
+    value = value.strip()
+    return value or None
+
+
+def _required(environ: Mapping[str, str], name: str, prefix: str | None = None) -> str:
+    value = _get(environ, name)
+    if value is None:
+        raise ConfigError(name, "is not set (copy .env.example to .env and fill it in)")
+    if prefix and not value.startswith(prefix):
+        raise ConfigError(name, f"should start with {prefix!r}")
+    return value
+
+
+def _int(environ: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = _get(environ, name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(name, f"{raw!r} is not a whole number") from None
+    if not low <= value <= high:
+        raise ConfigError(name, f"{value} is out of range ({low} to {high})")
+    return value
+
+
+def _api_url(raw: str | None) -> str:
+    if raw is None:
+        return DEFAULT_API_URL
+    parsed = urlparse(raw)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise ConfigError("SLACK_API_URL", f"{raw!r} is not an http(s) URL")
+    return raw if raw.endswith("/") else raw + "/"
+
+
+def _timing(name: str, parse, raw: str):  # type: ignore[no-untyped-def]
+    try:
+        return parse(raw)
+    except TimingError as error:
+        raise ConfigError(name, str(error)) from None
+
+
+def _zone(name: str, raw: str) -> str:
+    try:
+        ZoneInfo(raw)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(name, f"{raw!r} is not a time zone name (e.g. UTC, Europe/Berlin)") from None
+    return raw
+
+
+def _cron(raw: str, tz: str) -> str:
+    try:
+        CronTrigger.from_crontab(raw, timezone=ZoneInfo(tz))
+    except ValueError as error:
+        raise ConfigError("DIGEST_CRON", f"{raw!r} is not a 5-field cron expression ({error})") from None
+    return raw
+
+
+def _users(raw: str | None) -> frozenset[str]:
+    if raw is None:
+        return frozenset()
+    users = {part.strip() for part in re.split(r"[,\s]+", raw) if part.strip()}
+    for user in users:
+        if not USER_ID.match(user):
+            raise ConfigError("ADMIN_USERS", f"{user!r} is not a Slack user id (like U012AB3CD)")
+    return frozenset(users)
+
+
+def load_settings(environ: Mapping[str, str]) -> Settings:
+    """Build Settings from the environment, or raise ConfigError naming the bad variable."""
+    bot_token = _required(environ, "SLACK_BOT_TOKEN", "xoxb-")
+    signing_secret = _required(environ, "SLACK_SIGNING_SECRET")
+    app_token = _get(environ, "SLACK_APP_TOKEN")
+    if app_token is not None and not app_token.startswith("xapp-"):
+        raise ConfigError("SLACK_APP_TOKEN", "should start with 'xapp-' (an app-level token)")
+    database_url = _get(environ, "DATABASE_URL") or DEFAULT_DATABASE_URL
+    if "://" not in database_url:
+        raise ConfigError("DATABASE_URL", f"{database_url!r} is not a database URL (e.g. sqlite:///persona_grata.db)")
+    digest_tz = _zone("DIGEST_TZ", _get(environ, "DIGEST_TZ") or "UTC")
+    digest_channel = _get(environ, "DIGEST_CHANNEL")
+    if digest_channel is not None and not re.match(r"^[CGD][A-Z0-9]{2,}$", digest_channel):
+        raise ConfigError("DIGEST_CHANNEL", f"{digest_channel!r} is not a Slack channel id (like C012AB3CD)")
+    log_level = (_get(environ, "LOG_LEVEL") or "INFO").upper()
+    if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise ConfigError("LOG_LEVEL", f"{log_level!r} is not one of DEBUG, INFO, WARNING, ERROR")
+    sweep_interval = _timing("SWEEP_INTERVAL", parse_duration, _get(environ, "SWEEP_INTERVAL") or "60s")
+    if sweep_interval.as_timedelta().total_seconds() < 1:
+        raise ConfigError("SWEEP_INTERVAL", "must be at least 1s")
+    return Settings(
+        slack_bot_token=bot_token,
+        slack_signing_secret=signing_secret,
+        slack_app_token=app_token,
+        slack_api_url=_api_url(_get(environ, "SLACK_API_URL")),
+        database_url=database_url,
+        port=_int(environ, "PORT", 3000, 1, 65535),
+        nudge_schedule=_timing("NUDGE_SCHEDULE", parse_schedule, _get(environ, "NUDGE_SCHEDULE") or "1d,3d,7d"),
+        sweep_interval=sweep_interval,
+        work_hours=_timing("WORK_HOURS", parse_work_hours, _get(environ, "WORK_HOURS") or "09:00-17:00"),
+        digest_channel=digest_channel,
+        digest_cron=_cron(_get(environ, "DIGEST_CRON") or "0 9 * * MON", digest_tz),
+        digest_tz=digest_tz,
+        admin_users=_users(_get(environ, "ADMIN_USERS")),
+        retention_days=_int(environ, "RETENTION_DAYS", 180, 1, 36500),
+        company_name=_get(environ, "COMPANY_NAME"),
+        log_level=log_level,
+    )

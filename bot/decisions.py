@@ -1,0 +1,269 @@
+"""Read hiring decisions out of Slack messages.
+
+`read` takes the raw text of a message and returns a `Decision` (who was hired, who was not selected,
+who withdrew, for which role, and how sure the reading is), or None when the message is not a decision
+about a person. It is pure: no Slack calls, no database, no logging.
+
+The reading is built from small named pieces in `bot.decision_rules` (a normaliser for Slack
+formatting, a role finder, a name-list parser and one rule per way of writing a decision); the names
+of the rules that fired are kept on the `Decision` so the bot can explain what it read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bot.decision_rules import (
+    UNIT_RULES,
+    Context,
+    Finding,
+    KnownNames,
+    NameItem,
+    Unit,
+    ats_fields,
+    finalists,
+    find_manager,
+    find_role,
+    is_conditional,
+    mentioned_names,
+    mentions_hiring,
+    normalise,
+    says_no_hire,
+    split_units,
+    stage_field,
+    tokenize,
+)
+
+__all__ = ["CONFIDENCE_THRESHOLD", "Decision", "Person", "read"]
+
+CONFIDENCE_THRESHOLD: float = 0.6
+
+# which reading wins when rules disagree about a person: a withdrawal, then a plain hire ("A accepted
+# our offer"), then not selected, then a hire read from a choice ("moving forward with A")
+_RANK = {"withdrawn": 3.0, "hired": 2.0, "not_selected": 1.0}
+
+
+@dataclass(frozen=True)
+class Person:
+    name: str  # as written, cleaned: "Tomás Fernández", "Jean-Luc Moreau"; titles like Dr./Ms. dropped
+    stage: str | None = None  # "onsite", "final round", "phone screen", ... lower-case, or None
+
+
+@dataclass(frozen=True)
+class Decision:
+    role: str | None
+    hired: tuple[Person, ...]
+    not_selected: tuple[Person, ...]
+    withdrawn: tuple[Person, ...]
+    manager_id: str | None
+    confidence: float
+    rules: tuple[str, ...]
+
+
+def read(text: str, *, known_names: Sequence[str] = (), attachments_text: str = "") -> Decision | None:
+    """Return the reading of a Slack message's text, or None when it is not a decision about a person."""
+    raw = "\n".join(part for part in (text, attachments_text) if part and part.strip())
+    plain = normalise(raw)
+    if not plain:
+        return None
+    known = KnownNames.of(known_names)
+    units = split_units(plain)
+    answered = [u for u in units if not u.question]
+    ctx = Context(plain, known, says_no_hire("\n".join(u.text for u in answered)))
+
+    findings = _apply_rules(units, ctx)
+    findings.extend(ats_fields(plain, known))
+    findings = _resolve_pronouns(findings, plain, known)
+    findings = _drop_unsupported(findings, ctx)
+    findings.extend(_implied_not_selected(findings, answered, ctx, plain))
+
+    people = _people_by_kind(findings, plain, known)
+    hired, not_selected, withdrawn = people
+    decisive = [f for f in findings if f.kind != "hired" or f.standalone]
+    if not (not_selected or withdrawn) and not any(f.kind == "hired" for f in decisive):
+        return None
+    if not (hired or not_selected or withdrawn):
+        return None
+
+    role = find_role(plain)
+    rules = tuple(dict.fromkeys(f.rule for f in findings))
+    return Decision(
+        role=role,
+        hired=hired,
+        not_selected=not_selected,
+        withdrawn=withdrawn,
+        manager_id=find_manager(plain),
+        confidence=_confidence(findings, role, people, known, hiring_words=mentions_hiring(plain)),
+        rules=rules,
+    )
+
+
+def _apply_rules(units: Sequence[Unit], ctx: Context) -> list[Finding]:
+    findings: list[Finding] = []
+    for unit in units:
+        tokens = tokenize(unit.text)
+        for rule in UNIT_RULES:
+            if unit.question and not rule.in_questions:
+                continue
+            for finding in rule.fn(unit, tokens, ctx):
+                if not unit.question and _conditional_before(unit.text, finding):
+                    continue
+                findings.append(finding)
+    return findings
+
+
+def _conditional_before(unit_text: str, finding: Finding) -> bool:
+    """A verdict inside "if ...", "whether ...", "we'd ..." is hypothetical."""
+    first = next((i.name for i in finding.items if i.pronoun is None), None)
+    cut = unit_text.find(first) if first else -1
+    prefix = unit_text[:cut] if cut >= 0 else unit_text
+    return is_conditional(prefix)
+
+
+def _resolve_pronouns(findings: list[Finding], plain: str, known: KnownNames) -> list[Finding]:
+    """Replace "him", "her", "them", "both of them" with the names mentioned before them."""
+    mentions = mentioned_names(plain, known)
+    hired = {i.name.lower() for f in findings if f.kind == "hired" for i in f.items if i.pronoun is None}
+    out: list[Finding] = []
+    for f in findings:
+        if all(i.pronoun is None for i in f.items):
+            out.append(f)
+            continue
+        offset = plain.find(f.unit)
+        before = [name for pos, name in mentions if pos < offset + len(f.unit) and name.lower() not in hired]
+        items: list[NameItem] = []
+        for item in f.items:
+            if item.pronoun is None:
+                items.append(item)
+                continue
+            own = {i.name for i in f.items if i.pronoun is None}
+            candidates = [n for n in dict.fromkeys(before) if n not in own]
+            # only names mentioned before the pronoun's own sentence position count
+            if item.pronoun in {"him", "her"}:
+                chosen = candidates[-1:] if candidates else []
+            else:
+                chosen = candidates
+            items.extend(NameItem(n, item.stage, pronoun=None, known=True) for n in chosen)
+        if items:
+            out.append(
+                Finding(
+                    f.rule,
+                    f.kind,
+                    tuple(items),
+                    f.unit,
+                    weak=f.weak,
+                    standalone=f.standalone,
+                    hedged=f.hedged,
+                    resolved=True,
+                )
+            )
+    return out
+
+
+def _drop_unsupported(findings: list[Finding], ctx: Context) -> list[Finding]:
+    """Weak readings count only next to a real decision in the same message.
+
+    "Close the loop with B" / "send regrets to B" count next to any decision, even a choice ("we're going
+    with A"); "call B", "thanks C" or a bare cross mark only next to an explicit one.
+    """
+    strong = [f for f in findings if not f.weak and (f.kind != "hired" or f.standalone)]
+    choice = [f for f in findings if not f.weak]
+    kept: list[Finding] = []
+    for f in findings:
+        if not f.weak:
+            kept.append(f)
+        elif strong or ctx.no_hire or (f.rule == "close_the_loop" and choice):
+            kept.append(f)
+    return kept
+
+
+def _implied_not_selected(
+    findings: list[Finding], answered: Sequence[Unit], ctx: Context, plain: str
+) -> list[Finding]:
+    """Finalists who were not chosen, and everyone named in a "no hire" message."""
+    chosen = {i.name.lower() for f in findings if f.kind == "hired" for i in f.items}
+    decided = {i.name.lower() for f in findings for i in f.items}
+    extra: list[Finding] = []
+    if chosen:
+        rest = [i for i in finalists(answered, ctx) if i.name.lower() not in decided]
+        if rest:
+            extra.append(Finding("finalists_not_chosen", "not_selected", tuple(rest), ""))
+    if ctx.no_hire and not chosen:
+        withdrawn = {i.name.lower() for f in findings if f.kind == "withdrawn" for i in f.items}
+        named = [
+            NameItem(n)
+            for _, n in mentioned_names("\n".join(u.text for u in answered), ctx.known)
+            if n.lower() not in withdrawn and n.lower() not in decided
+        ]
+        if named:
+            extra.append(Finding("no_hire_named", "not_selected", tuple(dict.fromkeys(named)), ""))
+    return extra
+
+
+def _people_by_kind(
+    findings: list[Finding], plain: str, known: KnownNames
+) -> tuple[tuple[Person, ...], tuple[Person, ...], tuple[Person, ...]]:
+    full_names = [n for _, n in mentioned_names(plain, known)]
+    message_stage = stage_field(plain) if "stage" in plain.lower() else None
+    chosen: dict[str, tuple[str, float, Person]] = {}
+    order: list[str] = []
+    for f in findings:
+        rank = _RANK[f.kind] if f.kind != "hired" or f.standalone else 0.5
+        for item in f.items:
+            if item.pronoun is not None:
+                continue
+            name = _fullest(item.name, full_names)
+            key = name.lower()
+            stage = item.stage or (message_stage if f.kind != "hired" else None)
+            person = Person(name, stage)
+            if key not in chosen:
+                chosen[key] = (f.kind, rank, person)
+                order.append(key)
+                continue
+            kind, previous_rank, previous = chosen[key]
+            if rank > previous_rank:
+                chosen[key] = (f.kind, rank, Person(name, previous.stage or stage))
+            elif previous.stage is None and stage is not None:
+                chosen[key] = (kind, previous_rank, Person(previous.name, stage))
+    by_kind: dict[str, list[Person]] = {"hired": [], "not_selected": [], "withdrawn": []}
+    for key in order:
+        kind, _, person = chosen[key]
+        by_kind[kind].append(person)
+    return tuple(by_kind["hired"]), tuple(by_kind["not_selected"]), tuple(by_kind["withdrawn"])
+
+
+def _fullest(name: str, full_names: Sequence[str]) -> str:
+    """A lone first name becomes the full name mentioned elsewhere in the message, if exactly one fits."""
+    if " " in name:
+        return name
+    fits = {n for n in full_names if n.split()[0].lower() == name.lower() and " " in n}
+    return fits.pop() if len(fits) == 1 else name
+
+
+def _confidence(
+    findings: Sequence[Finding],
+    role: str | None,
+    people: tuple[tuple[Person, ...], tuple[Person, ...], tuple[Person, ...]],
+    known: KnownNames,
+    *,
+    hiring_words: bool,
+) -> float:
+    score = 0.97
+    if role is None:
+        score -= 0.15
+        if not hiring_words:
+            score -= 0.15
+    everyone = [p for group in people for p in group]
+    items = {i.name.lower(): i for f in findings for i in f.items}
+    if any(items.get(p.name.lower()) is not None and items[p.name.lower()].lowercase for p in everyone):
+        score -= 0.2
+    if any(" " not in p.name and p.name.lower() not in known.tokens for p in everyone):
+        score -= 0.1
+    if all(f.weak or (f.kind == "hired" and not f.standalone) for f in findings):
+        score -= 0.1
+    if any(f.resolved for f in findings):
+        score -= 0.05
+    if any(f.hedged for f in findings):
+        score -= 0.4
+    return round(max(0.0, min(1.0, score)), 2)

@@ -1,0 +1,52 @@
+"""What listeners and jobs are given: settings, a session factory, the Slack client, a clock."""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.config import Settings
+
+
+def utc_now() -> datetime:
+    """The clock, read once at the edge of each listener call or job run."""
+    return datetime.now(UTC)
+
+
+def default_replica_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+@dataclass(frozen=True)
+class Deps:
+    settings: Settings
+    sessions: sessionmaker[Session]
+    client: WebClient
+    clock: Callable[[], datetime] = utc_now
+    replica_id: str = field(default_factory=default_replica_id)
+    team_id: str | None = None  # the workspace this bot token belongs to (auth.test), for scheduled jobs
+
+
+def make_client(settings: Settings, *, timeout: int = 10) -> WebClient:
+    """The bot's Web API client: honours SLACK_API_URL; retries 429 after Retry-After, 5xx and resets once."""
+    return WebClient(
+        token=settings.slack_bot_token,
+        base_url=settings.slack_api_url,
+        timeout=timeout,
+        retry_handlers=[
+            ConnectionErrorRetryHandler(max_retry_count=1),
+            RateLimitErrorRetryHandler(max_retry_count=2),
+            ServerErrorRetryHandler(max_retry_count=1),
+        ],
+    )

@@ -1,0 +1,132 @@
+"""What a manager does with a follow-up: close it, snooze it, say it is not needed.
+
+Each function checks who is acting, changes the database in one unit of work, and returns what
+the caller needs to refresh in Slack. Only the follow-up's manager, whoever logged it, or an
+ADMIN_USERS member may act on it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import datetime
+
+from slack_sdk.errors import SlackApiError
+
+from bot import blocks
+from bot.deps import Deps
+from bot.errors import NotAllowed, OutOfDate
+from bot.jobs import nudge_content, overdue_after, slack_error
+from bot.people import profile
+from bot.timing import snooze_until
+from storage import repo
+from storage.models import CONTACTED, OPEN, SKIPPED
+from storage.repo import FollowupView
+
+logger = logging.getLogger(__name__)
+
+SNOOZE_CHOICES = {choice for choice, _ in blocks.SNOOZE_CHOICES}
+STALE = "That button is out of date: I can't find that follow-up any more. Try `/interview-round pending`."
+
+
+def may_act(actor: str, *, owners: Iterable[str], admins: Iterable[str]) -> bool:
+    return actor in set(owners) or actor in set(admins)
+
+
+def parse_id(value: object) -> int:
+    try:
+        number = int(str(value))
+    except ValueError:
+        raise OutOfDate(STALE) from None
+    if number <= 0:
+        raise OutOfDate(STALE)
+    return number
+
+
+def load_for(deps: Deps, followup_id: int, *, team_id: str, actor: str) -> FollowupView:
+    """The follow-up, if it exists in this workspace and the actor may act on it."""
+    with deps.sessions.begin() as session:
+        try:
+            f = repo.get_followup(session, followup_id)
+        except repo.NotFound:
+            raise OutOfDate(STALE) from None
+    if f.team_id != team_id:
+        raise OutOfDate(STALE)
+    if not may_act(actor, owners=(f.manager_id, f.created_by), admins=deps.settings.admin_users):
+        logger.info("refused action on followup=%s by user=%s", f.id, actor)
+        raise NotAllowed(
+            f"Only <@{f.manager_id}> (the hiring manager), whoever logged this candidate, or a Persona Grata "
+            "admin can change this follow-up. Nothing was changed."
+        )
+    return f
+
+
+def close(deps: Deps, followup_id: int, *, team_id: str, actor: str, status: str, now: datetime,
+          reason: str | None = None) -> tuple[FollowupView, bool]:
+    """Close a follow-up as contacted or skipped. Returns it and whether this call closed it."""
+    load_for(deps, followup_id, team_id=team_id, actor=actor)
+    with deps.sessions.begin() as session:
+        changed = repo.close_followup(session, followup_id, status=status, actor=actor, now=now, reason=reason)
+        f = repo.get_followup(session, followup_id)
+    if changed:
+        logger.info("followup=%s closed as %s by user=%s", followup_id, status, actor)
+    return f, changed
+
+
+def mark_contacted(deps: Deps, followup_id: int, *, team_id: str, actor: str, now: datetime):  # type: ignore[no-untyped-def]
+    return close(deps, followup_id, team_id=team_id, actor=actor, status=CONTACTED, now=now)
+
+
+def skip(deps: Deps, followup_id: int, *, team_id: str, actor: str, now: datetime, reason: str):  # type: ignore[no-untyped-def]
+    return close(deps, followup_id, team_id=team_id, actor=actor, status=SKIPPED, now=now, reason=reason)
+
+
+def snooze(deps: Deps, followup_id: int, *, team_id: str, actor: str, choice: str, now: datetime
+           ) -> tuple[FollowupView, datetime]:
+    if choice not in SNOOZE_CHOICES:
+        raise OutOfDate("That snooze option is out of date. Pick 1 day, 3 days or next week.")
+    f = load_for(deps, followup_id, team_id=team_id, actor=actor)
+    if f.status != OPEN:
+        raise OutOfDate("This follow-up is already closed, so there is nothing to snooze.")
+    manager = profile(deps, team_id=f.team_id, user_id=f.manager_id, now=now)
+    until = snooze_until(now, choice, manager.tz, deps.settings.work_hours)
+    with deps.sessions.begin() as session:
+        repo.snooze_followup(session, followup_id, until=until)
+        f = repo.get_followup(session, followup_id)
+    logger.info("followup=%s snoozed by user=%s", followup_id, actor)
+    return f, until
+
+
+def render(deps: Deps, f: FollowupView, *, now: datetime, snoozed_until: datetime | None = None) -> dict:
+    """The DM as it should look now: closed, snoozed or open."""
+    if f.status != OPEN:
+        return blocks.closed_message(f)
+    manager = profile(deps, team_id=f.team_id, user_id=f.manager_id, now=now)
+    content = nudge_content(deps, f, manager, seq=max(1, f.nudges_sent), now=now)
+    if snoozed_until is not None:
+        return blocks.snoozed_message(content, snoozed_until)
+    return blocks.nudge_message(content)
+
+
+def refresh_message(deps: Deps, *, channel: str | None, ts: str | None, message: dict) -> None:
+    """Update a bot message in place; a failure is logged, never raised (the database already changed)."""
+    if not channel or not ts:
+        return
+    try:
+        deps.client.chat_update(channel=channel, ts=ts, text=message["text"], blocks=message["blocks"])
+    except (SlackApiError, OSError) as error:
+        logger.warning("chat.update failed channel=%s ts=%s: %s", channel, ts, slack_error(error))
+
+
+def publish_home(deps: Deps, *, team_id: str, user_id: str, now: datetime) -> None:
+    with deps.sessions.begin() as session:
+        items = repo.open_followups(session, team_id=team_id, manager_id=user_id, limit=40)
+        total = repo.count_open(session, team_id=team_id, manager_id=user_id)
+        recent = repo.recent_closed(session, team_id=team_id, manager_id=user_id, limit=10)
+    view = blocks.home_view(
+        open_followups=items, total_open=total, recent=recent, now=now, overdue_after=overdue_after(deps)
+    )
+    try:
+        deps.client.views_publish(user_id=user_id, view=view)
+    except (SlackApiError, OSError) as error:
+        logger.warning("views.publish failed user=%s: %s", user_id, slack_error(error))

@@ -1,0 +1,50 @@
+"""Managers' time zones and names, from users.info, remembered in the database for a day."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from slack_sdk.errors import SlackApiError
+
+from bot.deps import Deps
+from bot.timing import safe_zone
+from storage import repo
+
+logger = logging.getLogger(__name__)
+FRESH_FOR = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class Profile:
+    tz: ZoneInfo
+    name: str | None
+
+
+def profile(deps: Deps, *, team_id: str, user_id: str, now: datetime) -> Profile:
+    """The manager's time zone and display name. Falls back to what is cached, then to UTC."""
+    with deps.sessions.begin() as session:
+        cached = repo.get_manager(session, team_id=team_id, user_id=user_id)
+    if cached is not None and cached.checked_at is not None and now - cached.checked_at < FRESH_FOR:
+        return Profile(safe_zone(cached.tz), cached.display_name)
+    try:
+        user = deps.client.users_info(user=user_id)["user"]
+    except (SlackApiError, OSError) as error:
+        logger.warning("users.info failed for user=%s: %s", user_id, _why(error))
+        if cached is not None:
+            return Profile(safe_zone(cached.tz), cached.display_name)
+        return Profile(safe_zone(None), None)
+    names = user.get("profile") or {}
+    name = names.get("display_name") or names.get("real_name") or user.get("real_name") or None
+    tz = user.get("tz")
+    with deps.sessions.begin() as session:
+        repo.save_manager(session, team_id=team_id, user_id=user_id, tz=tz, display_name=name, now=now)
+    return Profile(safe_zone(tz), name)
+
+
+def _why(error: Exception) -> str:
+    if isinstance(error, SlackApiError):
+        return str(error.response.get("error", "unknown_error"))
+    return type(error).__name__

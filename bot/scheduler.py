@@ -1,0 +1,51 @@
+"""APScheduler wiring. The scheduler only ticks; the database holds every due time."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC
+from zoneinfo import ZoneInfo
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from bot import jobs
+from bot.deps import Deps
+
+logger = logging.getLogger(__name__)
+
+
+def run_sweep(deps: Deps) -> None:
+    jobs.sweep(deps, deps.clock())
+
+
+def run_digest(deps: Deps) -> None:
+    jobs.scheduled_digest(deps, deps.clock())
+
+
+def run_purge(deps: Deps) -> None:
+    jobs.purge(deps, deps.clock())
+
+
+def build_scheduler(deps: Deps) -> BackgroundScheduler:
+    settings = deps.settings
+    scheduler = BackgroundScheduler(
+        timezone=UTC,
+        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 300},
+    )
+    interval = int(settings.sweep_interval.as_timedelta().total_seconds())
+    scheduler.add_job(
+        run_sweep, IntervalTrigger(seconds=interval), args=[deps], id="sweep", replace_existing=True,
+        next_run_time=deps.clock(),
+    )
+    if settings.digest_channel:
+        scheduler.add_job(
+            run_digest, CronTrigger.from_crontab(settings.digest_cron, timezone=ZoneInfo(settings.digest_tz)),
+            args=[deps], id="digest", replace_existing=True, misfire_grace_time=3600,
+        )
+    scheduler.add_job(
+        run_purge, CronTrigger(hour=3, minute=17, timezone=UTC), args=[deps], id="purge", replace_existing=True,
+        misfire_grace_time=6 * 3600,
+    )
+    return scheduler

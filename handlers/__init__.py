@@ -1,0 +1,14 @@
+"""Slack surfaces, one module each. Every module has `register(app, deps)`."""
+
+from slack_bolt import App
+
+from bot.deps import Deps
+from handlers import actions, commands, dedupe, events, home
+
+
+def register_all(app: App, deps: Deps) -> None:
+    dedupe.register(app, deps)
+    commands.register(app, deps)
+    events.register(app, deps)
+    home.register(app, deps)
+    actions.register(app, deps)  # last: it ends with a catch-all for out-of-date buttons

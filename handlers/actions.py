@@ -1,0 +1,132 @@
+"""Buttons and modals on nudges, App Home and decision replies."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+
+from bot import blocks, followups, recording
+from bot.deps import Deps
+from bot.errors import OutOfDate
+from handlers.replies import friendly_errors
+from storage.models import OPEN
+
+
+def _team(body: dict[str, Any]) -> str:
+    return str((body.get("team") or {}).get("id") or body.get("team_id") or "")
+
+
+def _where(body: dict[str, Any]) -> tuple[str | None, str | None, str | None]:
+    """(container type, channel, message ts) of the clicked surface."""
+    container = body.get("container") or {}
+    return container.get("type"), container.get("channel_id"), container.get("message_ts")
+
+
+def register(app: App, deps: Deps) -> None:
+    friendly = friendly_errors(deps)
+
+    def refresh(body: dict[str, Any], f: Any, *, snoozed_until: Any = None) -> None:
+        """Show the new state where it was clicked, in the DM, and in the manager's App Home."""
+        now = deps.clock()
+        kind, channel, ts = _where(body)
+        message = followups.render(deps, f, now=now, snoozed_until=snoozed_until)
+        if kind == "message":
+            followups.refresh_message(deps, channel=channel, ts=ts, message=message)
+        if f.last_nudge_ts and f.last_nudge_ts != ts:
+            followups.refresh_message(deps, channel=f.last_nudge_channel, ts=f.last_nudge_ts, message=message)
+        if kind == "view" or body["user"]["id"] == f.manager_id:
+            followups.publish_home(deps, team_id=f.team_id, user_id=f.manager_id, now=now)
+
+    @friendly
+    def handle_contacted(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
+        ack()
+        f, _ = followups.mark_contacted(
+            deps, followups.parse_id(action.get("value")), team_id=_team(body), actor=body["user"]["id"],
+            now=deps.clock(),
+        )
+        refresh(body, f)
+
+    @friendly
+    def handle_snooze(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
+        ack()
+        raw = str((action.get("selected_option") or {}).get("value") or "")
+        choice, _, followup_id = raw.partition(":")
+        f, until = followups.snooze(
+            deps, followups.parse_id(followup_id), team_id=_team(body), actor=body["user"]["id"], choice=choice,
+            now=deps.clock(),
+        )
+        refresh(body, f, snoozed_until=until)
+
+    @friendly
+    def handle_skip(
+        ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond
+    ) -> None:
+        ack()
+        f = followups.load_for(
+            deps, followups.parse_id(action.get("value")), team_id=_team(body), actor=body["user"]["id"]
+        )
+        if f.status != OPEN:
+            raise OutOfDate("This follow-up is already closed.")
+        _, channel, ts = _where(body)
+        metadata = json.dumps({"followup_id": f.id, "channel": channel, "ts": ts})
+        client.views_open(trigger_id=body["trigger_id"], view=blocks.skip_modal(f, metadata))
+
+    @friendly
+    def handle_skip_submission(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        values = view.get("state", {}).get("values", {})
+        reason_value = ((values.get("reason") or {}).get("reason") or {}).get("selected_option") or {}
+        labels = dict(blocks.SKIP_REASONS)
+        if reason_value.get("value") not in labels:
+            ack(response_action="errors", errors={"reason": "Pick a reason from the list."})
+            return
+        detail = (((values.get("detail") or {}).get("detail") or {}).get("value") or "").strip()
+        reason = labels[reason_value["value"]] + (f": {detail}" if detail else "")
+        try:
+            metadata = json.loads(view.get("private_metadata") or "{}")
+            followup_id = followups.parse_id(metadata.get("followup_id"))
+        except (ValueError, AttributeError, OutOfDate):
+            ack(response_action="errors", errors={"reason": "This form is out of date; close it and try again."})
+            return
+        ack()
+        f, _ = followups.skip(
+            deps, followup_id, team_id=_team(body), actor=body["user"]["id"], now=deps.clock(), reason=reason[:500]
+        )
+        followups.refresh_message(
+            deps, channel=metadata.get("channel"), ts=metadata.get("ts"), message=followups.render(deps, f,
+                                                                                                  now=deps.clock()),
+        )
+        if f.last_nudge_ts and f.last_nudge_ts != metadata.get("ts"):
+            followups.refresh_message(deps, channel=f.last_nudge_channel, ts=f.last_nudge_ts,
+                                      message=blocks.closed_message(f))
+        followups.publish_home(deps, team_id=f.team_id, user_id=f.manager_id, now=deps.clock())
+
+    @friendly
+    def handle_undo(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
+        ack()
+        actor = body["user"]["id"]
+        view = recording.undo(
+            deps, followups.parse_id(action.get("value")), team_id=_team(body), actor=actor, now=deps.clock()
+        )
+        _, channel, ts = _where(body)
+        followups.refresh_message(deps, channel=channel or view.channel_id, ts=ts or view.reply_ts,
+                                  message=blocks.undone_reply(actor))
+
+    def handle_link(ack: Ack) -> None:
+        ack()  # a URL button (the email draft): Slack opens the link; nothing to do here
+
+    def handle_unknown_action(ack: Ack, respond: Respond) -> None:
+        ack()
+        respond(text="That button is out of date. Try `/interview-round pending` for your current follow-ups.",
+                response_type="ephemeral", replace_original=False)
+
+    app.action(blocks.ACTION_CONTACTED)(handle_contacted)
+    app.action(blocks.ACTION_SNOOZE)(handle_snooze)
+    app.action(blocks.ACTION_SKIP)(handle_skip)
+    app.view(blocks.VIEW_SKIP)(handle_skip_submission)
+    app.action(blocks.ACTION_UNDO)(handle_undo)
+    app.action(blocks.ACTION_EMAIL)(handle_link)
+    app.action(re.compile(".*"))(handle_unknown_action)

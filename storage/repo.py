@@ -1,0 +1,710 @@
+"""Repository functions: they take a Session, use select(), may flush, and never commit.
+
+The edge (a listener or a job) owns the unit of work: `with sessions.begin() as session: ...`.
+Values cross the boundary as plain frozen dataclasses, never as live ORM objects, because
+listeners run on other threads after `ack()` and must not share a Session.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from storage.models import (
+    CANCELLED,
+    CONTACTED,
+    HIRED,
+    INTERVIEWING,
+    NOT_SELECTED,
+    OPEN,
+    SKIPPED,
+    WITHDRAWN,
+    Candidate,
+    Decision,
+    DigestRun,
+    Followup,
+    Manager,
+    Nudge,
+    ProcessedEvent,
+    Round,
+)
+
+CLOSED_STATUSES = (CONTACTED, SKIPPED)
+
+
+def name_key(name: str) -> str:
+    return re.sub(r"\s+", " ", name).strip().casefold()
+
+
+def role_key(role: str) -> str:
+    return re.sub(r"[^\w]+", " ", role).strip().casefold()
+
+
+# --- values that leave the repository -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NewCandidate:
+    name: str
+    stage: str | None = None
+    strengths: str | None = None
+    email: str | None = None
+
+
+@dataclass(frozen=True)
+class FollowupView:
+    id: int
+    team_id: str
+    status: str
+    manager_id: str
+    created_by: str
+    candidate_id: int
+    candidate_name: str
+    email: str | None
+    stage: str | None
+    strengths: str | None
+    role: str
+    decided_at: datetime
+    due_at: datetime | None
+    nudges_sent: int
+    note: str | None
+    closed_at: datetime | None
+    closed_by: str | None
+    skip_reason: str | None
+    last_nudge_channel: str | None
+    last_nudge_ts: str | None
+
+
+@dataclass(frozen=True)
+class RecordedDecision:
+    decision_id: int
+    round_id: int
+    role: str
+    manager_id: str
+    not_selected: tuple[str, ...]
+    hired: tuple[str, ...]
+    withdrawn: tuple[str, ...]
+    followup_ids: tuple[int, ...]
+
+
+class NotFound(LookupError):
+    pass
+
+
+# --- events ---------------------------------------------------------------------------------------
+
+
+def claim_event(session: Session, *, event_id: str, team_id: str, now: datetime) -> bool:
+    """Record that an event is being handled. False when it was seen before (a retried delivery)."""
+    dialect = session.get_bind().dialect.name
+    values = {"event_id": event_id, "team_id": team_id, "received_at": now}
+    if dialect == "postgresql":
+        stmt = postgresql.insert(ProcessedEvent).values(values).on_conflict_do_nothing()
+    elif dialect == "sqlite":
+        stmt = sqlite.insert(ProcessedEvent).values(values).on_conflict_do_nothing()
+    else:  # pragma: no cover - only SQLite and PostgreSQL are supported
+        if session.get(ProcessedEvent, event_id) is not None:
+            return False
+        session.add(ProcessedEvent(**values))
+        session.flush()
+        return True
+    return session.execute(stmt.returning(ProcessedEvent.event_id)).first() is not None
+
+
+def event_seen(session: Session, event_id: str) -> bool:
+    return session.get(ProcessedEvent, event_id) is not None
+
+
+def purge_events(session: Session, *, before: datetime) -> int:
+    result = session.execute(delete(ProcessedEvent).where(ProcessedEvent.received_at < before))
+    return result.rowcount  # type: ignore[attr-defined,no-any-return]
+
+
+# --- rounds and decisions -------------------------------------------------------------------------
+
+
+def log_round(
+    session: Session,
+    *,
+    team_id: str,
+    role: str,
+    manager_id: str,
+    created_by: str,
+    channel_id: str | None,
+    candidates: Sequence[NewCandidate],
+    source: str,
+    now: datetime,
+    source_ts: str | None = None,
+) -> int:
+    round_ = Round(
+        team_id=team_id,
+        role=role,
+        role_key=role_key(role),
+        manager_id=manager_id,
+        channel_id=channel_id,
+        source=source,
+        source_ts=source_ts,
+        created_by=created_by,
+        created_at=now,
+    )
+    session.add(round_)
+    for entry in candidates:
+        round_.candidates.append(_candidate(team_id, entry))
+    session.flush()
+    return round_.id
+
+
+def _candidate(team_id: str, entry: NewCandidate, **extra: object) -> Candidate:
+    return Candidate(
+        team_id=team_id,
+        name=entry.name,
+        name_key=name_key(entry.name),
+        stage=entry.stage,
+        strengths=entry.strengths,
+        email=entry.email,
+        outcome=INTERVIEWING,
+        **extra,
+    )
+
+
+def find_open_round(session: Session, *, team_id: str, role: str) -> Round | None:
+    """The newest undecided round for this role (rounds with interviewees still interviewing)."""
+    stmt = (
+        select(Round)
+        .where(Round.team_id == team_id, Round.role_key == role_key(role), Round.decided_at.is_(None))
+        .order_by(Round.created_at.desc(), Round.id.desc())
+        .limit(1)
+    )
+    return session.scalars(stmt).first()
+
+
+def open_round_manager(session: Session, *, team_id: str, role: str | None) -> str | None:
+    if not role:
+        return None
+    round_ = find_open_round(session, team_id=team_id, role=role)
+    return round_.manager_id if round_ else None
+
+
+def known_candidate_names(session: Session, *, team_id: str, limit: int = 500) -> list[str]:
+    stmt = (
+        select(Candidate.name)
+        .join(Round)
+        .where(Candidate.team_id == team_id, Candidate.outcome == INTERVIEWING, Candidate.name.is_not(None))
+        .order_by(Candidate.id.desc())
+        .limit(limit)
+    )
+    return [name for name in session.scalars(stmt) if name]
+
+
+def _match(candidates: Iterable[Candidate], name: str) -> Candidate | None:
+    key = name_key(name)
+    pool = [c for c in candidates if c.name_key]
+    for candidate in pool:
+        if candidate.name_key == key:
+            return candidate
+    # A first name alone ("Omar") matches when exactly one interviewee has it.
+    if " " not in key:
+        firsts = [c for c in pool if (c.name_key or "").split(" ")[0] == key]
+        if len(firsts) == 1:
+            return firsts[0]
+    return None
+
+
+def record_decision(
+    session: Session,
+    *,
+    team_id: str,
+    channel_id: str,
+    message_ts: str,
+    author_id: str,
+    manager_id: str,
+    role: str,
+    hired: Sequence[NewCandidate],
+    not_selected: Sequence[NewCandidate],
+    withdrawn: Sequence[NewCandidate],
+    first_due: datetime,
+    now: datetime,
+) -> RecordedDecision:
+    """Record one decision message: outcomes, the round, one open follow-up per not-selected person.
+
+    A hire announced for a logged round closes it: its other interviewees become not selected.
+    """
+    round_ = find_open_round(session, team_id=team_id, role=role)
+    created_round = round_ is None
+    if round_ is None:
+        round_ = Round(
+            team_id=team_id,
+            role=role,
+            role_key=role_key(role),
+            manager_id=manager_id,
+            channel_id=channel_id,
+            source="message",
+            source_ts=message_ts,
+            created_by=author_id,
+            created_at=now,
+        )
+        session.add(round_)
+        session.flush()
+    decision = Decision(
+        team_id=team_id,
+        channel_id=channel_id,
+        message_ts=message_ts,
+        author_id=author_id,
+        round_id=round_.id,
+        created_round=created_round,
+        created_at=now,
+    )
+    session.add(decision)
+    session.flush()
+
+    def settle(entry: NewCandidate, outcome: str) -> Candidate:
+        candidate = _match(round_.candidates, entry.name)
+        if candidate is None:
+            candidate = _candidate(team_id, entry, added_by_decision=True)
+            round_.candidates.append(candidate)
+        elif entry.stage and not candidate.stage:
+            candidate.stage = entry.stage
+        candidate.outcome = outcome
+        candidate.decision_id = decision.id
+        candidate.decided_at = now
+        return candidate
+
+    settled_hired = [settle(entry, HIRED) for entry in hired]
+    settled_withdrawn = [settle(entry, WITHDRAWN) for entry in withdrawn]
+    settled_not = [settle(entry, NOT_SELECTED) for entry in not_selected]
+    if settled_hired:
+        for candidate in round_.candidates:
+            if candidate.outcome == INTERVIEWING:
+                candidate.outcome = NOT_SELECTED
+                candidate.decision_id = decision.id
+                candidate.decided_at = now
+                settled_not.append(candidate)
+        round_.decided_at = now
+    elif round_.candidates and all(c.outcome != INTERVIEWING for c in round_.candidates):
+        round_.decided_at = now
+    session.flush()
+
+    followup_ids = []
+    for candidate in settled_not:
+        existing = session.scalars(select(Followup).where(Followup.candidate_id == candidate.id)).first()
+        if existing is not None:
+            if existing.status == CANCELLED:
+                existing.status = OPEN
+                existing.due_at = first_due
+                existing.decided_at = now
+            followup_ids.append(existing.id)
+            continue
+        followup = Followup(
+            team_id=team_id,
+            candidate_id=candidate.id,
+            manager_id=round_.manager_id,
+            created_by=author_id,
+            status=OPEN,
+            decided_at=now,
+            due_at=first_due,
+            nudges_sent=0,
+            failures=0,
+            created_at=now,
+        )
+        session.add(followup)
+        session.flush()
+        followup_ids.append(followup.id)
+    return RecordedDecision(
+        decision_id=decision.id,
+        round_id=round_.id,
+        role=round_.role,
+        manager_id=round_.manager_id,
+        not_selected=tuple(c.name or "" for c in settled_not),
+        hired=tuple(c.name or "" for c in settled_hired),
+        withdrawn=tuple(c.name or "" for c in settled_withdrawn),
+        followup_ids=tuple(followup_ids),
+    )
+
+
+def decision_seen(session: Session, *, team_id: str, channel_id: str, message_ts: str) -> bool:
+    stmt = select(Decision.id).where(
+        Decision.team_id == team_id, Decision.channel_id == channel_id, Decision.message_ts == message_ts
+    )
+    return session.scalars(stmt).first() is not None
+
+
+def role_for_names(session: Session, *, team_id: str, names: Sequence[str]) -> str | None:
+    """When a message names no role: the role of the one open round that has one of these people."""
+    keys = {name_key(n) for n in names}
+    if not keys:
+        return None
+    rows = session.execute(
+        select(Round.role, Candidate.name_key)
+        .join(Candidate, Candidate.round_id == Round.id)
+        .where(Round.team_id == team_id, Round.decided_at.is_(None), Candidate.outcome == INTERVIEWING)
+    ).all()
+    roles = {role for role, key in rows if key in keys}
+    return roles.pop() if len(roles) == 1 else None
+
+
+def live_decision_id(session: Session, *, team_id: str, channel_id: str, message_ts: str) -> int | None:
+    return session.scalars(
+        select(Decision.id).where(
+            Decision.team_id == team_id,
+            Decision.channel_id == channel_id,
+            Decision.message_ts == message_ts,
+            Decision.undone_at.is_(None),
+        )
+    ).first()
+
+
+def set_decision_reply(session: Session, decision_id: int, reply_ts: str) -> None:
+    session.execute(update(Decision).where(Decision.id == decision_id).values(reply_ts=reply_ts))
+
+
+@dataclass(frozen=True)
+class DecisionView:
+    id: int
+    team_id: str
+    channel_id: str
+    message_ts: str
+    author_id: str
+    manager_id: str
+    reply_ts: str | None
+    undone: bool
+    nudged: bool
+
+
+def get_decision(session: Session, decision_id: int) -> DecisionView:
+    decision = session.get(Decision, decision_id)
+    if decision is None:
+        raise NotFound(decision_id)
+    round_ = session.get(Round, decision.round_id)
+    nudged = session.scalars(
+        select(func.count())
+        .select_from(Followup)
+        .join(Candidate, Followup.candidate_id == Candidate.id)
+        .where(Candidate.decision_id == decision_id, Followup.nudges_sent > 0)
+    ).one()
+    return DecisionView(
+        id=decision.id,
+        team_id=decision.team_id,
+        channel_id=decision.channel_id,
+        message_ts=decision.message_ts,
+        author_id=decision.author_id,
+        manager_id=round_.manager_id if round_ else decision.author_id,
+        reply_ts=decision.reply_ts,
+        undone=decision.undone_at is not None,
+        nudged=bool(nudged),
+    )
+
+
+def undo_decision(session: Session, decision_id: int, *, now: datetime) -> int:
+    """Revert everything one decision message recorded. Returns how many follow-ups were cancelled.
+
+    Callers check first that no nudge has gone out (`get_decision(...).nudged`).
+    """
+    decision = session.get(Decision, decision_id)
+    if decision is None:
+        raise NotFound(decision_id)
+    candidates = list(session.scalars(select(Candidate).where(Candidate.decision_id == decision_id)))
+    cancelled = 0
+    for candidate in candidates:
+        followup = session.scalars(select(Followup).where(Followup.candidate_id == candidate.id)).first()
+        if followup is not None and followup.status == OPEN:
+            followup.status = CANCELLED
+            followup.due_at = None
+            followup.closed_at = now
+            cancelled += 1
+        if candidate.added_by_decision:
+            if followup is not None:
+                session.delete(followup)
+            session.delete(candidate)
+        else:
+            candidate.outcome = INTERVIEWING
+            candidate.decision_id = None
+            candidate.decided_at = None
+    round_ = session.get(Round, decision.round_id)
+    decision.undone_at = now
+    session.flush()
+    if round_ is not None:
+        if decision.created_round:
+            remaining = session.scalars(
+                select(func.count()).select_from(Candidate).where(Candidate.round_id == round_.id)
+            ).one()
+            if not remaining:
+                session.delete(decision)
+                session.delete(round_)
+                session.flush()
+                return cancelled
+        round_.decided_at = None
+    session.flush()
+    return cancelled
+
+
+# --- follow-ups -----------------------------------------------------------------------------------
+
+
+def _view(followup: Followup, candidate: Candidate, round_: Round) -> FollowupView:
+    return FollowupView(
+        id=followup.id,
+        team_id=followup.team_id,
+        status=followup.status,
+        manager_id=followup.manager_id,
+        created_by=followup.created_by,
+        candidate_id=candidate.id,
+        candidate_name=candidate.name or "(erased)",
+        email=candidate.email,
+        stage=candidate.stage,
+        strengths=candidate.strengths,
+        role=round_.role,
+        decided_at=followup.decided_at,
+        due_at=followup.due_at,
+        nudges_sent=followup.nudges_sent,
+        note=followup.note,
+        closed_at=followup.closed_at,
+        closed_by=followup.closed_by,
+        skip_reason=followup.skip_reason,
+        last_nudge_channel=followup.last_nudge_channel,
+        last_nudge_ts=followup.last_nudge_ts,
+    )
+
+
+def _views_stmt():  # type: ignore[no-untyped-def]
+    return (
+        select(Followup, Candidate, Round)
+        .join(Candidate, Followup.candidate_id == Candidate.id)
+        .join(Round, Candidate.round_id == Round.id)
+    )
+
+
+def get_followup(session: Session, followup_id: int) -> FollowupView:
+    row = session.execute(_views_stmt().where(Followup.id == followup_id)).first()
+    if row is None:
+        raise NotFound(followup_id)
+    return _view(*row)
+
+
+def followups(session: Session, ids: Sequence[int]) -> list[FollowupView]:
+    rows = session.execute(_views_stmt().where(Followup.id.in_(ids)).order_by(Followup.id)).all()
+    return [_view(*row) for row in rows]
+
+
+def open_followups(
+    session: Session, *, team_id: str, manager_id: str | None = None, limit: int | None = None
+) -> list[FollowupView]:
+    """Open follow-ups, oldest decision first (optionally one manager's)."""
+    stmt = _views_stmt().where(Followup.team_id == team_id, Followup.status == OPEN)
+    if manager_id is not None:
+        stmt = stmt.where(Followup.manager_id == manager_id)
+    stmt = stmt.order_by(Followup.decided_at, Followup.id)
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return [_view(*row) for row in session.execute(stmt).all()]
+
+
+def count_open(session: Session, *, team_id: str, manager_id: str | None = None) -> int:
+    stmt = select(func.count()).select_from(Followup).where(Followup.team_id == team_id, Followup.status == OPEN)
+    if manager_id is not None:
+        stmt = stmt.where(Followup.manager_id == manager_id)
+    return int(session.scalars(stmt).one())
+
+
+def recent_closed(session: Session, *, team_id: str, manager_id: str, limit: int) -> list[FollowupView]:
+    stmt = (
+        _views_stmt()
+        .where(
+            Followup.team_id == team_id,
+            Followup.manager_id == manager_id,
+            Followup.status.in_(CLOSED_STATUSES),
+        )
+        .order_by(Followup.closed_at.desc(), Followup.id.desc())
+        .limit(limit)
+    )
+    return [_view(*row) for row in session.execute(stmt).all()]
+
+
+def claim_due(session: Session, *, now: datetime, claimer: str, lease: timedelta, limit: int) -> list[int]:
+    """Claim up to `limit` due open follow-ups for `claimer` until now + lease.
+
+    PostgreSQL skips rows other replicas have locked; the conditional UPDATE makes the claim safe
+    on any database: a row is claimed only while nobody else holds an unexpired lease on it.
+    """
+    free = or_(Followup.claim_expires.is_(None), Followup.claim_expires < now)
+    stmt = (
+        select(Followup.id)
+        .where(Followup.status == OPEN, Followup.due_at.is_not(None), Followup.due_at <= now, free)
+        .order_by(Followup.due_at, Followup.id)
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update(skip_locked=True)
+    ids = list(session.scalars(stmt))
+    if not ids:
+        return []
+    session.execute(
+        update(Followup)
+        .where(Followup.id.in_(ids), Followup.status == OPEN, free)
+        .values(claimed_by=claimer, claim_expires=now + lease)
+        .execution_options(synchronize_session=False)
+    )
+    claimed = session.scalars(
+        select(Followup.id).where(Followup.id.in_(ids), Followup.claimed_by == claimer).order_by(Followup.due_at)
+    )
+    return list(claimed)
+
+
+def holds_claim(session: Session, followup_id: int, claimer: str) -> bool:
+    followup = session.get(Followup, followup_id)
+    return followup is not None and followup.claimed_by == claimer and followup.status == OPEN
+
+
+def release_claim(
+    session: Session,
+    followup_id: int,
+    *,
+    claimer: str,
+    due_at: datetime | None = None,
+    error: str | None = None,
+) -> None:
+    """Give a claimed follow-up back: still due (a failed send), or due later (outside work hours)."""
+    values: dict[str, object] = {"claimed_by": None, "claim_expires": None}
+    if due_at is not None:
+        values["due_at"] = due_at
+    if error is not None:
+        values["failures"] = Followup.failures + 1
+        values["last_error"] = error[:100]
+    session.execute(
+        update(Followup).where(Followup.id == followup_id, Followup.claimed_by == claimer).values(**values)
+    )
+
+
+def record_nudge(
+    session: Session,
+    followup_id: int,
+    *,
+    seq: int,
+    channel_id: str,
+    ts: str,
+    now: datetime,
+    next_due: datetime | None,
+) -> None:
+    """Record that nudge `seq` was delivered and when the next one is due (None: no more scheduled)."""
+    session.add(Nudge(followup_id=followup_id, seq=seq, channel_id=channel_id, ts=ts, sent_at=now))
+    followup = session.get(Followup, followup_id)
+    if followup is None:
+        raise NotFound(followup_id)
+    followup.nudges_sent = max(followup.nudges_sent, seq)
+    followup.last_nudge_channel = channel_id
+    followup.last_nudge_ts = ts
+    followup.claimed_by = None
+    followup.claim_expires = None
+    followup.failures = 0
+    followup.last_error = None
+    if followup.status == OPEN:
+        followup.due_at = next_due
+    session.flush()
+
+
+def close_followup(
+    session: Session, followup_id: int, *, status: str, actor: str, now: datetime, reason: str | None = None
+) -> bool:
+    """Close an open follow-up (contacted or skipped). False when it was already closed."""
+    if status not in CLOSED_STATUSES:
+        raise ValueError(status)
+    result = session.execute(
+        update(Followup)
+        .where(Followup.id == followup_id, Followup.status == OPEN)
+        .values(status=status, closed_at=now, closed_by=actor, skip_reason=reason, due_at=None)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined,no-any-return]
+
+
+def snooze_followup(session: Session, followup_id: int, *, until: datetime) -> bool:
+    result = session.execute(
+        update(Followup)
+        .where(Followup.id == followup_id, Followup.status == OPEN)
+        .values(snoozed_until=until, due_at=until)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined,no-any-return]
+
+
+def set_note(session: Session, followup_id: int, note: str | None) -> None:
+    session.execute(update(Followup).where(Followup.id == followup_id).values(note=note))
+
+
+# --- managers -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ManagerView:
+    user_id: str
+    tz: str | None
+    display_name: str | None
+    checked_at: datetime | None
+    tone: str | None
+
+
+def get_manager(session: Session, *, team_id: str, user_id: str) -> ManagerView | None:
+    manager = session.get(Manager, (team_id, user_id))
+    if manager is None:
+        return None
+    return ManagerView(manager.user_id, manager.tz, manager.display_name, manager.checked_at, manager.tone)
+
+
+def save_manager(
+    session: Session, *, team_id: str, user_id: str, tz: str | None, display_name: str | None, now: datetime
+) -> None:
+    manager = session.get(Manager, (team_id, user_id))
+    if manager is None:
+        session.add(Manager(team_id=team_id, user_id=user_id, tz=tz, display_name=display_name, checked_at=now))
+    else:
+        manager.tz = tz
+        manager.display_name = display_name
+        manager.checked_at = now
+    session.flush()
+
+
+# --- digests --------------------------------------------------------------------------------------
+
+
+def claim_digest(session: Session, *, team_id: str, channel_id: str, period: str) -> bool:
+    """Reserve the digest for (channel, period). False when another run (or replica) already has it."""
+    dialect = session.get_bind().dialect.name
+    values = {"team_id": team_id, "channel_id": channel_id, "period": period}
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(DigestRun).values(values).on_conflict_do_nothing().returning(DigestRun.id)
+    return session.execute(stmt).first() is not None
+
+
+def finish_digest(session: Session, *, channel_id: str, period: str, ts: str, now: datetime) -> None:
+    session.execute(
+        update(DigestRun)
+        .where(DigestRun.channel_id == channel_id, DigestRun.period == period)
+        .values(ts=ts, posted_at=now)
+    )
+
+
+def forget_digest(session: Session, *, channel_id: str, period: str) -> None:
+    """Free a reserved period whose post failed, so the next run may try again."""
+    session.execute(
+        delete(DigestRun).where(
+            DigestRun.channel_id == channel_id, DigestRun.period == period, DigestRun.posted_at.is_(None)
+        )
+    )
+
+
+def teams_with_open(session: Session) -> list[str]:
+    return list(session.scalars(select(Followup.team_id).where(Followup.status == OPEN).distinct()))
+
+
+__all__ = [
+    "CANCELLED",
+    "CONTACTED",
+    "HIRED",
+    "NOT_SELECTED",
+    "OPEN",
+    "SKIPPED",
+    "WITHDRAWN",
+]

@@ -1,0 +1,187 @@
+"""A local fake of Slack's Web API, in the manner of bolt-python's tests/mock_web_api_server.
+
+An http.server thread that records every call (method, arguments, headers, time), answers like
+Slack does, and can be told to answer the next call of a method with a 429, a 500 or an error.
+The app under test is pointed at it through SLACK_API_URL; response_url posts land here too.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs
+
+TEAM_ID = "T0TEAM"
+BOT_USER_ID = "U0BOT"
+BOT_ID = "B0BOT"
+
+
+@dataclass
+class Call:
+    method: str
+    args: dict[str, Any]
+    headers: dict[str, str]
+    at: float
+
+
+@dataclass
+class Scripted:
+    status: int = 200
+    body: dict[str, Any] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)
+    hold: threading.Event | None = None
+
+
+class FakeSlack:
+    def __init__(self) -> None:
+        self.calls: list[Call] = []
+        self.scripts: dict[str, list[Scripted]] = {}
+        self.time_zones: dict[str, str] = {}
+        self.lock = threading.Lock()
+        self._ts = itertools.count(1)
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    # --- lifecycle ---------------------------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/api/"
+
+    def response_url(self, name: str = "r1") -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/respond/{name}"
+
+    def start(self) -> FakeSlack:
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    # --- scripting and inspection --------------------------------------------------------------------
+
+    def fail_next(self, method: str, *, status: int = 200, error: str = "internal_error",
+                  retry_after: int | None = None, times: int = 1) -> None:
+        headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
+        for _ in range(times):
+            self.scripts.setdefault(method, []).append(
+                Scripted(status=status, body={"ok": False, "error": error}, headers=headers)
+            )
+
+    def rate_limit_next(self, method: str, *, retry_after: int = 1, times: int = 1) -> None:
+        self.fail_next(method, status=429, error="ratelimited", retry_after=retry_after, times=times)
+
+    def calls_to(self, method: str) -> list[Call]:
+        with self.lock:
+            return [c for c in self.calls if c.method == method]
+
+    def clear(self) -> None:
+        with self.lock:
+            self.calls.clear()
+
+    def wait_for(self, method: str, count: int = 1, timeout: float = 5.0) -> list[Call]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = self.calls_to(method)
+            if len(found) >= count:
+                return found
+            time.sleep(0.01)
+        raise AssertionError(f"expected {count} call(s) to {method}, got {len(self.calls_to(method))}")
+
+    # --- answers -----------------------------------------------------------------------------------
+
+    def answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
+        if method == "auth.test":
+            return {"ok": True, "url": "https://example.slack.com/", "team": "Example", "user": "persona-grata",
+                    "team_id": TEAM_ID, "user_id": BOT_USER_ID, "bot_id": BOT_ID}
+        if method == "chat.postMessage":
+            channel = str(args.get("channel", ""))
+            if channel.startswith(("U", "W")):
+                channel = "D" + channel[1:]
+            ts = f"{1_700_000_000 + next(self._ts)}.000100"
+            return {"ok": True, "channel": channel, "ts": ts,
+                    "message": {"text": args.get("text"), "ts": ts, "bot_id": BOT_ID}}
+        if method == "chat.update":
+            return {"ok": True, "channel": args.get("channel"), "ts": args.get("ts"), "text": args.get("text")}
+        if method == "chat.postEphemeral":
+            return {"ok": True, "message_ts": f"{1_700_000_000 + next(self._ts)}.000200"}
+        if method == "users.info":
+            user = str(args.get("user"))
+            return {"ok": True, "user": {"id": user, "tz": self.time_zones.get(user, "UTC"),
+                                         "real_name": f"Manager {user}",
+                                         "profile": {"display_name": f"Manager {user}"}}}
+        if method in ("views.open", "views.publish", "views.update", "views.push"):
+            return {"ok": True, "view": {"id": "V0VIEW", **(args.get("view") or {})}}
+        if method == "conversations.open":
+            return {"ok": True, "channel": {"id": "D" + str(args.get("users", "U0")).split(",")[0][1:]}}
+        if method == "conversations.history":
+            return {"ok": True, "messages": [], "has_more": False}
+        if method == "respond":
+            return {"ok": True}
+        return {"ok": True}
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *_args: Any) -> None:  # quiet
+                pass
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length).decode("utf-8") if length else ""
+                if self.path.startswith("/respond/"):
+                    method = "respond"
+                elif self.path.startswith("/api/"):
+                    method = self.path[len("/api/"):].split("?")[0]
+                else:
+                    self.send_response(404)
+                    self.end_headers()
+                    return
+                args = _parse(raw, self.headers.get("Content-Type", ""))
+                if "?" in self.path:
+                    args.update({k: v[0] for k, v in parse_qs(self.path.split("?", 1)[1]).items()})
+                with fake.lock:
+                    fake.calls.append(Call(method, args, dict(self.headers.items()), time.monotonic()))
+                    queued = fake.scripts.get(method)
+                    scripted = queued.pop(0) if queued else None
+                if scripted is not None and scripted.hold is not None:
+                    scripted.hold.wait(30)
+                if scripted is not None and (scripted.status != 200 or scripted.body):
+                    status, body, headers = scripted.status, scripted.body, scripted.headers
+                else:
+                    status, body, headers = 200, fake.answer(method, args), {}
+                payload = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json; charset=utf-8")
+                self.send_header("Content-Length", str(len(payload)))
+                for key, value in headers.items():
+                    self.send_header(key, value)
+                self.end_headers()
+                self.wfile.write(payload)
+
+            do_GET = do_POST
+
+        return Handler
+
+
+def _parse(raw: str, content_type: str) -> dict[str, Any]:
+    if not raw:
+        return {}
+    if "json" in content_type:
+        return dict(json.loads(raw))
+    args: dict[str, Any] = {k: v[0] for k, v in parse_qs(raw, keep_blank_values=True).items()}
+    for key in ("blocks", "view", "metadata", "attachments"):
+        if isinstance(args.get(key), str):
+            try:
+                args[key] = json.loads(args[key])
+            except ValueError:
+                pass
+    return args
