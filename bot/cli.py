@@ -22,7 +22,7 @@ def _settings() -> Settings:
         raise SystemExit(2) from None
 
 
-def _configure_logging(level: str) -> None:
+def configure_logging(level: str) -> None:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     # Bolt's debug output echoes request bodies (candidate names): never below INFO.
     logging.getLogger("slack_bolt").setLevel(max(logging.getLevelName(level), logging.INFO))
@@ -37,7 +37,7 @@ def _db_url_settings() -> str:
 
 def cmd_serve(_args: argparse.Namespace) -> int:
     settings = _settings()
-    _configure_logging(settings.log_level)
+    configure_logging(settings.log_level)
     from slack_sdk.errors import SlackApiError
 
     from bot.deps import make_client

@@ -130,3 +130,4 @@ def register(app: App, deps: Deps) -> None:
     app.action(blocks.ACTION_UNDO)(handle_undo)
     app.action(blocks.ACTION_EMAIL)(handle_link)
     app.action(re.compile(".*"))(handle_unknown_action)
+    app.view(re.compile(".*"))(handle_link)  # an old modal: close it quietly

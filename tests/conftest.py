@@ -15,7 +15,8 @@ from sqlalchemy import text
 
 from storage.db import make_engine, upgrade
 from tests.fake_slack import FakeSlack
-from tests.harness import Harness
+from tests.harness import SIGNING_SECRET, Harness
+from tests.serve_process import Serve, free_port
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 TABLES = ("nudges", "followups", "candidates", "decisions", "rounds", "processed_events", "digest_runs", "managers")
@@ -85,3 +86,24 @@ def harness(db_url: str, fake_slack: FakeSlack) -> Iterator[Harness]:
     h = Harness(db_url=db_url, fake=fake_slack)
     yield h
     h.close()
+    assert fake_slack.invalid == [], "the app sent messages or views Slack would refuse"
+
+
+@pytest.fixture
+def serve_env(db_url: str, fake_slack: FakeSlack, tmp_path: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_", "NUDGE_", "WORK_"))}
+    env.update({
+        "SLACK_BOT_TOKEN": "xoxb-e2e", "SLACK_SIGNING_SECRET": SIGNING_SECRET, "SLACK_API_URL": fake_slack.url,
+        "DATABASE_URL": db_url, "PORT": str(free_port()), "NUDGE_SCHEDULE": "4s,1h", "SWEEP_INTERVAL": "1s",
+        "WORK_HOURS": "off", "LOG_LEVEL": "INFO",
+    })
+    return env
+
+
+@pytest.fixture
+def servers(serve_env: dict[str, str], tmp_path: Path) -> Iterator[list[Serve]]:
+    started: list[Serve] = []
+    yield started
+    for server in started:
+        if server.process is not None and server.process.poll() is None:
+            server.kill()

@@ -42,6 +42,8 @@ class FakeSlack:
         self.calls: list[Call] = []
         self.scripts: dict[str, list[Scripted]] = {}
         self.time_zones: dict[str, str] = {}
+        self.invalid: list[str] = []  # Block Kit or fallback-text problems in what the app sent
+        self.socket_mode_url = "ws://127.0.0.1:9/"  # set by a Socket Mode test to its websocket server
         self.lock = threading.Lock()
         self._ts = itertools.count(1)
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -123,6 +125,8 @@ class FakeSlack:
             return {"ok": True, "channel": {"id": "D" + str(args.get("users", "U0")).split(",")[0][1:]}}
         if method == "conversations.history":
             return {"ok": True, "messages": [], "has_more": False}
+        if method == "apps.connections.open":
+            return {"ok": True, "url": self.socket_mode_url}
         if method == "respond":
             return {"ok": True}
         return {"ok": True}
@@ -148,8 +152,11 @@ class FakeSlack:
                 args = _parse(raw, self.headers.get("Content-Type", ""))
                 if "?" in self.path:
                     args.update({k: v[0] for k, v in parse_qs(self.path.split("?", 1)[1]).items()})
+                problem = validate(method, args)
                 with fake.lock:
                     fake.calls.append(Call(method, args, dict(self.headers.items()), time.monotonic()))
+                    if problem:
+                        fake.invalid.append(f"{method}: {problem}")
                     queued = fake.scripts.get(method)
                     scripted = queued.pop(0) if queued else None
                 if scripted is not None and scripted.hold is not None:
@@ -185,3 +192,37 @@ def _parse(raw: str, content_type: str) -> dict[str, Any]:
             except ValueError:
                 pass
     return args
+
+
+MESSAGE_METHODS = {"chat.postMessage", "chat.update", "chat.postEphemeral", "respond"}
+VIEW_METHODS = {"views.open", "views.publish", "views.update", "views.push"}
+
+
+def validate(method: str, args: dict[str, Any]) -> str | None:
+    """What Slack would refuse or show badly: Block Kit limits (slack_sdk's models), no fallback text."""
+    from slack_sdk.models.blocks import Block
+    from slack_sdk.models.views import View
+
+    try:
+        if method in MESSAGE_METHODS:
+            blocks = args.get("blocks")
+            if isinstance(blocks, str):
+                blocks = json.loads(blocks)
+            if not args.get("text"):
+                return "no fallback text"
+            if blocks:
+                if len(blocks) > 50:
+                    return f"{len(blocks)} blocks (50 at most)"
+                for block in blocks:
+                    parsed = Block.parse(block)
+                    if parsed is None:
+                        return f"unknown block {block.get('type')}"
+                    parsed.to_dict()
+        elif method in VIEW_METHODS:
+            view = args.get("view")
+            if isinstance(view, str):
+                view = json.loads(view)
+            View(**view).to_dict()
+    except Exception as error:  # a validation failure of any kind is the finding
+        return f"{type(error).__name__}: {error}"
+    return None

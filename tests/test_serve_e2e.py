@@ -2,115 +2,20 @@
 
 from __future__ import annotations
 
-import json
-import os
-import signal
-import socket
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from slack_sdk.signature import SignatureVerifier
 
-from tests.fake_slack import TEAM_ID, FakeSlack
-from tests.harness import CHANNEL, MANAGER, SIGNING_SECRET
+from tests.fake_slack import FakeSlack
+from tests.harness import CHANNEL, MANAGER
+from tests.serve_process import EXECUTABLE, Serve
 
 pytestmark = pytest.mark.e2e
-EXECUTABLE = str(Path(sys.executable).with_name("persona-grata"))
 DECISION = "Decision for Staff Data Engineer: not moving forward with Omar Haddad (onsite) and Lena Park."
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class Serve:
-    def __init__(self, env: dict[str, str], cwd: Path) -> None:
-        self.env = env
-        self.cwd = cwd
-        self.port = int(env["PORT"])
-        self.process: subprocess.Popen[bytes] | None = None
-        self.log = cwd / "serve.log"
-
-    def start(self) -> Serve:
-        with open(self.log, "ab") as log:
-            self.process = subprocess.Popen(
-                [EXECUTABLE, "serve"], env=self.env, cwd=self.cwd, stdout=log, stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            assert self.process.poll() is None, self.log.read_text()
-            try:
-                if self.get("/healthz")[0] == 200:
-                    return self
-            except OSError:
-                pass
-            time.sleep(0.1)
-        raise AssertionError("serve did not become healthy:\n" + self.log.read_text())
-
-    def get(self, path: str) -> tuple[int, bytes]:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}{path}", timeout=5) as response:
-                return response.status, response.read()
-        except urllib.error.HTTPError as error:
-            return error.code, error.read()
-
-    def post_event(self, event: dict, event_id: str) -> int:
-        body = json.dumps({
-            "type": "event_callback", "team_id": TEAM_ID, "api_app_id": "A0APP", "event_id": event_id,
-            "event_time": int(time.time()), "event": event,
-        })
-        ts = str(int(time.time()))
-        request = urllib.request.Request(
-            f"http://127.0.0.1:{self.port}/slack/events", data=body.encode(), method="POST",
-            headers={
-                "Content-Type": "application/json", "X-Slack-Request-Timestamp": ts,
-                "X-Slack-Signature": SignatureVerifier(SIGNING_SECRET).generate_signature(timestamp=ts, body=body),
-            },
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=5) as response:
-                return int(response.status)
-        except urllib.error.HTTPError as error:
-            return int(error.code)
-
-    def kill(self) -> None:
-        assert self.process is not None
-        os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait(10)
-
-    def terminate(self) -> int:
-        assert self.process is not None
-        os.killpg(self.process.pid, signal.SIGTERM)
-        return self.process.wait(30)
-
-
-@pytest.fixture
-def serve_env(db_url: str, fake_slack: FakeSlack, tmp_path: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_", "NUDGE_", "WORK_"))}
-    env.update({
-        "SLACK_BOT_TOKEN": "xoxb-e2e", "SLACK_SIGNING_SECRET": SIGNING_SECRET, "SLACK_API_URL": fake_slack.url,
-        "DATABASE_URL": db_url, "PORT": str(free_port()), "NUDGE_SCHEDULE": "4s,1h", "SWEEP_INTERVAL": "1s",
-        "WORK_HOURS": "off", "LOG_LEVEL": "INFO",
-    })
-    return env
-
-
-@pytest.fixture
-def servers(serve_env: dict[str, str], tmp_path: Path) -> Iterator[list[Serve]]:
-    started: list[Serve] = []
-    yield started
-    for server in started:
-        if server.process is not None and server.process.poll() is None:
-            server.kill()
 
 
 def dms(fake: FakeSlack) -> list[str]:
@@ -143,6 +48,10 @@ def test_decision_survives_sigkill_and_is_nudged_once_after_restart(
     ], second.log.read_text()
     assert len([c for c in fake_slack.calls_to("chat.postMessage") if c.args.get("thread_ts")]) == 1
     assert second.terminate() == 0
+    logs = first.log.read_text()
+    assert "nudge sent" in logs
+    for name in ("Omar", "Haddad", "Lena", "Park"):
+        assert name not in logs
 
 
 def test_forged_request_is_refused_by_the_server(

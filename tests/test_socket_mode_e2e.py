@@ -1,0 +1,98 @@
+"""Socket Mode end to end: `serve` with SLACK_APP_TOKEN gets its websocket URL from
+apps.connections.open on SLACK_API_URL, and handles envelopes sent over a local websocket server."""
+
+from __future__ import annotations
+
+import json
+import queue
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from websockets.sync.server import Server, ServerConnection, serve
+
+from tests.fake_slack import TEAM_ID, FakeSlack
+from tests.harness import CHANNEL, MANAGER
+from tests.serve_process import Serve
+
+pytestmark = pytest.mark.e2e
+
+
+class SocketModeServer:
+    """Plays Slack's side of a Socket Mode connection: sends envelopes, collects the app's acks."""
+
+    def __init__(self) -> None:
+        self.connections: queue.Queue[ServerConnection] = queue.Queue()
+        self.acks: dict[str, dict[str, Any]] = {}
+        self.server: Server = serve(self._handle, "127.0.0.1", 0)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"ws://127.0.0.1:{self.server.socket.getsockname()[1]}/link/?ticket=test"
+
+    def _handle(self, connection: ServerConnection) -> None:
+        self.connections.put(connection)
+        connection.send(json.dumps({"type": "hello", "num_connections": 1, "debug_info": {}}))
+        for raw in connection:
+            message = json.loads(raw)
+            if "envelope_id" in message:
+                self.acks[message["envelope_id"]] = message
+
+    def send(self, envelope: dict[str, Any], timeout: float = 20) -> dict[str, Any]:
+        connection = self.connections.get(timeout=timeout)
+        self.connections.put(connection)
+        connection.send(json.dumps(envelope))
+        deadline = time.monotonic() + timeout
+        while envelope["envelope_id"] not in self.acks:
+            assert time.monotonic() < deadline, "no ack for the envelope"
+            time.sleep(0.02)
+        return self.acks[envelope["envelope_id"]]
+
+    def close(self) -> None:
+        self.server.shutdown()
+
+
+@pytest.fixture
+def socket_server(fake_slack: FakeSlack) -> Iterator[SocketModeServer]:
+    server = SocketModeServer()
+    fake_slack.socket_mode_url = server.url
+    yield server
+    server.close()
+
+
+def test_socket_mode_connects_through_slack_api_url_and_handles_events(
+    serve_env: dict[str, str], fake_slack: FakeSlack, socket_server: SocketModeServer, tmp_path: Path,
+    servers: list[Serve],
+) -> None:
+    env = {**serve_env, "SLACK_APP_TOKEN": "xapp-1-test"}
+    server = Serve(env, tmp_path)
+    servers.append(server)
+    server.start_process()
+    [opened] = fake_slack.wait_for("apps.connections.open", timeout=20)
+    assert opened.headers.get("Authorization") == "Bearer xapp-1-test"
+
+    ack = socket_server.send({
+        "envelope_id": "env-1", "type": "slash_commands", "accepts_response_payload": True,
+        "payload": {"team_id": TEAM_ID, "channel_id": CHANNEL, "user_id": MANAGER, "command": "/interview-round",
+                    "text": "Staff Data Engineer: Omar Haddad (onsite), Lena Park", "trigger_id": "1.2.3",
+                    "response_url": fake_slack.response_url(), "api_app_id": "A0APP"},
+    })
+    assert "Omar Haddad" in json.dumps(ack.get("payload"))
+
+    socket_server.send({
+        "envelope_id": "env-2", "type": "events_api", "accepts_response_payload": False, "retry_attempt": 0,
+        "retry_reason": "",
+        "payload": {"type": "event_callback", "team_id": TEAM_ID, "api_app_id": "A0APP", "event_id": "Ev0SOCKET",
+                    "event_time": int(time.time()),
+                    "event": {"type": "message", "channel": CHANNEL, "user": MANAGER, "ts": "1700000000.000300",
+                              "channel_type": "channel",
+                              "text": "Staff Data Engineer: not moving forward with Omar Haddad or Lena Park."}},
+    })
+    [reply] = fake_slack.wait_for("chat.postMessage", timeout=20)
+    assert reply.args["thread_ts"] == "1700000000.000300" and "Omar Haddad" in json.dumps(reply.args["blocks"])
+    assert server.terminate() == 0
