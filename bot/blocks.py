@@ -18,7 +18,13 @@ ACTION_SNOOZE = "followup_snooze"
 ACTION_SKIP = "followup_skip"
 ACTION_EMAIL = "followup_email_draft"
 ACTION_UNDO = "decision_undo"
+ACTION_EDIT = "decision_edit"
+ACTION_CONFIRM = "decision_confirm"
+ACTION_EDIT_DRAFT = "decision_edit_draft"
 VIEW_SKIP = "followup_skip_modal"
+VIEW_DECISION = "decision_modal"
+SHORTCUT_RECORD = "record_decision"
+VALUE_LIMIT = 2000
 
 SECTION_LIMIT = 3000
 MESSAGE_BLOCKS = 50
@@ -191,10 +197,99 @@ def decision_reply(
         {
             "type": "actions",
             "block_id": f"decision:{decision_id}",
-            "elements": [button("Undo", ACTION_UNDO, str(decision_id))],
+            "elements": [
+                button("Undo", ACTION_UNDO, str(decision_id)),
+                button("Edit", ACTION_EDIT, str(decision_id)),
+            ],
         },
     ]
     return {"text": text, "blocks": blocks}
+
+
+def reading_summary(reading: Any) -> str:
+    """One line per outcome of a reading (a bot.decisions.Decision), for the confirm prompt."""
+
+    def people(persons: Sequence[Any]) -> str:
+        return names_list([p.name + (f" ({p.stage})" if p.stage else "") for p in persons])
+
+    lines = [f"*Role:* {esc(reading.role)}" if reading.role else "*Role:* not named"]
+    if reading.not_selected:
+        lines.append(f"*Not selected:* {people(reading.not_selected)}")
+    if reading.hired:
+        lines.append(f"*Hired:* {people(reading.hired)}")
+    if reading.withdrawn:
+        lines.append(f"*Withdrew:* {people(reading.withdrawn)}")
+    if reading.manager_id:
+        lines.append(f"*Hiring manager:* <@{reading.manager_id}>")
+    return "\n".join(lines)
+
+
+def confirm_prompt(reading: Any, value: str | None) -> dict[str, Any]:
+    """Asked in the thread when a reading is unsure: Confirm records it, Edit opens the modal."""
+    elements = []
+    if value is not None:
+        elements.append(button("Confirm", ACTION_CONFIRM, value, style="primary"))
+        elements.append(button("Edit", ACTION_EDIT_DRAFT, value))
+    else:
+        elements.append(button("Edit", ACTION_EDIT_DRAFT, "{}"))
+    text = "Is this a hiring decision? Confirm it and I'll remind the manager to follow up."
+    return {
+        "text": text,
+        "blocks": [
+            section(f"🤔 Did you mean this hiring decision?\n{reading_summary(reading)}"),
+            {"type": "actions", "block_id": "confirm", "elements": elements},
+            context("Confirm and I'll remind the manager to follow up personally. Ignore this if it's no decision."),
+        ],
+    }
+
+
+def cleared_reply() -> dict[str, Any]:
+    text = "The message changed and no longer reads as a hiring decision, so nothing is recorded for it now."
+    return {"text": text, "blocks": [context(f"↩️ {text}")]}
+
+
+def _people_lines(persons: Sequence[Any]) -> str:
+    return "\n".join(p.name + (f" ({p.stage})" if p.stage else "") for p in persons)
+
+
+def _lines_input(block_id: str, label: str, initial: str, hint: str) -> Block:
+    element: dict[str, Any] = {"type": "plain_text_input", "action_id": block_id, "multiline": True,
+                               "max_length": 3000}
+    if initial:
+        element["initial_value"] = clip(initial, 3000)
+    return {"type": "input", "block_id": block_id, "optional": True, "label": plain(label, 2000),
+            "element": element, "hint": plain(hint, 2000)}
+
+
+def decision_modal(reading: Any | None, private_metadata: str, *, default_manager: str | None = None
+                   ) -> dict[str, Any]:
+    """The decision as a form: role, hiring manager, and who was not selected, hired or withdrew."""
+    role = reading.role if reading is not None and reading.role else ""
+    manager = (reading.manager_id if reading is not None else None) or default_manager
+    role_element: dict[str, Any] = {"type": "plain_text_input", "action_id": "role", "max_length": 150}
+    if role:
+        role_element["initial_value"] = clip(role, 150)
+    manager_element: dict[str, Any] = {"type": "users_select", "action_id": "manager"}
+    if manager:
+        manager_element["initial_user"] = manager
+    hint = "One per line: Name (stage), e.g. Omar Haddad (final round)"
+    return {
+        "type": "modal",
+        "callback_id": VIEW_DECISION,
+        "private_metadata": private_metadata,
+        "title": plain("Hiring decision", 24),
+        "submit": plain("Save", 24),
+        "close": plain("Cancel", 24),
+        "blocks": [
+            {"type": "input", "block_id": "role", "label": plain("Role", 2000), "element": role_element},
+            {"type": "input", "block_id": "manager", "label": plain("Hiring manager", 2000),
+             "element": manager_element},
+            _lines_input("not_selected", "Not selected (they get a personal follow-up)",
+                         _people_lines(reading.not_selected) if reading else "", hint),
+            _lines_input("hired", "Hired", _people_lines(reading.hired) if reading else "", hint),
+            _lines_input("withdrawn", "Withdrew", _people_lines(reading.withdrawn) if reading else "", hint),
+        ],
+    }
 
 
 def undone_reply(actor: str) -> dict[str, Any]:

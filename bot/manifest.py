@@ -50,6 +50,14 @@ def manifest(*, request_url: str | None = None, name: str = "Persona Grata") -> 
                          "messages_tab_read_only_enabled": False},
             "bot_user": {"display_name": name, "always_online": True},
             "slash_commands": [command],
+            "shortcuts": [
+                {
+                    "name": "Record hiring decision",
+                    "type": "message",
+                    "callback_id": "record_decision",
+                    "description": "Record who was hired and who was not selected, from this message",
+                }
+            ],
         },
         "oauth_config": {"scopes": {"bot": list(BOT_SCOPES)}},
         "settings": {

@@ -1,12 +1,15 @@
 """Turning what was said in Slack into rounds, outcomes and follow-ups.
 
-`record_message` is the decision-message flow: read it, decide whose follow-ups they are, record
-everything in one unit of work together with the event id (so a retried delivery is dropped, also
-after a restart), then answer in the message's thread.
+Every way a decision arrives (a message, an edited message, a confirmed low-confidence reading,
+the Edit modal, the "Record hiring decision" shortcut) ends in `record_reading`: decide whose
+follow-ups they are, record everything in one unit of work together with the event id (so a retried
+delivery is dropped, also after a restart), replacing what the same message recorded before while no
+nudge has gone out, then answer in the message's thread.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -17,12 +20,13 @@ from slack_sdk.errors import SlackApiError
 
 from bot import blocks, decisions
 from bot.cadence import first_due
+from bot.decisions import Decision, Person
 from bot.deps import Deps
 from bot.errors import NotAllowed, OutOfDate
 from bot.followups import may_act
 from bot.jobs import slack_error
 from bot.people import profile
-from bot.rounds import RoundSpec
+from bot.rounds import RoundParseError, RoundSpec, parse_candidates
 from storage import repo
 from storage.repo import NewCandidate, RecordedDecision
 
@@ -40,75 +44,178 @@ class IncomingMessage:
     event_id: str | None
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """What happened to a message: recorded, asked about, cleared, or nothing at all."""
+
+    recorded: RecordedDecision | None = None
+    asked: bool = False
+    cleared: bool = False
+
+
 def attachments_text(attachments: Sequence[dict[str, Any]] | None) -> str:
     """The readable text of legacy attachments (what ATS bots post)."""
     parts: list[str] = []
     for attachment in attachments or ():
+        found: list[str] = []
         for key in ("pretext", "title", "text"):
             value = attachment.get(key)
             if isinstance(value, str) and value:
-                parts.append(value)
+                found.append(value)
         for field in attachment.get("fields") or ():
-            parts.extend(str(field.get(k)) for k in ("title", "value") if field.get(k))
-        if not parts and isinstance(attachment.get("fallback"), str):
-            parts.append(attachment["fallback"])
+            found.extend(str(field.get(k)) for k in ("title", "value") if field.get(k))
+        if not found and isinstance(attachment.get("fallback"), str):
+            found.append(attachment["fallback"])
+        parts.extend(found)
     return "\n".join(parts)
 
 
-def _entries(people: Sequence[decisions.Person]) -> list[NewCandidate]:
+def _entries(people: Sequence[Person]) -> list[NewCandidate]:
     return [NewCandidate(name=p.name, stage=p.stage) for p in people]
 
 
-def read_message(deps: Deps, message: IncomingMessage) -> decisions.Decision | None:
-    """The reading of a message, or None when it is not a decision to record."""
+def _has_people(reading: Decision) -> bool:
+    return bool(reading.not_selected or reading.hired or reading.withdrawn)
+
+
+def read_message(deps: Deps, message: IncomingMessage) -> Decision | None:
+    """The best reading of a message (any confidence), or None when it is not about a decision."""
     reading = decisions.read(message.text, attachments_text=message.attachments_text)
     if reading is None:
         return None
     if reading.confidence < decisions.CONFIDENCE_THRESHOLD:
         with deps.sessions.begin() as session:
             known = repo.known_candidate_names(session, team_id=message.team_id)
-        reading = decisions.read(message.text, attachments_text=message.attachments_text, known_names=known)
-        if reading is None or reading.confidence < decisions.CONFIDENCE_THRESHOLD:
-            return None
-    if not (reading.not_selected or reading.hired or reading.withdrawn):
-        return None
-    return reading
+        better = decisions.read(message.text, attachments_text=message.attachments_text, known_names=known)
+        if better is not None and better.confidence > reading.confidence:
+            reading = better
+    return reading if _has_people(reading) else None
 
 
-def record_message(deps: Deps, message: IncomingMessage, now: datetime) -> RecordedDecision | None:
+# --- drafts: a reading carried in a button value or a modal's private_metadata ---------------------
+
+
+def draft_value(reading: Decision, *, author_id: str | None) -> str:
+    """A compact JSON form of a reading (for Confirm buttons); callers check it fits 2,000 characters."""
+    return json.dumps(
+        {
+            "r": reading.role,
+            "m": reading.manager_id,
+            "a": author_id,
+            "n": [[p.name, p.stage] for p in reading.not_selected],
+            "h": [[p.name, p.stage] for p in reading.hired],
+            "w": [[p.name, p.stage] for p in reading.withdrawn],
+        },
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
+
+
+def draft_from_value(value: str) -> tuple[Decision, str | None]:
+    """The reading and author back from `draft_value`; OutOfDate when it is not one."""
+    try:
+        data = json.loads(value)
+
+        def people(key: str) -> tuple[Person, ...]:
+            return tuple(Person(str(name), str(stage) if stage else None) for name, stage in data.get(key) or ())
+
+        reading = Decision(
+            role=str(data["r"]) if data.get("r") else None,
+            hired=people("h"),
+            not_selected=people("n"),
+            withdrawn=people("w"),
+            manager_id=str(data["m"]) if data.get("m") else None,
+            confidence=1.0,
+            rules=("confirmed",),
+        )
+        author = str(data["a"]) if data.get("a") else None
+    except (ValueError, TypeError, KeyError, AttributeError):
+        raise OutOfDate("That button is out of date.") from None
+    return reading, author
+
+
+# --- recording ------------------------------------------------------------------------------------
+
+
+def record_message(deps: Deps, message: IncomingMessage, now: datetime, *, edited: bool = False) -> Outcome:
+    """A message in a channel: record a confident reading, ask about an unsure one, else stay silent.
+
+    An edited message replaces what it recorded before (while no nudge has gone out); an edit that
+    is no longer a decision clears it.
+    """
     reading = read_message(deps, message)
-    if reading is None:
-        return None
+    if reading is None or (edited and reading.confidence < decisions.CONFIDENCE_THRESHOLD):
+        if edited:
+            return Outcome(cleared=clear_message(deps, team_id=message.team_id, channel_id=message.channel_id,
+                                                 message_ts=message.ts, now=now))
+        return Outcome()
+    if reading.confidence < decisions.CONFIDENCE_THRESHOLD:
+        return Outcome(asked=ask_about(deps, message, reading, now))
+    recorded = record_reading(
+        deps, reading, team_id=message.team_id, channel_id=message.channel_id, message_ts=message.ts,
+        author_id=message.author_id, now=now, event_id=message.event_id, replace=edited,
+    )
+    return Outcome(recorded=recorded)
+
+
+def record_reading(
+    deps: Deps,
+    reading: Decision,
+    *,
+    team_id: str,
+    channel_id: str,
+    message_ts: str,
+    author_id: str | None,
+    now: datetime,
+    event_id: str | None = None,
+    replace: bool = False,
+    reply_to: str | None = None,
+    reply_ts: str | None = None,
+) -> RecordedDecision | None:
+    """Record a reading of the message at (channel_id, message_ts) and answer in its thread.
+
+    `replace` swaps out what the message recorded before; it refuses (OutOfDate) once a nudge for it
+    went out. `reply_to` is a user to DM the confirmation to when the thread cannot be answered;
+    `reply_ts` is a bot message in the thread to turn into the answer (the question that was confirmed).
+    """
     with deps.sessions.begin() as session:
         role = reading.role or repo.role_for_names(
-            session,
-            team_id=message.team_id,
+            session, team_id=team_id,
             names=[p.name for p in (*reading.not_selected, *reading.hired, *reading.withdrawn)],
         )
-        round_manager = repo.open_round_manager(session, team_id=message.team_id, role=role)
+        round_manager = repo.open_round_manager(session, team_id=team_id, role=role)
     if role is None:
-        logger.info("decision without a role in channel=%s ts=%s: not recorded", message.channel_id, message.ts)
+        logger.info("decision without a role in channel=%s ts=%s: not recorded", channel_id, message_ts)
         return None
-    manager_id = round_manager or reading.manager_id or message.author_id
+    manager_id = reading.manager_id or round_manager or author_id
     if manager_id is None:
-        logger.info("decision with no known manager in channel=%s ts=%s: not recorded", message.channel_id, message.ts)
+        logger.info("decision with no known manager in channel=%s ts=%s: not recorded", channel_id, message_ts)
         return None
-    tz = profile(deps, team_id=message.team_id, user_id=manager_id, now=now).tz
+    tz = profile(deps, team_id=team_id, user_id=manager_id, now=now).tz
     due = first_due(now, deps.settings.nudge_schedule, tz, deps.settings.work_hours)
+    previous_reply: str | None = reply_ts
     with deps.sessions.begin() as session:
-        if message.event_id and not repo.claim_event(
-            session, event_id=message.event_id, team_id=message.team_id, now=now
-        ):
-            logger.info("event %s already handled: dropped", message.event_id)
+        if event_id and not repo.claim_event(session, event_id=event_id, team_id=team_id, now=now):
+            logger.info("event %s already handled: dropped", event_id)
             return None
-        if repo.decision_seen(session, team_id=message.team_id, channel_id=message.channel_id, message_ts=message.ts):
-            return None
+        existing = repo.live_decision_id(session, team_id=team_id, channel_id=channel_id, message_ts=message_ts)
+        if existing is not None:
+            if not replace:
+                return None
+            view = repo.get_decision(session, existing)
+            if view.nudged:
+                raise OutOfDate(
+                    "A reminder already went out for this decision, so I can't change it now. Close each "
+                    "follow-up from its reminder instead."
+                )
+            previous_reply = view.reply_ts or previous_reply
+            repo.undo_decision(session, existing, now=now)
         recorded = repo.record_decision(
             session,
-            team_id=message.team_id,
-            channel_id=message.channel_id,
-            message_ts=message.ts,
-            author_id=message.author_id or manager_id,
+            team_id=team_id,
+            channel_id=channel_id,
+            message_ts=message_ts,
+            author_id=author_id or manager_id,
             manager_id=manager_id,
             role=role,
             hired=_entries(reading.hired),
@@ -118,8 +225,9 @@ def record_message(deps: Deps, message: IncomingMessage, now: datetime) -> Recor
             now=now,
         )
     logger.info(
-        "decision recorded id=%s round=%s followups=%d rules=%s",
+        "decision recorded id=%s round=%s followups=%d rules=%s%s",
         recorded.decision_id, recorded.round_id, len(recorded.followup_ids), ",".join(reading.rules),
+        " (replacing an earlier reading)" if existing is not None else "",
     )
     reply = blocks.decision_reply(
         decision_id=recorded.decision_id,
@@ -130,30 +238,83 @@ def record_message(deps: Deps, message: IncomingMessage, now: datetime) -> Recor
         withdrawn=recorded.withdrawn,
         first_due=due if recorded.followup_ids else None,
     )
-    try:
-        response = deps.client.chat_postMessage(
-            channel=message.channel_id, thread_ts=message.ts, text=reply["text"], blocks=reply["blocks"]
-        )
-    except (SlackApiError, OSError) as error:
-        logger.warning("thread reply failed channel=%s: %s (decision kept)", message.channel_id, slack_error(error))
-        return recorded
-    with deps.sessions.begin() as session:
-        repo.set_decision_reply(session, recorded.decision_id, str(response["ts"]))
+    reply_ts = _answer_in_thread(deps, channel_id=channel_id, thread_ts=message_ts, previous=previous_reply,
+                                 message=reply, fallback_user=reply_to)
+    if reply_ts:
+        with deps.sessions.begin() as session:
+            repo.set_decision_reply(session, recorded.decision_id, reply_ts)
     return recorded
 
 
-def undo(deps: Deps, decision_id: int, *, team_id: str, actor: str, now: datetime) -> repo.DecisionView:
-    with deps.sessions.begin() as session:
+def _answer_in_thread(deps: Deps, *, channel_id: str, thread_ts: str, previous: str | None, message: dict,
+                      fallback_user: str | None) -> str | None:
+    """Post (or update) the bot's reply in the message's thread; the ts of the reply, if any."""
+    try:
+        if previous:
+            deps.client.chat_update(channel=channel_id, ts=previous, text=message["text"], blocks=message["blocks"])
+            return previous
+        response = deps.client.chat_postMessage(
+            channel=channel_id, thread_ts=thread_ts, text=message["text"], blocks=message["blocks"]
+        )
+        return str(response["ts"])
+    except (SlackApiError, OSError) as error:
+        logger.warning("thread reply failed channel=%s: %s (decision kept)", channel_id, slack_error(error))
+    if fallback_user:
         try:
-            view = repo.get_decision(session, decision_id)
-        except repo.NotFound:
-            raise OutOfDate("That decision was already undone.") from None
-    if view.team_id != team_id:
-        raise OutOfDate("That button is out of date.")
-    if view.undone:
-        raise OutOfDate("That decision was already undone.")
-    if not may_act(actor, owners=(view.author_id, view.manager_id), admins=deps.settings.admin_users):
-        raise NotAllowed("Only the person who posted this decision, its hiring manager or an admin can undo it.")
+            deps.client.chat_postMessage(channel=fallback_user, text=message["text"], blocks=message["blocks"][:1])
+        except (SlackApiError, OSError) as error:
+            logger.warning("confirmation DM failed user=%s: %s", fallback_user, slack_error(error))
+    return None
+
+
+def ask_about(deps: Deps, message: IncomingMessage, reading: Decision, now: datetime) -> bool:
+    """An unsure reading: ask in the thread instead of recording (once per message)."""
+    with deps.sessions.begin() as session:
+        if message.event_id and not repo.claim_event(
+            session, event_id=message.event_id, team_id=message.team_id, now=now
+        ):
+            return False
+        if repo.live_decision_id(session, team_id=message.team_id, channel_id=message.channel_id,
+                                 message_ts=message.ts) is not None:
+            return False
+    value = draft_value(reading, author_id=message.author_id)
+    prompt = blocks.confirm_prompt(reading, value if len(value) <= blocks.VALUE_LIMIT else None)
+    try:
+        deps.client.chat_postMessage(
+            channel=message.channel_id, thread_ts=message.ts, text=prompt["text"], blocks=prompt["blocks"]
+        )
+    except (SlackApiError, OSError) as error:
+        logger.warning("question in thread failed channel=%s: %s", message.channel_id, slack_error(error))
+        return False
+    logger.info("asked about an unsure reading in channel=%s ts=%s (confidence %.2f)",
+                message.channel_id, message.ts, reading.confidence)
+    return True
+
+
+def clear_message(deps: Deps, *, team_id: str, channel_id: str, message_ts: str, now: datetime) -> bool:
+    """The message no longer says a decision (edited or deleted): cancel what it recorded, if no nudge went."""
+    with deps.sessions.begin() as session:
+        decision_id = repo.live_decision_id(session, team_id=team_id, channel_id=channel_id, message_ts=message_ts)
+        if decision_id is None:
+            return False
+        view = repo.get_decision(session, decision_id)
+        if view.nudged:
+            logger.info("decision id=%s: message changed after a nudge went out; kept", decision_id)
+            return False
+        repo.undo_decision(session, decision_id, now=now)
+    logger.info("decision id=%s cancelled: its message was edited or deleted", decision_id)
+    if view.reply_ts:
+        cleared = blocks.cleared_reply()
+        try:
+            deps.client.chat_update(channel=channel_id, ts=view.reply_ts, text=cleared["text"],
+                                    blocks=cleared["blocks"])
+        except (SlackApiError, OSError) as error:
+            logger.warning("chat.update failed channel=%s: %s", channel_id, slack_error(error))
+    return True
+
+
+def undo(deps: Deps, decision_id: int, *, team_id: str, actor: str, now: datetime) -> repo.DecisionView:
+    view = decision_for(deps, decision_id, team_id=team_id, actor=actor)
     if view.nudged:
         raise OutOfDate(
             "A reminder already went out for this decision, so I can't undo it. Close each follow-up from its "
@@ -165,15 +326,33 @@ def undo(deps: Deps, decision_id: int, *, team_id: str, actor: str, now: datetim
     return view
 
 
-def cancel_deleted(deps: Deps, *, team_id: str, channel_id: str, message_ts: str, now: datetime) -> bool:
-    """A decision message was deleted: cancel what it recorded, while no nudge has gone out."""
+def decision_for(deps: Deps, decision_id: int, *, team_id: str, actor: str) -> repo.DecisionView:
+    """A live decision the actor may change (its author, its manager or an admin)."""
     with deps.sessions.begin() as session:
-        decision_id = repo.live_decision_id(session, team_id=team_id, channel_id=channel_id, message_ts=message_ts)
-        if decision_id is None or repo.get_decision(session, decision_id).nudged:
-            return False
-        repo.undo_decision(session, decision_id, now=now)
-    logger.info("decision id=%s cancelled: its message was deleted", decision_id)
-    return True
+        try:
+            view = repo.get_decision(session, decision_id)
+        except repo.NotFound:
+            raise OutOfDate("That decision was already undone.") from None
+    if view.team_id != team_id:
+        raise OutOfDate("That button is out of date.")
+    if not may_act(actor, owners=(view.author_id, view.manager_id), admins=deps.settings.admin_users):
+        raise NotAllowed("Only the person who posted this decision, its hiring manager or an admin can change it.")
+    return view
+
+
+def reading_of(deps: Deps, decision_id: int) -> Decision:
+    """What a recorded decision says, as a reading (to prefill the Edit modal)."""
+    with deps.sessions.begin() as session:
+        view = repo.decision_contents(session, decision_id)
+    return Decision(
+        role=view.role,
+        hired=tuple(Person(n, s) for n, s in view.hired),
+        not_selected=tuple(Person(n, s) for n, s in view.not_selected),
+        withdrawn=tuple(Person(n, s) for n, s in view.withdrawn),
+        manager_id=view.manager_id,
+        confidence=1.0,
+        rules=("recorded",),
+    )
 
 
 def log_round(deps: Deps, spec: RoundSpec, *, team_id: str, user_id: str, channel_id: str | None,
@@ -195,3 +374,46 @@ def log_round(deps: Deps, spec: RoundSpec, *, team_id: str, user_id: str, channe
         )
     logger.info("round id=%s logged by user=%s with %d candidates", round_id, user_id, len(spec.candidates))
     return round_id
+
+
+# --- the decision form (Edit modal, shortcut) -------------------------------------------------------
+
+
+def reading_from_form(values: dict[str, Any]) -> tuple[Decision | None, dict[str, str]]:
+    """The decision modal's state as a reading, or field errors (block_id -> message)."""
+    def value(block: str) -> str:
+        return str(((values.get(block) or {}).get(block) or {}).get("value") or "").strip()
+
+    errors: dict[str, str] = {}
+    role = value("role")
+    if not role:
+        errors["role"] = "Which role is this decision for?"
+    manager = ((values.get("manager") or {}).get("manager") or {}).get("selected_user")
+    if not manager:
+        errors["manager"] = "Pick the hiring manager."
+    groups: dict[str, tuple[Person, ...]] = {}
+    seen: dict[str, str] = {}
+    for block in ("not_selected", "hired", "withdrawn"):
+        text = value(block)
+        if not text:
+            groups[block] = ()
+            continue
+        try:
+            entries = parse_candidates(text)
+        except RoundParseError as error:
+            errors[block] = blocks.clip(str(error).replace("`", ""), 300)
+            continue
+        groups[block] = tuple(Person(e.name, e.stage) for e in entries)
+        for person in groups[block]:
+            key = repo.name_key(person.name)
+            if key in seen and seen[key] != block:
+                errors[block] = f"{person.name} is listed twice. Put each person in one list."
+            seen[key] = block
+    if not errors and not any(groups.values()):
+        errors["not_selected"] = "Name at least one person: not selected, hired or withdrew."
+    if errors:
+        return None, errors
+    return Decision(
+        role=role, hired=groups["hired"], not_selected=groups["not_selected"], withdrawn=groups["withdrawn"],
+        manager_id=str(manager), confidence=1.0, rules=("form",),
+    ), {}

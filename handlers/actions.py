@@ -9,7 +9,7 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
-from bot import blocks, followups, recording
+from bot import blocks, followups
 from bot.deps import Deps
 from bot.errors import OutOfDate
 from handlers.replies import friendly_errors
@@ -104,17 +104,6 @@ def register(app: App, deps: Deps) -> None:
                                       message=blocks.closed_message(f))
         followups.publish_home(deps, team_id=f.team_id, user_id=f.manager_id, now=deps.clock())
 
-    @friendly
-    def handle_undo(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
-        ack()
-        actor = body["user"]["id"]
-        view = recording.undo(
-            deps, followups.parse_id(action.get("value")), team_id=_team(body), actor=actor, now=deps.clock()
-        )
-        _, channel, ts = _where(body)
-        followups.refresh_message(deps, channel=channel or view.channel_id, ts=ts or view.reply_ts,
-                                  message=blocks.undone_reply(actor))
-
     def handle_link(ack: Ack) -> None:
         ack()  # a URL button (the email draft): Slack opens the link; nothing to do here
 
@@ -127,7 +116,6 @@ def register(app: App, deps: Deps) -> None:
     app.action(blocks.ACTION_SNOOZE)(handle_snooze)
     app.action(blocks.ACTION_SKIP)(handle_skip)
     app.view(blocks.VIEW_SKIP)(handle_skip_submission)
-    app.action(blocks.ACTION_UNDO)(handle_undo)
     app.action(blocks.ACTION_EMAIL)(handle_link)
     app.action(re.compile(".*"))(handle_unknown_action)
     app.view(re.compile(".*"))(handle_link)  # an old modal: close it quietly

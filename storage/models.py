@@ -89,7 +89,9 @@ class Round(Base):
 
 
 class Decision(Base):
-    """One hiring-decision message the bot read, so it can be undone, edited or deleted as a whole."""
+    """One hiring-decision message the bot recorded, so it can be undone, edited or deleted as a whole.
+
+    Undoing it deletes the row: the same message may then be read again."""
 
     __tablename__ = "decisions"
 
@@ -102,7 +104,6 @@ class Decision(Base):
     created_round: Mapped[bool] = mapped_column(default=False)
     reply_ts: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    undone_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     __table_args__ = (UniqueConstraint("team_id", "channel_id", "message_ts"),)
 

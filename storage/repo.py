@@ -298,12 +298,14 @@ def record_decision(
                 existing.status = OPEN
                 existing.due_at = first_due
                 existing.decided_at = now
+                existing.manager_id = manager_id
+                existing.closed_at = None
             followup_ids.append(existing.id)
             continue
         followup = Followup(
             team_id=team_id,
             candidate_id=candidate.id,
-            manager_id=round_.manager_id,
+            manager_id=manager_id,
             created_by=author_id,
             status=OPEN,
             decided_at=now,
@@ -319,19 +321,12 @@ def record_decision(
         decision_id=decision.id,
         round_id=round_.id,
         role=round_.role,
-        manager_id=round_.manager_id,
+        manager_id=manager_id,
         not_selected=tuple(c.name or "" for c in settled_not),
         hired=tuple(c.name or "" for c in settled_hired),
         withdrawn=tuple(c.name or "" for c in settled_withdrawn),
         followup_ids=tuple(followup_ids),
     )
-
-
-def decision_seen(session: Session, *, team_id: str, channel_id: str, message_ts: str) -> bool:
-    stmt = select(Decision.id).where(
-        Decision.team_id == team_id, Decision.channel_id == channel_id, Decision.message_ts == message_ts
-    )
-    return session.scalars(stmt).first() is not None
 
 
 def role_for_names(session: Session, *, team_id: str, names: Sequence[str]) -> str | None:
@@ -354,7 +349,6 @@ def live_decision_id(session: Session, *, team_id: str, channel_id: str, message
             Decision.team_id == team_id,
             Decision.channel_id == channel_id,
             Decision.message_ts == message_ts,
-            Decision.undone_at.is_(None),
         )
     ).first()
 
@@ -372,7 +366,6 @@ class DecisionView:
     author_id: str
     manager_id: str
     reply_ts: str | None
-    undone: bool
     nudged: bool
 
 
@@ -395,13 +388,13 @@ def get_decision(session: Session, decision_id: int) -> DecisionView:
         author_id=decision.author_id,
         manager_id=round_.manager_id if round_ else decision.author_id,
         reply_ts=decision.reply_ts,
-        undone=decision.undone_at is not None,
         nudged=bool(nudged),
     )
 
 
 def undo_decision(session: Session, decision_id: int, *, now: datetime) -> int:
-    """Revert everything one decision message recorded. Returns how many follow-ups were cancelled.
+    """Revert everything one decision message recorded, and forget the decision itself, so the same
+    message may be read again (edited, confirmed). Returns how many follow-ups were cancelled.
 
     Callers check first that no nudge has gone out (`get_decision(...).nudged`).
     """
@@ -426,21 +419,53 @@ def undo_decision(session: Session, decision_id: int, *, now: datetime) -> int:
             candidate.decision_id = None
             candidate.decided_at = None
     round_ = session.get(Round, decision.round_id)
-    decision.undone_at = now
+    created_round = decision.created_round
+    session.delete(decision)
     session.flush()
     if round_ is not None:
-        if decision.created_round:
-            remaining = session.scalars(
-                select(func.count()).select_from(Candidate).where(Candidate.round_id == round_.id)
-            ).one()
-            if not remaining:
-                session.delete(decision)
-                session.delete(round_)
-                session.flush()
-                return cancelled
-        round_.decided_at = None
-    session.flush()
+        remaining = session.scalars(
+            select(func.count()).select_from(Candidate).where(Candidate.round_id == round_.id)
+        ).one()
+        if created_round and not remaining:
+            session.delete(round_)
+        else:
+            round_.decided_at = None
+        session.flush()
     return cancelled
+
+
+@dataclass(frozen=True)
+class DecisionContents:
+    role: str
+    manager_id: str
+    hired: tuple[tuple[str, str | None], ...]
+    not_selected: tuple[tuple[str, str | None], ...]
+    withdrawn: tuple[tuple[str, str | None], ...]
+
+
+def decision_contents(session: Session, decision_id: int) -> DecisionContents:
+    decision = session.get(Decision, decision_id)
+    if decision is None:
+        raise NotFound(decision_id)
+    round_ = session.get(Round, decision.round_id)
+    candidates = list(
+        session.scalars(select(Candidate).where(Candidate.decision_id == decision_id).order_by(Candidate.id))
+    )
+    followup_manager = session.scalars(
+        select(Followup.manager_id).join(Candidate, Followup.candidate_id == Candidate.id)
+        .where(Candidate.decision_id == decision_id)
+    ).first()
+
+    def of(outcome: str) -> tuple[tuple[str, str | None], ...]:
+        return tuple((c.name or "", c.stage) for c in candidates if c.outcome == outcome and c.name)
+
+    return DecisionContents(
+        role=round_.role if round_ else "",
+        manager_id=followup_manager or (round_.manager_id if round_ else decision.author_id),
+        hired=of(HIRED),
+        not_selected=of(NOT_SELECTED),
+        withdrawn=of(WITHDRAWN),
+    )
 
 
 # --- follow-ups -----------------------------------------------------------------------------------

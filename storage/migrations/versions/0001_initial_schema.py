@@ -74,7 +74,6 @@ def upgrade() -> None:
     sa.Column('created_round', sa.Boolean(), nullable=False),
     sa.Column('reply_ts', sa.String(length=32), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('undone_at', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['round_id'], ['rounds.id'], name=op.f('fk_decisions_round_id_rounds'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_decisions')),
     sa.UniqueConstraint('team_id', 'channel_id', 'message_ts', name=op.f('uq_decisions_team_id_channel_id_message_ts'))

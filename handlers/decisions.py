@@ -1,0 +1,138 @@
+"""Fixing a reading: Undo and Edit on the thread reply, Confirm on an unsure reading, the decision
+modal, and the "Record hiring decision" message shortcut."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+
+from bot import blocks, decisions, followups, recording
+from bot.deps import Deps
+from bot.errors import NotAllowed, OutOfDate
+from handlers.replies import friendly_errors
+from storage import repo
+
+
+def _team(body: dict[str, Any]) -> str:
+    return str((body.get("team") or {}).get("id") or body.get("team_id") or "")
+
+
+def _metadata(**values: Any) -> str:
+    return json.dumps({k: v for k, v in values.items() if v is not None}, separators=(",", ":"))
+
+
+def register(app: App, deps: Deps) -> None:
+    friendly = friendly_errors(deps)
+
+    @friendly
+    def handle_undo(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
+        ack()
+        actor = body["user"]["id"]
+        view = recording.undo(
+            deps, followups.parse_id(action.get("value")), team_id=_team(body), actor=actor, now=deps.clock()
+        )
+        container = body.get("container") or {}
+        followups.refresh_message(deps, channel=container.get("channel_id") or view.channel_id,
+                                  ts=container.get("message_ts") or view.reply_ts, message=blocks.undone_reply(actor))
+
+    @friendly
+    def handle_edit(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,
+                    respond: Respond) -> None:
+        ack()
+        decision_id = followups.parse_id(action.get("value"))
+        view = recording.decision_for(deps, decision_id, team_id=_team(body), actor=body["user"]["id"])
+        if view.nudged:
+            raise OutOfDate("A reminder already went out for this decision, so it can't be edited now.")
+        metadata = _metadata(c=view.channel_id, ts=view.message_ts, a=view.author_id)
+        client.views_open(trigger_id=body["trigger_id"],
+                          view=blocks.decision_modal(recording.reading_of(deps, decision_id), metadata))
+
+    def _draft(body: dict[str, Any], action: dict[str, Any]) -> tuple[decisions.Decision, str | None, str, str]:
+        reading, author = recording.draft_from_value(str(action.get("value") or ""))
+        container = body.get("container") or {}
+        message = body.get("message") or {}
+        channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
+        thread_ts = message.get("thread_ts")
+        if not channel or not thread_ts:
+            raise OutOfDate("That button is out of date.")
+        return reading, author, str(channel), str(thread_ts)
+
+    @friendly
+    def handle_confirm(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
+        ack()
+        reading, author, channel, thread_ts = _draft(body, action)
+        actor = body["user"]["id"]
+        if not followups.may_act(actor, owners=(author, reading.manager_id), admins=deps.settings.admin_users):
+            raise NotAllowed("Only the person who posted this, the hiring manager or an admin can confirm it.")
+        recording.record_reading(
+            deps, reading, team_id=_team(body), channel_id=channel, message_ts=thread_ts,
+            author_id=author or actor, now=deps.clock(), reply_to=actor,
+            reply_ts=(body.get("container") or {}).get("message_ts"),
+        )
+
+    @friendly
+    def handle_edit_draft(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,
+                          respond: Respond) -> None:
+        ack()
+        try:
+            reading, author, channel, thread_ts = _draft(body, action)
+        except OutOfDate:
+            reading, author = None, None
+            container = body.get("container") or {}
+            channel = str(container.get("channel_id"))
+            thread_ts = str((body.get("message") or {}).get("thread_ts") or container.get("message_ts"))
+        metadata = _metadata(c=channel, ts=thread_ts, a=author,
+                             p=(body.get("container") or {}).get("message_ts"))
+        client.views_open(trigger_id=body["trigger_id"], view=blocks.decision_modal(
+            reading, metadata, default_manager=body["user"]["id"]))
+
+    @friendly
+    def handle_shortcut(ack: Ack, body: dict[str, Any], shortcut: dict[str, Any], client: WebClient,
+                        respond: Respond) -> None:
+        ack()
+        message = shortcut.get("message") or {}
+        text = str(message.get("text") or "")
+        attachments = recording.attachments_text(message.get("attachments"))
+        reading = decisions.read(text, attachments_text=attachments)
+        metadata = _metadata(c=(shortcut.get("channel") or {}).get("id"), ts=message.get("ts"),
+                             a=message.get("user"))
+        client.views_open(trigger_id=shortcut["trigger_id"], view=blocks.decision_modal(
+            reading, metadata, default_manager=message.get("user") or body["user"]["id"]))
+
+    @friendly
+    def handle_decision_submission(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        reading, errors = recording.reading_from_form(view.get("state", {}).get("values", {}))
+        try:
+            metadata = json.loads(view.get("private_metadata") or "{}")
+            channel, message_ts = str(metadata["c"]), str(metadata["ts"])
+        except (ValueError, KeyError, TypeError):
+            errors = {"role": "This form is out of date; close it and try again."}
+        if reading is None or errors:
+            ack(response_action="errors", errors=errors)
+            return
+        actor = body["user"]["id"]
+        team_id = _team(body)
+        with deps.sessions.begin() as session:
+            existing = repo.live_decision_id(session, team_id=team_id, channel_id=channel, message_ts=message_ts)
+        if existing is not None:
+            try:
+                recording.decision_for(deps, existing, team_id=team_id, actor=actor)
+            except (NotAllowed, OutOfDate) as error:
+                ack(response_action="errors", errors={"role": str(error)})
+                return
+        ack()
+        recording.record_reading(
+            deps, reading, team_id=team_id, channel_id=channel, message_ts=message_ts,
+            author_id=metadata.get("a") or actor, now=deps.clock(), replace=True, reply_to=actor,
+            reply_ts=metadata.get("p"),
+        )
+
+    app.action(blocks.ACTION_UNDO)(handle_undo)
+    app.action(blocks.ACTION_EDIT)(handle_edit)
+    app.action(blocks.ACTION_CONFIRM)(handle_confirm)
+    app.action(blocks.ACTION_EDIT_DRAFT)(handle_edit_draft)
+    app.shortcut(blocks.SHORTCUT_RECORD)(handle_shortcut)
+    app.view(blocks.VIEW_DECISION)(handle_decision_submission)
