@@ -24,6 +24,8 @@ ACTION_EDIT_DRAFT = "decision_edit_draft"
 VIEW_SKIP = "followup_skip_modal"
 VIEW_DECISION = "decision_modal"
 SHORTCUT_RECORD = "record_decision"
+ACTION_OPEN_ROUND = "round_modal_open"
+VIEW_ROUND = "round_modal"
 VALUE_LIMIT = 2000
 
 SECTION_LIMIT = 3000
@@ -337,74 +339,180 @@ def pending_message(followups: Sequence[FollowupView], total: int, now: datetime
     return {"text": f"You have {total} open candidate follow-ups.", "blocks": blocks}
 
 
-def digest_message(
-    followups: Sequence[FollowupView], total: int, now: datetime, overdue_after: int, *, max_lines: int = 60
-) -> dict[str, Any]:
+@dataclass(frozen=True)
+class DigestContent:
+    """Everything a digest shows, gathered by bot.digests from bounded queries."""
+
+    total: int
+    managers: Sequence[Any]  # storage.repo.ManagerCount, the manager with the oldest open first
+    oldest: Sequence[FollowupView]  # the oldest open follow-ups (bounded), oldest first
+    overdue: int
+    closed_count: int  # closed since the last digest in this channel
+    closed_recent: Sequence[FollowupView]
+    stats: Any  # storage.repo.Stats over 30 days
+    since: datetime | None  # when the last digest in this channel was posted
+
+
+def stats_line(stats: Any, period: str = "last 30 days") -> str:
+    parts = []
+    if stats.closure_rate is not None:
+        parts.append(f"closure rate {round(stats.closure_rate * 100)}% ({stats.closed} of {stats.decided})")
+    if stats.median_days_to_contact is not None:
+        parts.append(f"median {stats.median_days_to_contact:.1f} days from decision to a personal note")
+    return f"📈 {period.capitalize()}: " + ", ".join(parts) if parts else ""
+
+
+def digest_message(content: DigestContent, now: datetime, overdue_after: int, *, max_lines: int = 60
+                   ) -> dict[str, Any]:
     """Open closures grouped by manager (oldest first), inside 50 blocks however many are open."""
-    if total == 0:
+    closed_line = ""
+    if content.closed_count:
+        names = names_list([f.candidate_name for f in content.closed_recent[:5]])
+        more = content.closed_count - min(5, len(content.closed_recent))
+        since = f" since {slack_date(content.since)}" if content.since else " recently"
+        closed_line = f"✅ Closed{since}: {content.closed_count} ({names}{f' and {more} more' if more > 0 else ''})"
+    stats = stats_line(content.stats)
+    if content.total == 0:
         text = "✅ All loops closed: every candidate who was not selected has heard back personally."
-        return {"text": text, "blocks": [section(text)]}
-    by_manager: dict[str, list[FollowupView]] = {}
-    for f in followups:
-        by_manager.setdefault(f.manager_id, []).append(f)
-    overdue = sum(1 for f in followups if f.nudges_sent >= overdue_after)
+        extra = [context(line) for line in (closed_line, stats) if line]
+        return {"text": text, "blocks": [section(text), *extra]}
+    count = len(content.managers)
+    summary = (f"{content.total} open across {count} manager{'s' if count != 1 else ''}"
+               + (f" · ⚠️ {content.overdue} overdue (every reminder sent, still open)" if content.overdue else ""))
     blocks: list[Block] = [
         {"type": "header", "text": plain("Candidate follow-ups still open", 150)},
-        context(f"{total} open across {len(by_manager)} manager{'s' if len(by_manager) != 1 else ''}"
-                + (f" · ⚠️ {overdue} overdue" if overdue else "")),
+        context(summary),
     ]
+    by_manager: dict[str, list[FollowupView]] = {}
+    for f in content.oldest:
+        by_manager.setdefault(f.manager_id, []).append(f)
     shown = 0
     managers_shown = 0
-    for manager_id, items in sorted(by_manager.items(), key=lambda kv: kv[1][0].decided_at):
-        if shown >= max_lines or len(blocks) >= MESSAGE_BLOCKS - 3:
-            break
+    tail_blocks = 1 + (1 if closed_line or stats else 0)
+    for manager in content.managers:
+        items = by_manager.get(manager.manager_id, [])
         room = max_lines - shown
-        lines = [f"<@{manager_id}> ({len(items)} open)"] + [
-            followup_line(f, now, overdue_after) for f in items[:room]
-        ]
-        if len(items) > room:
-            lines.append(f"   …and {len(items) - room} more")
+        if room <= 0 or not items:
+            break
+        lines = [f"<@{manager.manager_id}> ({manager.open} open)"]
+        lines += [followup_line(f, now, overdue_after) for f in items[:room]]
+        listed = min(room, len(items))
+        if manager.open > listed:
+            lines.append(f"   …and {manager.open - listed} more for <@{manager.manager_id}>")
         new_blocks = _packed_sections(lines)
-        if len(blocks) + len(new_blocks) > MESSAGE_BLOCKS - 2:
+        if len(blocks) + len(new_blocks) > MESSAGE_BLOCKS - tail_blocks:
             break
         blocks.extend(new_blocks)
-        shown += min(room, len(items))
+        shown += listed
         managers_shown += 1
-    rest = total - shown
+    rest = content.total - shown
     if rest > 0:
-        others = len(by_manager) - managers_shown
+        others = count - managers_shown
         tail = f" for {others} more manager{'s' if others != 1 else ''}" if others > 0 else ""
         blocks.append(context(f"…and {rest} more{tail}. Each manager sees their own list in the App Home."))
-    text = f"{total} candidate follow-ups are still open."
+    footer = "\n".join(line for line in (closed_line, stats) if line)
+    if footer:
+        blocks.append(context(footer))
+    text = f"{content.total} candidate follow-ups are still open."
     return {"text": text, "blocks": blocks[:MESSAGE_BLOCKS]}
+
+
+def escalation_message(items: Sequence[FollowupView], total: int, now: datetime, overdue_after: int
+                       ) -> dict[str, Any]:
+    lines = [followup_line(f, now, overdue_after) + f" (<@{f.manager_id}>)" for f in items]
+    blocks: list[Block] = [
+        section(f"⚠️ *{total} candidate follow-up{'s are' if total != 1 else ' is'} still open after every "
+                "reminder.* A nudge from you may help the hiring managers close the loop:"),
+        *_packed_sections(lines)[:40],
+    ]
+    if total > len(items):
+        blocks.append(context(f"…and {total - len(items)} more."))
+    return {"text": f"{total} candidate follow-ups are overdue.", "blocks": blocks[:MESSAGE_BLOCKS]}
 
 
 def home_view(
     *, open_followups: Sequence[FollowupView], total_open: int, recent: Sequence[FollowupView], now: datetime,
-    overdue_after: int,
+    overdue_after: int, overdue: int = 0, stats: Any = None,
 ) -> dict[str, Any]:
-    blocks: list[Block] = [{"type": "header", "text": plain("Your candidate follow-ups", 150)}]
+    """A manager's App Home: their open follow-ups (oldest first) with the DM's buttons, recent closures,
+    their own stats and a button to log a round. Inside 100 blocks however many are open."""
+    blocks: list[Block] = [
+        {"type": "header", "text": plain("Your candidate follow-ups", 150)},
+        {"type": "actions", "block_id": "home_actions",
+         "elements": [button("📋 Log an interview round", ACTION_OPEN_ROUND, "home", style="primary")]},
+    ]
+    summary = f"{total_open} open, oldest first" + (f" · ⚠️ {overdue} overdue" if overdue else "")
+    if stats is not None and stats_line(stats):
+        summary += "\n" + stats_line(stats)
     if not open_followups:
         blocks.append(section("🎉 No open follow-ups. Every candidate you interviewed has heard back from you."))
+        if stats is not None and stats_line(stats):
+            blocks.append(context(stats_line(stats)))
     else:
-        blocks.append(context(f"{total_open} open, oldest first"))
-    budget = VIEW_BLOCKS - 8
+        blocks.append(context(summary))
+    recent_blocks: list[Block] = []
+    if recent:
+        recent_blocks = [{"type": "divider"}, section("*Recently closed*"), *_packed_sections([
+            f"• {esc(f.candidate_name)}: {esc(f.role)}, "
+            + ("contacted" if f.status == "contacted" else "no note needed")
+            + f" on {slack_date(f.closed_at)}"
+            for f in recent if f.closed_at
+        ])[:3]]
+    budget = VIEW_BLOCKS - len(recent_blocks) - 2
+    shown = 0
     for f in open_followups:
-        if len(blocks) + 3 > budget:
+        if len(blocks) + 2 > budget:
             break
         blocks.append(section(followup_line(f, now, overdue_after)))
         blocks.append(followup_actions(f.id, block_id=f"home:{f.id}"))
-    shown = sum(1 for b in blocks if b.get("block_id", "").startswith("home:"))
+        shown += 1
     if total_open > shown:
         blocks.append(context(f"…and {total_open - shown} more, shown as you close these."))
-    if recent:
-        blocks.append({"type": "divider"})
-        blocks.append(section("*Recently closed*"))
-        blocks.extend(_packed_sections([
-            f"• {esc(f.candidate_name)}: {esc(f.role)}, {f.status} on {slack_date(f.closed_at)}"
-            for f in recent if f.closed_at
-        ])[:3])
+    blocks.extend(recent_blocks)
     return {"type": "home", "blocks": blocks[:VIEW_BLOCKS]}
+
+
+def round_confirmation(role: str, names: Sequence[str], stages: Sequence[str | None], manager_id: str,
+                       user_id: str, hired: Sequence[str] = ()) -> dict[str, Any]:
+    lines = [f"• {esc(name)}" + (f" ({esc(stage)})" if stage else "")
+             for name, stage in zip(names, stages, strict=True)]
+    whose = "you" if manager_id == user_id else f"<@{manager_id}>"
+    then = (f"\n🎉 Hired: {names_list(hired)}. I'll remind {whose} to follow up personally with the others."
+            if hired else
+            f"\nWhen the decision is posted in a channel I'm in, I'll remind {whose} to follow up personally "
+            "with everyone who isn't selected.")
+    text = (f"📋 Logged *{esc(role)}* with {len(names)} candidate{'s' if len(names) != 1 else ''}:\n"
+            + "\n".join(lines) + then)
+    return {"text": f"Logged {role} with {len(names)} candidates.", "blocks": [section(text)]}
+
+
+def round_modal(*, manager_id: str, private_metadata: str) -> dict[str, Any]:
+    """Log a round: role, hiring manager, candidates (one per line, the command's grammar), who was hired."""
+    return {
+        "type": "modal",
+        "callback_id": VIEW_ROUND,
+        "private_metadata": private_metadata,
+        "title": plain("Log interview round", 24),
+        "submit": plain("Log round", 24),
+        "close": plain("Cancel", 24),
+        "blocks": [
+            {"type": "input", "block_id": "role", "label": plain("Role", 2000),
+             "element": {"type": "plain_text_input", "action_id": "role", "max_length": 150,
+                         "placeholder": plain("Staff Data Engineer", 150)}},
+            {"type": "input", "block_id": "manager", "label": plain("Hiring manager", 2000),
+             "element": {"type": "users_select", "action_id": "manager", "initial_user": manager_id}},
+            {"type": "input", "block_id": "candidates", "label": plain("Candidates", 2000),
+             "hint": plain("One per line: Name (stage; strengths: ...) email", 2000),
+             "element": {"type": "plain_text_input", "action_id": "candidates", "multiline": True,
+                         "max_length": 3000,
+                         "placeholder": plain("Dana Whitfield (onsite)\nOmar Haddad (final round)", 150)}},
+            {"type": "input", "block_id": "hired", "optional": True, "label": plain("Hired (optional)", 2000),
+             "hint": plain("If the decision is made: who was hired. Everyone else gets a personal follow-up.",
+                           2000),
+             "element": {"type": "plain_text_input", "action_id": "hired",
+                         "placeholder": plain("Dana Whitfield", 150)}},
+        ],
+    }
 
 
 def skip_modal(followup: FollowupView, private_metadata: str) -> dict[str, Any]:

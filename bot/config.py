@@ -47,6 +47,8 @@ class Settings:
     digest_cron: str = "0 9 * * MON"
     digest_tz: str = "UTC"
     admin_users: frozenset[str] = frozenset()
+    escalate_to: frozenset[str] = frozenset()
+    digest_when_empty: bool = False
     retention_days: int = 180
     company_name: str | None = None
     log_level: str = "INFO"
@@ -118,14 +120,21 @@ def _cron(raw: str, tz: str) -> str:
     return raw
 
 
-def _users(raw: str | None) -> frozenset[str]:
+def _users(name: str, raw: str | None) -> frozenset[str]:
     if raw is None:
         return frozenset()
     users = {part.strip() for part in re.split(r"[,\s]+", raw) if part.strip()}
     for user in users:
         if not USER_ID.match(user):
-            raise ConfigError("ADMIN_USERS", f"{user!r} is not a Slack user id (like U012AB3CD)")
+            raise ConfigError(name, f"{user!r} is not a Slack user id (like U012AB3CD)")
     return frozenset(users)
+
+
+def _choice(environ: Mapping[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = (_get(environ, name) or default).lower()
+    if value not in choices:
+        raise ConfigError(name, f"{value!r} is not one of {', '.join(choices)}")
+    return value
 
 
 def load_settings(environ: Mapping[str, str]) -> Settings:
@@ -161,7 +170,9 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         digest_channel=digest_channel,
         digest_cron=_cron(_get(environ, "DIGEST_CRON") or "0 9 * * MON", digest_tz),
         digest_tz=digest_tz,
-        admin_users=_users(_get(environ, "ADMIN_USERS")),
+        admin_users=_users("ADMIN_USERS", _get(environ, "ADMIN_USERS")),
+        escalate_to=_users("ESCALATE_TO", _get(environ, "ESCALATE_TO")),
+        digest_when_empty=_choice(environ, "DIGEST_EMPTY", "skip", ("skip", "post")) == "post",
         retention_days=_int(environ, "RETENTION_DAYS", 180, 1, 36500),
         company_name=_get(environ, "COMPANY_NAME"),
         log_level=log_level,

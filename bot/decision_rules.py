@@ -47,6 +47,19 @@ _SHORTHAND = (
     (re.compile(r"\bfwd\b", re.IGNORECASE), "forward"),
     (re.compile(r"[’‘]"), "'"),
     (re.compile(r"[“”]"), '"'),
+    # a bullet between fields ("Ashby • Application archived • Hana Kobayashi") separates like "·"
+    (re.compile(r"(?<=\S)[ \t]+[•◦▪][ \t]+"), " · "),
+    # typos and dropped apostrophes that hurried writers leave in verdict phrases
+    (re.compile(r"\b(?:foward|forwad|foreward|forwrd|fowrard|froward)\b", re.IGNORECASE), "forward"),
+    (re.compile(r"\b(?:agianst|aginst|againt|agaisnt)\b", re.IGNORECASE), "against"),
+    (re.compile(r"\b(?:proceeed|procede)\b", re.IGNORECASE), "proceed"),
+    (
+        re.compile(
+            r"\b(wo|do|did|is|are|was|were|does|has|have|could|should|would|ca)nt\b(?=\s)", re.IGNORECASE
+        ),
+        r"\1n't",
+    ),
+    (re.compile(r"\b(it|that)s(?=\s+a\s+(?:no|yes|pass|hard|soft|strong|clear)\b)", re.IGNORECASE), r"\1's"),
 )
 
 
@@ -220,6 +233,9 @@ NON_NAMES = frozenset(
     """
     i we you he she they it me us him her them his hers their our my your its the a an this that these
     those both either neither all each every everyone everybody anyone someone nobody none no not yes
+    application applications applicant applicants archive
+    alright yeah yep yup nope welp ugh alas anyway anyways meanwhile consensus verdict answer outcome result
+    results summary recap feedback
     and or but so also then if unless once when while as after before for with to from on in at by of
     about re per we're we've we'll we'd i'm i've i'll i'd it's that's they're he's she's let's there
     here thanks thank thx ty hi hey hello ok okay fyi icymi tl;dr tldr update updates decision decisions
@@ -398,8 +414,14 @@ def _match_known(tokens: list[Token], i: int, known: KnownNames) -> int:
     return best
 
 
-def _parse_item(cur: _Cursor, known: KnownNames, loose: bool) -> NameItem | None:
-    """Parse one name at the cursor and advance past it; None (cursor unmoved) if there is none."""
+_APPLICATION_WORDS = frozenset({"application", "applications", "candidacy", "candidature", "profile"})
+
+
+def _parse_item(cur: _Cursor, known: KnownNames, loose: bool, application: bool = False) -> NameItem | None:
+    """Parse one name at the cursor and advance past it; None (cursor unmoved) if there is none.
+
+    With `application`, "A's application" / "A's candidacy" reads as A (the cursor stops after "'s").
+    """
     start = cur.i
     # pronouns, longest first
     for length in (4, 3, 2, 1):
@@ -415,7 +437,7 @@ def _parse_item(cur: _Cursor, known: KnownNames, loose: bool) -> NameItem | None
                 # "the other finalists, Naomi Ito and Erik Dahl": an appositive list follows
                 save = cur.i
                 cur.i = start + length + 1
-                item = _parse_item(cur, known, loose)
+                item = _parse_item(cur, known, loose, application)
                 if item is not None and item.pronoun is None:
                     return item
                 cur.i = save
@@ -477,10 +499,18 @@ def _parse_item(cur: _Cursor, known: KnownNames, loose: bool) -> NameItem | None
         return None
     after = cur.peek()
     if parts[-1].text.endswith("'s") or (after is not None and after.kind == "poss"):
-        # a possessive ("Omar's onsite") is not a list entry
+        # a possessive ("Omar's onsite") is not a list entry, except "Omar's application" where asked
+        owned = cur.peek(1) if after is not None and after.kind == "poss" else None
+        if not (application and owned is not None and owned.low in _APPLICATION_WORDS):
+            cur.i = start
+            return None
+        cur.i += 2
+    if len(parts) == 1 and len(parts[0].text.rstrip(".")) == 1:
         cur.i = start
         return None
-    if len(parts) == 1 and len(parts[0].text.rstrip(".")) == 1:
+    nxt = cur.peek()
+    if nxt is not None and nxt.kind == "word" and nxt.text[0].isupper() and nxt.low in ROLE_HEADS:
+        # "Warehouse Supervisor", "Payroll Specialist": capitalised words ending in a job title are a role
         cur.i = start
         return None
     name = " ".join(p.text for p in parts)
@@ -529,7 +559,7 @@ _SEPARATORS = {",", "&", "and", "or", "/", "+", "nor", "plus"}
 
 
 def parse_names(
-    tokens: list[Token], i: int, known: KnownNames = NO_KNOWN, *, loose: bool = False
+    tokens: list[Token], i: int, known: KnownNames = NO_KNOWN, *, loose: bool = False, application: bool = False
 ) -> NameList | None:
     """Parse a list of names starting at token i: "A, B (onsite), and Dr. C" or "both A and B"."""
     cur = _Cursor(tokens, i)
@@ -539,7 +569,7 @@ def parse_names(
         if nxt is not None and nxt.kind == "word" and nxt.low not in {"of"}:
             cur.i += 1
     items: list[NameItem] = []
-    first = _parse_item(cur, known, loose)
+    first = _parse_item(cur, known, loose, application)
     if first is None:
         return None
     items.append(first)
@@ -551,7 +581,7 @@ def parse_names(
             consumed = True
         if not consumed:
             break
-        nxt = _parse_item(cur, known, loose)
+        nxt = _parse_item(cur, known, loose, application)
         if nxt is None:
             cur.i = save
             break
@@ -615,6 +645,16 @@ def canonical_stage(raw: str) -> str:
 def stage_in_context(text: str) -> str | None:
     """The stage a sentence names around a verdict: "after the onsite", "past the panel"."""
     m = _STAGE_CONTEXT.search(text)
+    return canonical_stage(m.group(1)) if m else None
+
+
+def stage_in_header(line: str) -> str | None:
+    """The stage a header line is about: "Onsite decisions", "Final round results (Data Analyst):"."""
+    m = re.search(
+        rf"\b({STAGE_PATTERN})\s+(?:decisions?|results|outcomes?|debrief|recap|wrap-?up|verdicts?)\b",
+        line,
+        re.IGNORECASE,
+    )
     return canonical_stage(m.group(1)) if m else None
 
 
@@ -695,7 +735,7 @@ def _longest_role_prefix(raw: str, *, allow_lower: bool) -> str | None:
 
 
 _TRUSTED_ROLE = re.compile(
-    r"\b(?:for|on|to|in|with|from|of|re:?|into|about)\s+(?:the|our|this|that)\s+([^,.;:!?\n()]{2,50}?)\s+"
+    r"\b(?:for|on|to|in|with|from|of|re:?|into|about)\s+(?:the|our|this|that)\s+([^,.;:!?\n()—–]{2,50}?)\s+"
     r"(?:role|position|opening|req|requisition)\b",
     re.I,
 )
@@ -710,7 +750,7 @@ _ROLE_PATTERNS: tuple[tuple[re.Pattern[str], bool, bool], ...] = (
     (re.compile(r"\bhiring decision\s*\(([^)\n]+)\)", re.I), False, False),
     (
         re.compile(
-            r"\b(?:for|on|to|in|with|from|of|re:?|into|about)\s+(?:the|our|this|that)\s+([^,.;:!?\n()]{2,60}?)\s+"
+            r"\b(?:for|on|to|in|with|from|of|re:?|into|about)\s+(?:the|our|this|that)\s+([^,.;:!?\n()—–]{2,60}?)\s+"
             r"(?:role|position|opening|req|requisition|search|loop|job|offer|process|interviews?|candidates?|"
             r"pipeline|hiring)\b",
             re.I,
@@ -794,6 +834,7 @@ def find_manager(text: str) -> str | None:
 _CONDITIONAL = re.compile(
     r"(?:^|[,;]\s*)\W*(?:if|unless|once|whether|assuming|in case|provided|should\s+(?:we|i|they|he|she)|"
     r"what if|suppose|supposing|hypothetically)\b|\b(?:if|whether|unless)\b"
+    r"|\b(?:worst|best)[\s-]case\b|\b(?:otherwise|plan b|as a fallback|in that case)\b"
     r"|\b(?:would|could|should|'d)\b(?!\s+like)"
     r"|\b(?:not sure|undecided|on the fence)\b",
     re.IGNORECASE,
@@ -801,10 +842,26 @@ _CONDITIONAL = re.compile(
 _HEDGE = re.compile(
     r"\b(?:probably|likely|leaning|lean|might|maybe|perhaps|tentatively|tentative|i think|i believe|i guess|"
     r"i feel|pending|not final|soft no|soft yes|to be confirmed|tbc|tbd|let's discuss|to discuss|thoughts|"
-    r"for discussion|proposal|proposing|propose|suggest|considering|thinking of|thinking about)\b",
+    r"for discussion|proposal|proposing|propose|suggest|considering|thinking of|thinking about|"
+    r"before (?:we|i) (?:decide|make a call|make a decision|finali[sz]e)|still deciding|haven't decided|"
+    r"not decided|yet to decide|waiting (?:on|for) (?:[\w']+ ){0,3}(?:feedback|scorecards?|input|references?|"
+    r"the panel|the debrief))\b",
     re.IGNORECASE,
 )
 _HEDGE_CASED = re.compile(r"\bmay\b")
+# an interviewer's vote ("no hire from me", "my vote: pass") is input to a decision, not the decision
+_VOTE = re.compile(
+    r"\b(?:my|our)\s+vote\b|\bi(?:'d)?\s+vote\b|\bfrom\s+me\b(?!\s+and\b)|\bi'm\s+(?:a\s+)?(?:no|yes|pass)\b",
+    re.IGNORECASE,
+)
+# ...unless the writer also settles it: says it is agreed/final, or that they will deliver the outcome
+_SETTLED = re.compile(
+    r"\b(?:consensus|unanimous(?:ly)?|final (?:call|answer|decision)|decided|we(?: all)? agreed|"
+    r"(?:panel|team|everyone) (?:agrees|agreed))\b"
+    r"|\b(?:i'll|i will|i'm going to|will|let's)\s+(?:send|let|tell|call|email|ping|reach out|close the loop|"
+    r"notify|inform)\b",
+    re.IGNORECASE,
+)
 _NEGATED = re.compile(
     r"(?:\bnot|n't|\bnever|\bno longer|\bnobody|\bnone|\bagainst)\W*(?:[\w']+\s+){0,2}$", re.IGNORECASE
 )
@@ -821,6 +878,23 @@ def hedged(text: str) -> bool:
 
 def negated(prefix: str) -> bool:
     return bool(_NEGATED.search(prefix))
+
+
+_AVAILABILITY = re.compile(
+    r"\b(?:availab\w*|can make it|can attend|attending|rsvp|who's in|who can|slots?|calendar|schedul\w*|lunch|"
+    r"dinner|offsite|on[\s-]call|vacation|pto|out of office|ooo)\b",
+    re.IGNORECASE,
+)
+
+
+def marked_roster(text: str) -> bool:
+    """True when check and cross marks in a message are not about availability ("✅ Dmitri ❌ Sofia" for a slot)."""
+    return not _AVAILABILITY.search(text)
+
+
+def only_a_vote(text: str) -> bool:
+    """True for a message that casts a vote ("no hire from me on A") without settling the decision."""
+    return bool(_VOTE.search(text)) and not _SETTLED.search(text)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -840,6 +914,7 @@ class Finding:
     standalone: bool = True  # a hire reading alone is a decision (an accepted offer), or not ("going with A")
     hedged: bool = False
     resolved: bool = False  # names came from resolving "him", "them", "both of them"
+    contextual: bool = False  # a loose verdict ("A is a no"): counts only in a message about hiring
 
 
 @dataclass(frozen=True)
@@ -890,10 +965,19 @@ def _object_rule(
     subject_free: bool = False,
     skip_after: str | None = None,
     in_questions: bool = False,
+    contextual: bool = False,
+    application: bool = False,
+    at_end: bool = False,
+    need_after: str | None = None,
 ) -> Rule:
-    """A rule "PHRASE NAMES": the names follow the phrase ("not moving forward with A and B")."""
+    """A rule "PHRASE NAMES": the names follow the phrase ("not moving forward with A and B").
+
+    `application` also reads "A's application" / "A's candidacy"; `at_end` wants the names to end the
+    sentence ("..., not B").
+    """
     regex = re.compile(pattern, re.IGNORECASE)
     skip_re = re.compile(skip_after, re.IGNORECASE) if skip_after else None
+    need_re = re.compile(need_after, re.IGNORECASE) if need_after else None
 
     def fn(unit: Unit, tokens: list[Token], ctx: Context) -> list[Finding]:
         found: list[Finding] = []
@@ -908,13 +992,17 @@ def _object_rule(
                 if before is not None and prefix.strip():
                     continue
             start = _tok_at(tokens, m.end())
-            names = parse_names(tokens, start, ctx.known, loose=loose)
+            names = parse_names(tokens, start, ctx.known, loose=loose, application=application)
             if names is None:
                 continue
             rest = unit.text[tokens[names.end - 1].end :] if names.end > 0 else ""
             if _YET_AFTER.match(rest):
                 continue
             if skip_re is not None and skip_re.match(rest):
+                continue
+            if at_end and rest.strip(" .!)"):
+                continue
+            if need_re is not None and not need_re.match(rest):
                 continue
             stage = stage_in_context(unit.text[m.start() :]) or stage_in_context(prefix)
             found.append(
@@ -926,6 +1014,7 @@ def _object_rule(
                     weak=weak,
                     standalone=standalone,
                     hedged=hedged(unit.text),
+                    contextual=contextual,
                 )
             )
         return found
@@ -934,14 +1023,25 @@ def _object_rule(
 
 
 def _subject_rule(
-    name: str, kind: Kind, pattern: str, *, standalone: bool = True, reason_aware: bool = False
+    name: str,
+    kind: Kind,
+    pattern: str,
+    *,
+    standalone: bool = True,
+    reason_aware: bool = False,
+    weak: bool = False,
+    contextual: bool = False,
+    not_followed_by: str | None = None,
 ) -> Rule:
     """A rule "NAMES PHRASE": the names come before the phrase ("A and B were not selected")."""
     regex = re.compile(pattern, re.IGNORECASE)
+    after_re = re.compile(not_followed_by, re.IGNORECASE) if not_followed_by else None
 
     def fn(unit: Unit, tokens: list[Token], ctx: Context) -> list[Finding]:
         found: list[Finding] = []
         for m in regex.finditer(unit.text):
+            if after_re is not None and after_re.match(unit.text[m.end() :]):
+                continue
             end = _tok_at(tokens, m.start())
             names = parse_names_before(tokens, end, ctx.known)
             if names is None:
@@ -959,8 +1059,10 @@ def _subject_rule(
                     verdict,
                     _with_stage(names.items, stage),
                     unit.text,
+                    weak=weak,
                     standalone=standalone,
                     hedged=hedged(unit.text),
+                    contextual=contextual,
                 )
             )
         return found
@@ -980,14 +1082,22 @@ def _archive_reason_kind(text: str, default: Kind) -> Kind:
     if not m:
         return default
     reason = m.group(1).lower()
+    if re.search(
+        r"withdr|candidate declined|declined (?:the |our )?offer|offer declined|took another|accepted another|"
+        r"another offer|pulled out|no longer interested|ghosted|unresponsive",
+        reason,
+    ):
+        return "withdrawn"
     if re.search(r"\bhired\b|\baccepted\b", reason):
         return "hired"
-    if re.search(r"withdr|candidate declined|took another|pulled out|no longer interested", reason):
-        return "withdrawn"
     return default
 
 
 _NEG = r"(?:\bnot|n't|\bnever|\bno\s+longer)"
+_BY_OUTSIDER = (
+    r"\s+by\s+(?!the\s+(?:panel|hiring|team|committee|recruit|interview|hm\b|debrief)|hm\b|us\b|@|"
+    r"(?-i:[A-Z][\w'\-]+\s+[A-Z]))"
+)
 _BE = r"(?:was|were|is|are|has been|have been|had been|got|gets|will be|'s been|'re|'s)"
 
 OBJECT_RULES: tuple[Rule, ...] = (
@@ -996,7 +1106,8 @@ OBJECT_RULES: tuple[Rule, ...] = (
         "not_selected",
         rf"{_NEG}\s+(?:be\s+|going\s+to\s+|to\s+|gonna\s+)?(?:be\s+)?"
         r"(?:mov(?:e|ing)|proceed(?:ing)?|go(?:ing)?|advanc(?:e|ing)|progress(?:ing)?|continu(?:e|ing))\s+"
-        r"(?:forward\s+|ahead\s+|further\s+)?(?:with\s+)",
+        r"(?:forward\s+|ahead\s+|further\s+)?(?:with\s+)"
+        rf"|{_NEG}\s+(?:be\s+|going\s+to\s+|to\s+|gonna\s+)?(?:be\s+)?(?:progress(?:ing)?|advanc(?:e|ing))\s+",
         loose=True,
         check_negation=False,
     ),
@@ -1008,7 +1119,13 @@ OBJECT_RULES: tuple[Rule, ...] = (
         loose=True,
         check_negation=False,
     ),
-    _object_rule("passing_on", "not_selected", r"\bpass(?:ing|ed)?\s+on\s+", loose=True),
+    _object_rule(
+        "passing_on",
+        "not_selected",
+        r"\bpass(?:ing|ed)?\s+on\s+",
+        loose=True,
+        skip_after=r"\s*(?:to|over\s+to|along)\b",  # "passing on Omar to the platform team" forwards him
+    ),
     _object_rule(
         "decided_against",
         "not_selected",
@@ -1016,16 +1133,40 @@ OBJECT_RULES: tuple[Rule, ...] = (
         r"making\s+an?\s+offer\s+to|an?\s+offer\s+for)\s+)?",
         loose=True,
     ),
-    _object_rule("declining", "not_selected", r"\bdeclin(?:e|ing|ed)\s+", subject_free=True),
     _object_rule(
-        "rejected", "not_selected", r"\breject(?:ed|ing)?\s+(?!from\b|for\b|by\b)", subject_free=True
+        "declining", "not_selected", r"\bdeclin(?:e|ing|ed)\s+", subject_free=True, application=True
+    ),
+    _object_rule(
+        "rejected",
+        "not_selected",
+        r"\breject(?:ed|ing)?\s+(?!from\b|for\b|by\b)",
+        subject_free=True,
+        application=True,
     ),
     _object_rule(
         "rejection_sent",
         "not_selected",
-        r"\brejection(?:\s+(?:email|note|letter))?\s+(?:was\s+)?sent\s+to\s+",
+        r"\b(?:rejection|regrets?|decline)(?:\s+(?:email|note|letter|message))?\s+(?:was\s+|were\s+|has\s+been\s+)?"
+        r"sent\s+to\s+"
+        r"|\b(?:send|sent|sending|shoot|email)\s+(?:out\s+)?(?:a\s+|an\s+|the\s+|our\s+)?(?:decline|rejection|regrets?)"
+        r"(?:\s+(?:email|note|letter|message))?\s+to\s+",
     ),
-    _object_rule("no_to", "not_selected", r"\bno\s+to\s+", check_negation=False),
+    _object_rule("no_to", "not_selected", r"\bno\s+to\s+", check_negation=False, contextual=True),
+    _object_rule(
+        "no_on",
+        "not_selected",
+        r"\b(?:no|thumbs[\s-]down|no[\s-]hire|hard\s+no|no[\s-]go)\s+"
+        r"(?:from\s+(?:us|me|the\s+(?:panel|team))\s+)?on\s+",
+        loose=True,
+        check_negation=False,
+        contextual=True,
+    ),
+    _object_rule(
+        "close_out",
+        "not_selected",
+        r"\bclos(?:e|ed|es|ing)\s+out\s+|\bclos(?:e|ed|es|ing)\s+(?=(?:him|her|them)\s+out\b)",
+        application=True,
+    ),
     _object_rule(
         "its_a_no",
         "not_selected",
@@ -1046,12 +1187,18 @@ OBJECT_RULES: tuple[Rule, ...] = (
         "hired",
         r"\b(?:mak(?:e|ing)|made|extend(?:ing|ed)?|send(?:ing)?|sent|giv(?:e|ing)|gave)\s+(?:an?\s+|the\s+)?"
         r"offers?\s+(?:to|for)\s+|\boffer\s+(?:goes|going(?:\s+out)?|is\s+going(?:\s+out)?|went(?:\s+out)?|"
-        r"is\s+out|out)\s+to\s+|(?:^|:\s*)offer\s+to\s+|\b(?:with|ahead\s+with)\s+an\s+offer\s+(?:for|to)\s+",
+        r"is\s+out|out)\s+to\s+|(?:^|:\s*)offer\s+to\s+|\b(?:with|ahead\s+with)\s+an\s+offer\s+(?:for|to)\s+"
+        r"|\boffer(?:ing|ed)\s+(?:the\s+)?(?:[\w\-]+\s+){0,4}(?:role|job|position)\s+to\s+",
     ),
     _object_rule(
         "hired", "hired", r"\b(?:we(?:'ve| have)?\s+)?hired\s+(?!for\b)|\bfilled\s+by\s+|\bwelcoming\s+"
     ),
     _object_rule("offer_accepted_by", "hired", r"\boffer\s+(?:was\s+)?accepted\s+(?:by\s+)?(?:[:\-—–]\s*)?"),
+    _object_rule(
+        "offer_declined_by",
+        "withdrawn",
+        r"\boffer\s+(?:was\s+|has\s+been\s+)?(?:declined|rejected|turned\s+down)\s+by\s+",
+    ),
     _object_rule("yes_to", "hired", r"\byes\s+to\s+", standalone=False),
     _object_rule(
         "chose",
@@ -1061,6 +1208,15 @@ OBJECT_RULES: tuple[Rule, ...] = (
         standalone=False,
         skip_after=rf"\s*(?:to|for|into|through)\s+(?:the\s+|an?\s+)?(?:next\s+(?:round|stage|step)|{STAGE_PATTERN})",
     ),
+    # "A gets the offer, not B": a name negated at the end of a sentence, next to a choice
+    _object_rule(
+        "not_contrast",
+        "not_selected",
+        r"(?:,|;|\s[—–-])\s*(?:but\s+|and\s+)?not\s+",
+        check_negation=False,
+        weak=True,
+        at_end=True,
+    ),
     # loops closed after a decision
     _object_rule(
         "close_the_loop",
@@ -1069,6 +1225,14 @@ OBJECT_RULES: tuple[Rule, ...] = (
         r"rejections?(?:\s+emails?)?)\s+to\s+",
         weak=True,
         in_questions=True,  # "Can someone help me close the loop with A and B?" asks for help, not a verdict
+    ),
+    _object_rule(
+        "told_its_a_no",
+        "not_selected",
+        r"\b(?:let|tell|telling|told|inform|informing|informed|notify|notifying|notified)\s+",
+        need_after=r"\s*(?:know\s+)?(?:that\s+)?(?:it's\s+a\s+no|it\s+is\s+a\s+no|we(?:'re|\s+are)\s+(?:not|passing)|"
+        r"we\s+(?:won't|will\s+not|didn't|did\s+not|decided\s+not|passed|went\s+(?:with|another))|"
+        r"(?:he|she|they)\s+(?:didn't|did\s+not|won't|weren't|wasn't)\s+(?:get|make|selected|chosen|move))",
     ),
     _object_rule(
         "reach_out",
@@ -1094,8 +1258,11 @@ SUBJECT_RULES: tuple[Rule, ...] = (
         r"|\s(?:let\s+us\s+know|told\s+us|informed\s+us|said|emailed|wrote)(?:\s+that)?\s+(?:she|he|they)"
         r"(?:'s|'re|\s+is|\s+are|\s+has|\s+have)?\s+(?:withdr(?:ew|awn|awing)|pull(?:ed|ing)\s+out|"
         r"dropp(?:ed|ing)\s+out|accepted\s+another|taking\s+another|took\s+another)\b"
-        r"|\s(?:has\s+|have\s+)?(?:declined|rejected|turned\s+down|passed\s+on)\s+(?:our|the|my|an?)\s+"
-        r"(?:[\w\-]+\s+)?offer"
+        r"|\s(?:has\s+|have\s+)?(?:declined|rejected|turned\s+down|passed\s+on|said\s+no\s+to|didn't\s+accept|"
+        r"did\s+not\s+accept)\s+(?:our|the|my|an?)\s+(?:[\w\-]+\s+)?offer"
+        r"|\s(?:has\s+|have\s+)?(?:asked\s+to\s+be\s+)?(?:removed|taken\s+out)\s+(?:(?:herself|himself|themselves)\s+)?"
+        r"(?:from|of)\s+(?:the\s+)?(?:consideration|process|running|pipeline)"
+        r"|\s(?:is|'s|are|'re)\s+no\s+longer\s+(?:interested|available|looking|pursuing)"
         r"|\s(?:has\s+|have\s+)?(?:accepted|took|taken|went\s+with)\s+(?:another|a\s+competing|a\s+counter"
         r"|a\s+different|an\s+offer\s+elsewhere|a\s+role\s+elsewhere)",
     ),
@@ -1115,6 +1282,48 @@ SUBJECT_RULES: tuple[Rule, ...] = (
         "not_selected",
         rf"\s{_BE}\s+(?:both\s+|also\s+)?(?:rejected|declined|disqualified|turned\s+down|passed\s+on)\b"
         r"|\s(?:rejected|disqualified)\s+(?:from|for|after|at)\b",
+        reason_aware=True,
+        # "rejected by the visa office / three landlords": someone else's verdict, not ours
+        not_followed_by=_BY_OUTSIDER,
+    ),
+    _subject_rule(
+        "out_of_the_running",
+        "not_selected",
+        r"\s(?:is|are|'s|'re|was|were)\s+(?:now\s+)?out\s+of\s+(?:the\s+)?(?:running|race)\b",
+    ),
+    _subject_rule(
+        "subject_not_a_fit",
+        "not_selected",
+        r"\s(?:(?:is|are|was|were|'s|'re)\s+not|isn't|aren't|wasn't|weren't)\s+(?:really\s+|quite\s+)?"
+        r"(?:a|the)\s+(?:right\s+|good\s+|great\s+|strong\s+|close\s+enough\s+)?(?:fit|match)\b",
+        contextual=True,
+    ),
+    _subject_rule(
+        "subject_gets_a_no",
+        "not_selected",
+        r"\s(?:get|gets|got|getting)\s+(?:a\s+)?(?:no|pass|hard\s+no|rejection|decline)\b"
+        r"(?!\s+(?:show|reply|response))",
+        contextual=True,
+    ),
+    _subject_rule(
+        "runner_up",
+        "not_selected",
+        r"\s(?:was|is|were|are)\s+(?:a\s+|the\s+)?(?:very\s+|really\s+)?(?:close\s+second|runners?[\s-]up)\b",
+        weak=True,
+    ),
+    _subject_rule(
+        "gets_the_offer",
+        "hired",
+        r"\s(?:gets|got|is\s+getting|will\s+get|receives|received|wins|won)\s+the\s+(?:offer|job|role)\b",
+        standalone=False,
+    ),
+    _subject_rule("has_been_hired", "hired", r"\s(?:has|have)\s+been\s+hired\b"),
+    _subject_rule(
+        "ats_moved_to_status",
+        "not_selected",
+        r"\s(?:was\s+|has\s+been\s+|got\s+)?(?:moved|changed|set)\s+to\s+(?:the\s+)?(?:stage\s+|status\s+)?"
+        r"(?:rejected|disqualified|not\s+selected|unsuccessful|not\s+a\s+fit)\b",
+        reason_aware=True,
     ),
     _subject_rule(
         "didnt_make_it",
@@ -1127,7 +1336,9 @@ SUBJECT_RULES: tuple[Rule, ...] = (
         "not_selected",
         rf"\s(?:will\s+{_NEG}|won't|is\s+{_NEG}|isn't|are\s+{_NEG}|aren't)\s+(?:be\s+)?"
         r"(?:moving|going|progressing|advancing)\s+(?:forward|ahead|further|on)\b"
-        rf"|\s(?:will\s+{_NEG}|won't)\s+(?:be\s+)?(?:getting|receiving|get|receive)\s+(?:an?\s+)?offers?\b",
+        rf"|\s(?:will\s+{_NEG}|won't|is\s+{_NEG}|isn't|are\s+{_NEG}|aren't)\s+(?:be\s+)?"
+        r"(?:getting|receiving|get|receive)\s+"
+        r"(?:an?\s+|the\s+)?offers?\b",
     ),
     _subject_rule(
         "subject_is_a_no",
@@ -1156,7 +1367,7 @@ SUBJECT_RULES: tuple[Rule, ...] = (
     _subject_rule(
         "ats_archived",
         "not_selected",
-        r"(?:'s\s+application(?:\s+for\s+[^\n]*?)?)?\s+(?:was\s+|has\s+been\s+|got\s+)?(?:moved\s+to\s+|"
+        r"(?:'s\s+application(?:\s+for\s+[^\n]*?)?)?\s+(?:[—–-]\s+)?(?:was\s+|has\s+been\s+|got\s+)?(?:moved\s+to\s+|"
         r"marked\s+as\s+)?archived\b",
         reason_aware=True,
     ),
@@ -1175,7 +1386,8 @@ SUBJECT_RULES: tuple[Rule, ...] = (
 _LABELS: tuple[tuple[str, Kind, bool], ...] = (
     (
         r"not\s+selected|rejected|declined|disqualified|no\s+hire|no-hire|no\s+offers?|not\s+moving\s+forward|passing"
-        r"|pass|not\s+proceeding|unsuccessful|candidates?\s+rejected|(?:candidate\s+)?archived",
+        r"|pass|not\s+proceeding|unsuccessful|candidates?\s+rejected|(?:candidate\s+|application\s+)?archived"
+        r"|application\s+rejected",
         "not_selected",
         True,
     ),
@@ -1191,7 +1403,8 @@ def _label_rule() -> Rule:
     compiled = [
         (
             re.compile(
-                rf"(?:^|[:—–\-|]\s*|\]\s*)(?:\d+\s+)?(?:{alt})(?:\s+(?:for|after|at|from|in)\s+[^:—–\n]{{1,60}}?)?\s*[:—–]\s*",
+                rf"(?:^|[:—–\-|·]\s*|\]\s*|\b(?:status\s+(?:changed\s+|updated\s+|set\s+)?to|new\s+status)\s*:?\s*)"
+                rf"(?:\d+\s+)?(?:{alt})(?:\s+(?:for|after|at|from|in)\s+[^:—–\n]{{1,60}}?)?\s*[:—–·]\s*",
                 re.IGNORECASE,
             ),
             kind,
@@ -1229,7 +1442,8 @@ _VERDICTS: tuple[tuple[re.Pattern[str], Kind], ...] = (
     (
         re.compile(
             r"^(?:no hire|no-hire|strong no|no|not moving forward|pass|passing|passed|reject(?:ed)?|"
-            r"declined?|not selected|no offer|not a fit|not proceeding)\b",
+            r"declined?|not selected|no offer|not a fit|not proceeding|"
+            r"(?:we're|we are|it's|it is|that's|that is)\s+a\s+(?:no|pass|hard no))\b",
             re.I,
         ),
         "not_selected",
@@ -1237,12 +1451,15 @@ _VERDICTS: tuple[tuple[re.Pattern[str], Kind], ...] = (
     (
         re.compile(
             r"^(?:strong hire|hire|hired|offer|offer extended|offer accepted|yes|making an offer|"
-            r"extending an offer|selected|accepted)\b",
+            r"extending an offer|selected|accepted|moving to offer|move to offer|to offer)\b",
             re.I,
         ),
         "hired",
     ),
 )
+
+
+_LINE_LABELS = frozenset({"update", "fyi", "decision", "result", "outcome", "verdict", "re"})
 
 
 def _per_line_verdict(unit: Unit, tokens: list[Token], ctx: Context) -> list[Finding]:
@@ -1251,15 +1468,17 @@ def _per_line_verdict(unit: Unit, tokens: list[Token], ctx: Context) -> list[Fin
     Mid-line, only the "Name: verdict" form counts ("Sarah Connor: rejected. Kyle Reese: offer extended").
     """
     i = 0
+    if len(tokens) > 2 and tokens[0].low in _LINE_LABELS and tokens[1].text == ":":
+        i = 2  # "Update: Carla Mendes — we're a no"
     mark: str | None = None
-    if tokens and tokens[0].kind == "mark":
-        mark = tokens[0].text
-        i = 1
+    if len(tokens) > i and tokens[i].kind == "mark":
+        mark = tokens[i].text
+        i += 1
     names = parse_names(tokens, i, ctx.known)
     if names is None:
         return []
     rest_tok = tokens[names.end] if names.end < len(tokens) else None
-    separators = {":", "—", "–", "-"} if unit.line_start else {":"}
+    separators = {":", "—", "–", "-", "→"} if unit.line_start else {":"}
     verdict: Kind | None = None
     rest = ""
     if rest_tok is not None and rest_tok.text in separators:
@@ -1268,6 +1487,9 @@ def _per_line_verdict(unit: Unit, tokens: list[Token], ctx: Context) -> list[Fin
             if regex.match(rest):
                 verdict = kind
                 break
+        if verdict is None and rest in {YES_MARK, NO_MARK}:
+            # "Lena Park: ❌" — a lone mark as the whole verdict
+            verdict = "hired" if rest == YES_MARK else "not_selected"
     if (
         verdict is None
         and mark is not None
@@ -1400,7 +1622,7 @@ _NO_HIRE = re.compile(
 _HIRING_WORDS = re.compile(
     r"\b(?:offers?|candidates?|interview(?:s|ed|ing|er|ers)?|onsite|on-site|debrief|hir(?:e|ed|ing)|role|position|"
     r"req|finalists?|recruit(?:er|ing)?|panel|screen|loop|scorecards?|applica(?:nt|tion)s?|feedback|regrets|"
-    r"references|take-home|final round|headcount|HM)\b",
+    r"references|take-home|final round|headcount|HM|rejections?|regrets|no[\s-]hire)\b",
     re.IGNORECASE,
 )
 
@@ -1415,8 +1637,9 @@ def says_no_hire(text: str) -> bool:
 
 
 _ATS_FIELDS = re.compile(
-    r"^\s*(candidate|candidate name|name|applicant|job|role|position|status|stage|"
-    r"current stage|reason|rejection reason|archive reason|disposition)\s*:\s*(.+?)\s*$",
+    r"^\s*(candidate|candidate name|name|applicant|applicant name|job|job opening|opening|role|position|status|"
+    r"new status|candidate status|application status|stage|current stage|reason|rejection reason|"
+    r"archive reason|disposition)\s*:\s*(.+?)\s*$",
     re.IGNORECASE | re.MULTILINE,
 )
 
@@ -1434,9 +1657,12 @@ def ats_fields(text: str, known: KnownNames) -> list[Finding]:
     )
     if candidate is None:
         return []
-    status = " ".join([fields.get("status", ""), fields.get("disposition", "")]).strip().lower()
+    status = " ".join(
+        fields.get(key, "") for key in ("status", "new status", "candidate status", "application status", "disposition")
+    )
+    status = status.strip().lower()
     header = re.search(
-        r"^\s*(?:candidate\s+)?(rejected|archived|hired|withdrawn|withdrew|disqualified)\b",
+        r"^\s*(?:candidate\s+)?(rejected|archived|hired|withdrawn|withdrew|disqualified|offer\s+declined)\b",
         text,
         re.IGNORECASE | re.MULTILINE,
     ) or re.search(
@@ -1444,11 +1670,15 @@ def ats_fields(text: str, known: KnownNames) -> list[Finding]:
     )
     signal = status or (header.group(1).lower() if header else "")
     kind: Kind | None = None
-    if re.search(r"withdr", signal):
+    if re.search(r"withdr|offer declined|declined offer", signal):
         kind = "withdrawn"
     elif re.search(r"\bhired\b|offer accepted", signal):
         kind = "hired"
-    elif re.search(r"reject|archiv|disqualif|declin|not selected|unsuccessful", signal):
+    elif re.search(
+        r"reject|archiv|disqualif|declin|not selected|unsuccessful|not a fit|not qualified|over ?qualified|"
+        r"under ?qualified|not hired",
+        signal,
+    ):
         kind = _archive_reason_kind(text, "not_selected")
     if kind is None:
         return []

@@ -25,13 +25,17 @@ from bot.decision_rules import (
     finalists,
     find_manager,
     find_role,
+    hedged,
     is_conditional,
+    marked_roster,
     mentioned_names,
     mentions_hiring,
     normalise,
+    only_a_vote,
     says_no_hire,
     split_units,
     stage_field,
+    stage_in_header,
     tokenize,
 )
 
@@ -74,8 +78,14 @@ def read(text: str, *, known_names: Sequence[str] = (), attachments_text: str = 
 
     findings = _apply_rules(units, ctx)
     findings.extend(ats_fields(plain, known))
+    role = find_role(plain)
+    hiring_words = mentions_hiring(plain)
+    if role is None and not hiring_words and all(f.contextual for f in findings):
+        # "Lena said no to pineapple", "Kim is not a fit for on-call": loose verdicts need a hiring context
+        # (a role, hiring words, or another reading such as "we go with A")
+        findings = []
     findings = _resolve_pronouns(findings, plain, known)
-    findings = _drop_unsupported(findings, ctx)
+    findings = _drop_unsupported(findings, ctx, roster=role is not None and marked_roster(plain))
     findings.extend(_implied_not_selected(findings, answered, ctx, plain))
 
     people = _people_by_kind(findings, plain, known)
@@ -86,7 +96,6 @@ def read(text: str, *, known_names: Sequence[str] = (), attachments_text: str = 
     if not (hired or not_selected or withdrawn):
         return None
 
-    role = find_role(plain)
     rules = tuple(dict.fromkeys(f.rule for f in findings))
     return Decision(
         role=role,
@@ -94,7 +103,14 @@ def read(text: str, *, known_names: Sequence[str] = (), attachments_text: str = 
         not_selected=not_selected,
         withdrawn=withdrawn,
         manager_id=find_manager(plain),
-        confidence=_confidence(findings, role, people, known, hiring_words=mentions_hiring(plain)),
+        confidence=_confidence(
+            findings,
+            role,
+            people,
+            known,
+            hiring_words=hiring_words,
+            vote=only_a_vote("\n".join(u.text for u in answered)),
+        ),
         rules=rules,
     )
 
@@ -161,19 +177,28 @@ def _resolve_pronouns(findings: list[Finding], plain: str, known: KnownNames) ->
     return out
 
 
-def _drop_unsupported(findings: list[Finding], ctx: Context) -> list[Finding]:
+# weak readings that a choice alone supports: "going with A; close the loop with B", "A gets the offer,
+# not B", "A was a close second"
+_AFTER_A_CHOICE = frozenset({"close_the_loop", "not_contrast", "runner_up"})
+
+
+def _drop_unsupported(findings: list[Finding], ctx: Context, *, roster: bool = False) -> list[Finding]:
     """Weak readings count only next to a real decision in the same message.
 
     "Close the loop with B" / "send regrets to B" count next to any decision, even a choice ("we're going
-    with A"); "call B", "thanks C" or a bare cross mark only next to an explicit one.
+    with A"); "call B", "thanks C" or a bare cross mark only next to an explicit one. Bare marks also
+    count as a verdict list when they both tick and cross names under a role and not about availability
+    (`roster`): "Payments Engineer / ✅ Dmitri Volkov / ❌ Sofia Andersson".
     """
     strong = [f for f in findings if not f.weak and (f.kind != "hired" or f.standalone)]
     choice = [f for f in findings if not f.weak]
+    marks = [f for f in findings if f.weak and f.rule in {"per_line_verdict", "inline_mark"}]
+    verdict_list = roster and {f.kind for f in marks} == {"hired", "not_selected"}
     kept: list[Finding] = []
     for f in findings:
         if not f.weak:
             kept.append(f)
-        elif strong or ctx.no_hire or (f.rule == "close_the_loop" and choice):
+        elif strong or ctx.no_hire or (f.rule in _AFTER_A_CHOICE and choice) or (verdict_list and f in marks):
             kept.append(f)
     return kept
 
@@ -197,7 +222,11 @@ def _implied_not_selected(
             if n.lower() not in withdrawn and n.lower() not in decided
         ]
         if named:
-            extra.append(Finding("no_hire_named", "not_selected", tuple(dict.fromkeys(named)), ""))
+            # "my vote: no hire on A, waiting on Sam's feedback" is not settled
+            pending = hedged("\n".join(u.text for u in answered))
+            extra.append(
+                Finding("no_hire_named", "not_selected", tuple(dict.fromkeys(named)), "", hedged=pending)
+            )
     return extra
 
 
@@ -205,7 +234,7 @@ def _people_by_kind(
     findings: list[Finding], plain: str, known: KnownNames
 ) -> tuple[tuple[Person, ...], tuple[Person, ...], tuple[Person, ...]]:
     full_names = [n for _, n in mentioned_names(plain, known)]
-    message_stage = stage_field(plain) if "stage" in plain.lower() else None
+    message_stage = stage_field(plain) if "stage" in plain.lower() else _header_stage(plain)
     chosen: dict[str, tuple[str, float, Person]] = {}
     order: list[str] = []
     for f in findings:
@@ -233,6 +262,14 @@ def _people_by_kind(
     return tuple(by_kind["hired"]), tuple(by_kind["not_selected"]), tuple(by_kind["withdrawn"])
 
 
+def _header_stage(plain: str) -> str | None:
+    """The stage a recap's header line names: "Final round results (Data Analyst):" over a list of verdicts."""
+    header, newline, _ = plain.partition("\n")
+    if not newline or len(header) > 80:
+        return None
+    return stage_in_header(header)
+
+
 def _fullest(name: str, full_names: Sequence[str]) -> str:
     """A lone first name becomes the full name mentioned elsewhere in the message, if exactly one fits."""
     if " " in name:
@@ -248,6 +285,7 @@ def _confidence(
     known: KnownNames,
     *,
     hiring_words: bool,
+    vote: bool = False,
 ) -> float:
     score = 0.97
     if role is None:
@@ -264,6 +302,6 @@ def _confidence(
         score -= 0.1
     if any(f.resolved for f in findings):
         score -= 0.05
-    if any(f.hedged for f in findings):
+    if vote or any(f.hedged for f in findings):
         score -= 0.4
     return round(max(0.0, min(1.0, score)), 2)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from slack_sdk.errors import SlackApiError
 
@@ -25,6 +25,7 @@ from storage.repo import FollowupView
 
 logger = logging.getLogger(__name__)
 
+HOME_SHOWN = 45
 SNOOZE_CHOICES = {choice for choice, _ in blocks.SNOOZE_CHOICES}
 STALE = "That button is out of date: I can't find that follow-up any more. Try `/interview-round pending`."
 
@@ -119,12 +120,16 @@ def refresh_message(deps: Deps, *, channel: str | None, ts: str | None, message:
 
 
 def publish_home(deps: Deps, *, team_id: str, user_id: str, now: datetime) -> None:
+    after = overdue_after(deps)
     with deps.sessions.begin() as session:
-        items = repo.open_followups(session, team_id=team_id, manager_id=user_id, limit=40)
+        items = repo.open_followups(session, team_id=team_id, manager_id=user_id, limit=HOME_SHOWN)
         total = repo.count_open(session, team_id=team_id, manager_id=user_id)
+        overdue = repo.count_overdue(session, team_id=team_id, after=after, manager_id=user_id)
         recent = repo.recent_closed(session, team_id=team_id, manager_id=user_id, limit=10)
+        stats = repo.stats(session, team_id=team_id, since=now - timedelta(days=30), manager_id=user_id)
     view = blocks.home_view(
-        open_followups=items, total_open=total, recent=recent, now=now, overdue_after=overdue_after(deps)
+        open_followups=items, total_open=total, recent=recent, now=now, overdue_after=after, overdue=overdue,
+        stats=stats,
     )
     try:
         deps.client.views_publish(user_id=user_id, view=view)

@@ -1,4 +1,4 @@
-"""Scheduled work, as plain functions of (deps, now): sweep due nudges, post digests, purge.
+"""Scheduled work, as plain functions of (deps, now): sweep due nudges, purge old event ids.
 
 The database says what is due; these functions only act on it. A follow-up is claimed under a
 lease before its DM is sent and recorded after Slack accepted it; a failed send releases the claim,
@@ -10,9 +10,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
-from apscheduler.triggers.cron import CronTrigger
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import IntegrityError
 
@@ -163,52 +161,6 @@ def _nudge(deps: Deps, followup_id: int, now: datetime) -> str:
 
 def overdue_after(deps: Deps) -> int:
     return len(deps.settings.nudge_schedule)
-
-
-def digest_message(deps: Deps, *, team_id: str, now: datetime, max_lines: int = 60) -> dict:
-    with deps.sessions.begin() as session:
-        total = repo.count_open(session, team_id=team_id)
-        items = repo.open_followups(session, team_id=team_id, limit=2000)
-    return blocks.digest_message(items, total, now, overdue_after(deps), max_lines=max_lines)
-
-
-def digest_period(cron: str, tz: str, now: datetime) -> str:
-    """The scheduled fire time this run belongs to, so every replica names the period alike."""
-    trigger = CronTrigger.from_crontab(cron, timezone=ZoneInfo(tz))
-    for window in (timedelta(hours=1), timedelta(days=1), timedelta(days=8), timedelta(days=366)):
-        fire = trigger.get_next_fire_time(None, now - window)
-        latest = None
-        steps = 0
-        while fire is not None and fire <= now and steps < 2000:
-            latest = fire
-            fire = trigger.get_next_fire_time(fire, fire + timedelta(seconds=1))
-            steps += 1
-        if latest is not None:
-            return latest.isoformat()
-    return now.replace(second=0, microsecond=0).isoformat()
-
-
-def scheduled_digest(deps: Deps, now: datetime) -> bool:
-    """Post the DIGEST_CHANNEL digest once for this period, whichever replica fires first."""
-    settings = deps.settings
-    channel = settings.digest_channel
-    if channel is None or deps.team_id is None:
-        return False
-    period = digest_period(settings.digest_cron, settings.digest_tz, now)
-    with deps.sessions.begin() as session:
-        if not repo.claim_digest(session, team_id=deps.team_id, channel_id=channel, period=period):
-            return False
-    message = digest_message(deps, team_id=deps.team_id, now=now)
-    try:
-        response = deps.client.chat_postMessage(channel=channel, text=message["text"], blocks=message["blocks"])
-    except (SlackApiError, OSError) as error:
-        logger.warning("digest not posted channel=%s: %s", channel, slack_error(error))
-        with deps.sessions.begin() as session:
-            repo.forget_digest(session, channel_id=channel, period=period)
-        return False
-    with deps.sessions.begin() as session:
-        repo.finish_digest(session, channel_id=channel, period=period, ts=str(response["ts"]), now=now)
-    return True
 
 
 def purge(deps: Deps, now: datetime) -> int:

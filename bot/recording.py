@@ -23,7 +23,7 @@ from bot.cadence import first_due
 from bot.decisions import Decision, Person
 from bot.deps import Deps
 from bot.errors import NotAllowed, OutOfDate
-from bot.followups import may_act
+from bot.followups import may_act, publish_home
 from bot.jobs import slack_error
 from bot.people import profile
 from bot.rounds import RoundParseError, RoundSpec, parse_candidates
@@ -171,12 +171,14 @@ def record_reading(
     replace: bool = False,
     reply_to: str | None = None,
     reply_ts: str | None = None,
+    in_thread: bool = True,
 ) -> RecordedDecision | None:
     """Record a reading of the message at (channel_id, message_ts) and answer in its thread.
 
     `replace` swaps out what the message recorded before; it refuses (OutOfDate) once a nudge for it
     went out. `reply_to` is a user to DM the confirmation to when the thread cannot be answered;
-    `reply_ts` is a bot message in the thread to turn into the answer (the question that was confirmed).
+    `reply_ts` is a bot message in the thread to turn into the answer (the question that was confirmed);
+    `in_thread=False` (a decision from a form, with no message) sends the answer to `reply_to` only.
     """
     with deps.sessions.begin() as session:
         role = reading.role or repo.role_for_names(
@@ -238,6 +240,10 @@ def record_reading(
         withdrawn=recorded.withdrawn,
         first_due=due if recorded.followup_ids else None,
     )
+    publish_home(deps, team_id=team_id, user_id=recorded.manager_id, now=now)
+    if not in_thread:
+        _tell_user(deps, reply_to, reply)
+        return recorded
     reply_ts = _answer_in_thread(deps, channel_id=channel_id, thread_ts=message_ts, previous=previous_reply,
                                  message=reply, fallback_user=reply_to)
     if reply_ts:
@@ -259,12 +265,18 @@ def _answer_in_thread(deps: Deps, *, channel_id: str, thread_ts: str, previous: 
         return str(response["ts"])
     except (SlackApiError, OSError) as error:
         logger.warning("thread reply failed channel=%s: %s (decision kept)", channel_id, slack_error(error))
-    if fallback_user:
-        try:
-            deps.client.chat_postMessage(channel=fallback_user, text=message["text"], blocks=message["blocks"][:1])
-        except (SlackApiError, OSError) as error:
-            logger.warning("confirmation DM failed user=%s: %s", fallback_user, slack_error(error))
+    _tell_user(deps, fallback_user, message)
     return None
+
+
+def _tell_user(deps: Deps, user: str | None, message: dict) -> None:
+    """DM a confirmation (without the thread's buttons)."""
+    if not user:
+        return
+    try:
+        deps.client.chat_postMessage(channel=user, text=message["text"], blocks=message["blocks"][:1])
+    except (SlackApiError, OSError) as error:
+        logger.warning("confirmation DM failed user=%s: %s", user, slack_error(error))
 
 
 def ask_about(deps: Deps, message: IncomingMessage, reading: Decision, now: datetime) -> bool:
@@ -417,3 +429,63 @@ def reading_from_form(values: dict[str, Any]) -> tuple[Decision | None, dict[str
         role=role, hired=groups["hired"], not_selected=groups["not_selected"], withdrawn=groups["withdrawn"],
         manager_id=str(manager), confidence=1.0, rules=("form",),
     ), {}
+
+
+@dataclass(frozen=True)
+class RoundForm:
+    spec: RoundSpec
+    hired: tuple[str, ...]
+
+
+def round_from_form(values: dict[str, Any]) -> tuple[RoundForm | None, dict[str, str]]:
+    """The round modal's state, or field errors (block_id -> message)."""
+
+    def value(block: str) -> str:
+        return str(((values.get(block) or {}).get(block) or {}).get("value") or "").strip()
+
+    errors: dict[str, str] = {}
+    role = value("role")
+    if not role:
+        errors["role"] = "Which role was this round for?"
+    manager = ((values.get("manager") or {}).get("manager") or {}).get("selected_user")
+    if not manager:
+        errors["manager"] = "Pick the hiring manager."
+    candidates: tuple = ()
+    try:
+        candidates = parse_candidates(value("candidates"))
+    except RoundParseError as error:
+        errors["candidates"] = blocks.clip(str(error).replace("`", ""), 300)
+    hired: list[str] = []
+    if value("hired") and candidates:
+        by_key = {repo.name_key(c.name): c.name for c in candidates}
+        for name in (part.strip() for part in value("hired").replace(" and ", ",").split(",")):
+            if not name:
+                continue
+            match = by_key.get(repo.name_key(name)) or next(
+                (full for key, full in by_key.items() if key.split(" ")[0] == repo.name_key(name)), None
+            )
+            if match is None:
+                errors["hired"] = f"{name} isn't among the candidates above."
+                break
+            hired.append(match)
+    if errors:
+        return None, errors
+    return RoundForm(RoundSpec(role=role, candidates=candidates, manager_id=str(manager)), tuple(hired)), {}
+
+
+def log_round_from_form(deps: Deps, form: RoundForm, *, team_id: str, user_id: str, channel_id: str | None,
+                        now: datetime) -> None:
+    """Log the round; with a hire named, record the decision too (everyone else is not selected)."""
+    round_id = log_round(deps, form.spec, team_id=team_id, user_id=user_id, channel_id=channel_id, now=now,
+                         source="modal")
+    manager = form.spec.manager_id or user_id
+    confirmation = blocks.round_confirmation(
+        form.spec.role, [c.name for c in form.spec.candidates], [c.stage for c in form.spec.candidates],
+        manager, user_id, hired=form.hired,
+    )
+    _tell_user(deps, user_id, confirmation)
+    if form.hired:
+        reading = Decision(role=form.spec.role, hired=tuple(Person(n) for n in form.hired), not_selected=(),
+                           withdrawn=(), manager_id=manager, confidence=1.0, rules=("round form",))
+        record_reading(deps, reading, team_id=team_id, channel_id=channel_id or "", message_ts=f"round-{round_id}",
+                       author_id=user_id, now=now, in_thread=False)

@@ -10,7 +10,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot import jobs
+from bot import digests, jobs
 from bot.deps import Deps
 
 logger = logging.getLogger(__name__)
@@ -20,8 +20,12 @@ def run_sweep(deps: Deps) -> None:
     jobs.sweep(deps, deps.clock())
 
 
-def run_digest(deps: Deps) -> None:
-    jobs.scheduled_digest(deps, deps.clock())
+def run_digest(deps: Deps, frequency: str) -> None:
+    digests.scheduled(deps, deps.clock(), frequency)
+
+
+def run_escalation(deps: Deps) -> None:
+    digests.escalate(deps, deps.clock())
 
 
 def run_purge(deps: Deps) -> None:
@@ -39,10 +43,16 @@ def build_scheduler(deps: Deps) -> BackgroundScheduler:
         run_sweep, IntervalTrigger(seconds=interval), args=[deps], id="sweep", replace_existing=True,
         next_run_time=deps.clock(),
     )
-    if settings.digest_channel:
+    zone = ZoneInfo(settings.digest_tz)
+    for frequency in digests.FREQUENCIES:
         scheduler.add_job(
-            run_digest, CronTrigger.from_crontab(settings.digest_cron, timezone=ZoneInfo(settings.digest_tz)),
-            args=[deps], id="digest", replace_existing=True, misfire_grace_time=3600,
+            run_digest, CronTrigger.from_crontab(digests.cron_for(deps, frequency), timezone=zone),
+            args=[deps, frequency], id=f"digest-{frequency}", replace_existing=True, misfire_grace_time=3600,
+        )
+    if settings.escalate_to:
+        scheduler.add_job(
+            run_escalation, CronTrigger.from_crontab(digests.daily_cron(settings.digest_cron), timezone=zone),
+            args=[deps], id="escalation", replace_existing=True, misfire_grace_time=3600,
         )
     scheduler.add_job(
         run_purge, CronTrigger(hour=3, minute=17, timezone=UTC), args=[deps], id="purge", replace_existing=True,

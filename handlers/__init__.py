@@ -3,7 +3,7 @@
 from slack_bolt import App
 
 from bot.deps import Deps
-from handlers import actions, commands, decisions, dedupe, events, home
+from handlers import actions, commands, decisions, dedupe, events, home, rounds
 
 
 def register_all(app: App, deps: Deps) -> None:
@@ -12,4 +12,5 @@ def register_all(app: App, deps: Deps) -> None:
     events.register(app, deps)
     home.register(app, deps)
     decisions.register(app, deps)
+    rounds.register(app, deps)
     actions.register(app, deps)  # last: it ends with a catch-all for out-of-date buttons

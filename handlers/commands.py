@@ -1,13 +1,15 @@
-"""`/interview-round`: log a round, show what is pending, post a digest, get help."""
+"""`/interview-round`: log a round (text or modal), pending, digest (now, or daily/weekly/off), help."""
 
 from __future__ import annotations
 
 import html
+import json
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
 
-from bot import blocks, jobs, recording
+from bot import blocks, digests, jobs, recording
 from bot.deps import Deps
 from bot.rounds import HELP_TEXT, RoundParseError, parse_round
 from storage import repo
@@ -16,57 +18,63 @@ COMMAND = "/interview-round"
 PENDING_SHOWN = 40
 
 
-def confirmation(spec_role: str, names: list[str], stages: list[str | None], manager_id: str, user_id: str) -> dict:
-    lines = [
-        f"• {blocks.esc(name)}" + (f" ({blocks.esc(stage)})" if stage else "")
-        for name, stage in zip(names, stages, strict=True)
-    ]
-    whose = "you" if manager_id == user_id else f"<@{manager_id}>"
-    text = (
-        f"📋 Logged *{blocks.esc(spec_role)}* with {len(names)} candidate{'s' if len(names) != 1 else ''}:\n"
-        + "\n".join(lines)
-        + f"\nWhen the decision is posted in a channel I'm in, I'll remind {whose} to follow up personally "
-        "with everyone who isn't selected."
-    )
-    return {"text": f"Logged {spec_role} with {len(names)} candidates.", "blocks": [blocks.section(text)]}
+def subscription_reply(frequency: str | None, channel_id: str, cron: str, tz: str) -> str:
+    if frequency is None:
+        return f"🔕 <#{channel_id}> won't get scheduled digests any more. `{COMMAND} digest` still posts one now."
+    when = digests.daily_cron(cron) if frequency == "daily" else cron
+    return (f"🗓️ <#{channel_id}> will get a {frequency} digest of open candidate follow-ups "
+            f"(cron `{when}`, {tz}). `{COMMAND} digest off` stops it.")
 
 
 def register(app: App, deps: Deps) -> None:
-    def handle_interview_round(ack: Ack, command: dict[str, Any], respond: Respond) -> None:
+    def handle_interview_round(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient) -> None:
         text = (command.get("text") or "").strip()
-        word = html.unescape(text).split(maxsplit=1)[0].lower() if text else "help"
+        words = html.unescape(text).lower().split()
         team_id = str(command.get("team_id"))
         user_id = str(command.get("user_id"))
+        channel_id = str(command.get("channel_id"))
         now = deps.clock()
-        if word in ("help", "?"):
+        if not words:
+            ack()
+            client.views_open(trigger_id=command["trigger_id"], view=blocks.round_modal(
+                manager_id=user_id, private_metadata=json.dumps({"c": channel_id})))
+            return
+        if words[0] in ("help", "?") and len(words) == 1:
             ack(text=HELP_TEXT)
             return
-        if word == "pending":
+        if words == ["pending"]:
             with deps.sessions.begin() as session:
                 items = repo.open_followups(session, team_id=team_id, manager_id=user_id, limit=PENDING_SHOWN)
                 total = repo.count_open(session, team_id=team_id, manager_id=user_id)
             message = blocks.pending_message(items, total, now, jobs.overdue_after(deps))
             ack(text=message["text"], blocks=message["blocks"])
             return
-        if word == "digest" and len(text.split()) == 1:
-            ack()
-            message = jobs.digest_message(deps, team_id=team_id, now=now)
-            respond(text=message["text"], blocks=message["blocks"], response_type="in_channel")
+        if words[0] == "digest" and len(words) <= 2:
+            choice = words[1] if len(words) == 2 else None
+            if choice is None:
+                ack()
+                message = digests.digest_message(deps, team_id=team_id, channel_id=channel_id, now=now)
+                respond(text=message["text"], blocks=message["blocks"], response_type="in_channel")
+                return
+            if choice not in (*digests.FREQUENCIES, "off"):
+                ack(text=f"`{COMMAND} digest` posts one now; `{COMMAND} digest weekly`, `daily` or `off` "
+                         "sets this channel's scheduled digest.")
+                return
+            frequency = None if choice == "off" else choice
+            with deps.sessions.begin() as session:
+                repo.set_subscription(session, team_id=team_id, channel_id=channel_id, frequency=frequency,
+                                      user_id=user_id, now=now)
+            ack(text=subscription_reply(frequency, channel_id, deps.settings.digest_cron, deps.settings.digest_tz))
             return
         try:
             spec = parse_round(text)
         except RoundParseError as error:
             ack(text=str(error))
             return
-        recording.log_round(
-            deps, spec, team_id=team_id, user_id=user_id, channel_id=command.get("channel_id"), now=now
-        )
-        message = confirmation(
-            spec.role,
-            [c.name for c in spec.candidates],
-            [c.stage for c in spec.candidates],
-            spec.manager_id or user_id,
-            user_id,
+        recording.log_round(deps, spec, team_id=team_id, user_id=user_id, channel_id=channel_id, now=now)
+        message = blocks.round_confirmation(
+            spec.role, [c.name for c in spec.candidates], [c.stage for c in spec.candidates],
+            spec.manager_id or user_id, user_id,
         )
         ack(text=message["text"], blocks=message["blocks"])
 

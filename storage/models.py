@@ -199,6 +199,21 @@ class DigestRun(Base):
     __table_args__ = (UniqueConstraint("channel_id", "period"),)
 
 
+class DigestSubscription(Base):
+    """A channel that asked for a digest of its own: `/interview-round digest weekly|daily`."""
+
+    __tablename__ = "digest_subscriptions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    channel_id: Mapped[str] = mapped_column(String(32))
+    frequency: Mapped[str] = mapped_column(String(16))  # daily | weekly
+    created_by: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (UniqueConstraint("team_id", "channel_id"),)
+
+
 class Manager(Base):
     """What the bot remembers of a manager: their time zone (from users.info, refreshed daily)."""
 

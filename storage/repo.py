@@ -28,6 +28,7 @@ from storage.models import (
     Candidate,
     Decision,
     DigestRun,
+    DigestSubscription,
     Followup,
     Manager,
     Nudge,
@@ -718,6 +719,116 @@ def forget_digest(session: Session, *, channel_id: str, period: str) -> None:
             DigestRun.channel_id == channel_id, DigestRun.period == period, DigestRun.posted_at.is_(None)
         )
     )
+
+
+def last_digest_at(session: Session, *, channel_id: str) -> datetime | None:
+    return session.scalars(
+        select(func.max(DigestRun.posted_at)).where(DigestRun.channel_id == channel_id)
+    ).one()
+
+
+def set_subscription(
+    session: Session, *, team_id: str, channel_id: str, frequency: str | None, user_id: str, now: datetime
+) -> None:
+    """Subscribe a channel to a daily or weekly digest; None unsubscribes it."""
+    session.execute(
+        delete(DigestSubscription).where(
+            DigestSubscription.team_id == team_id, DigestSubscription.channel_id == channel_id
+        )
+    )
+    if frequency is not None:
+        session.add(DigestSubscription(team_id=team_id, channel_id=channel_id, frequency=frequency,
+                                       created_by=user_id, created_at=now))
+    session.flush()
+
+
+def subscriptions(session: Session, *, frequency: str) -> list[tuple[str, str]]:
+    """(team_id, channel_id) of every channel subscribed at this frequency."""
+    rows = session.execute(
+        select(DigestSubscription.team_id, DigestSubscription.channel_id)
+        .where(DigestSubscription.frequency == frequency)
+        .order_by(DigestSubscription.id)
+    )
+    return [(team, channel) for team, channel in rows]
+
+
+@dataclass(frozen=True)
+class ManagerCount:
+    manager_id: str
+    open: int
+    oldest: datetime
+
+
+@dataclass(frozen=True)
+class Stats:
+    decided: int  # follow-ups decided in the period
+    closed: int  # of those, closed (contacted or not needed)
+    median_days_to_contact: float | None  # over those contacted in the period
+
+    @property
+    def closure_rate(self) -> float | None:
+        return self.closed / self.decided if self.decided else None
+
+
+def open_by_manager(session: Session, *, team_id: str) -> list[ManagerCount]:
+    """Open follow-ups per manager, the manager with the oldest first."""
+    rows = session.execute(
+        select(Followup.manager_id, func.count(), func.min(Followup.decided_at))
+        .where(Followup.team_id == team_id, Followup.status == OPEN)
+        .group_by(Followup.manager_id)
+        .order_by(func.min(Followup.decided_at))
+    )
+    return [ManagerCount(manager, count, oldest) for manager, count, oldest in rows]
+
+
+def count_overdue(session: Session, *, team_id: str, after: int, manager_id: str | None = None) -> int:
+    stmt = select(func.count()).select_from(Followup).where(
+        Followup.team_id == team_id, Followup.status == OPEN, Followup.nudges_sent >= after
+    )
+    if manager_id is not None:
+        stmt = stmt.where(Followup.manager_id == manager_id)
+    return int(session.scalars(stmt).one())
+
+
+def overdue_followups(session: Session, *, team_id: str, after: int, limit: int) -> list[FollowupView]:
+    stmt = (
+        _views_stmt()
+        .where(Followup.team_id == team_id, Followup.status == OPEN, Followup.nudges_sent >= after)
+        .order_by(Followup.decided_at, Followup.id)
+        .limit(limit)
+    )
+    return [_view(*row) for row in session.execute(stmt).all()]
+
+
+def closed_since(session: Session, *, team_id: str, since: datetime, limit: int) -> tuple[int, list[FollowupView]]:
+    """How many follow-ups were closed since a moment, and the latest of them."""
+    where = (Followup.team_id == team_id, Followup.status.in_(CLOSED_STATUSES), Followup.closed_at >= since)
+    count = int(session.scalars(select(func.count()).select_from(Followup).where(*where)).one())
+    rows = session.execute(_views_stmt().where(*where).order_by(Followup.closed_at.desc()).limit(limit)).all()
+    return count, [_view(*row) for row in rows]
+
+
+def stats(session: Session, *, team_id: str, since: datetime, manager_id: str | None = None) -> Stats:
+    """Closure rate of follow-ups decided since `since`; median days from decision to contact."""
+    scope = [Followup.team_id == team_id, Followup.status != CANCELLED]
+    if manager_id is not None:
+        scope.append(Followup.manager_id == manager_id)
+    decided, closed = session.execute(
+        select(func.count(), func.count(Followup.closed_at))
+        .where(*scope, Followup.decided_at >= since)
+    ).one()
+    spans = session.execute(
+        select(Followup.decided_at, Followup.closed_at)
+        .where(*scope, Followup.status == CONTACTED, Followup.closed_at >= since)
+        .order_by(Followup.closed_at.desc())
+        .limit(5000)
+    ).all()
+    days = sorted((closed_at - decided_at).total_seconds() / 86400 for decided_at, closed_at in spans)
+    median = None
+    if days:
+        middle = len(days) // 2
+        median = days[middle] if len(days) % 2 else (days[middle - 1] + days[middle]) / 2
+    return Stats(decided=int(decided), closed=int(closed), median_days_to_contact=median)
 
 
 def teams_with_open(session: Session) -> list[str]:

@@ -19,7 +19,10 @@ from tests.harness import SIGNING_SECRET, Harness
 from tests.serve_process import Serve, free_port
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
-TABLES = ("nudges", "followups", "candidates", "decisions", "rounds", "processed_events", "digest_runs", "managers")
+TABLES = (
+    "nudges", "followups", "candidates", "decisions", "rounds", "processed_events", "digest_runs",
+    "digest_subscriptions", "managers",
+)
 
 
 def _postgres_required() -> bool:

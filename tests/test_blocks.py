@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot import blocks
-from storage.repo import FollowupView
+from storage.repo import FollowupView, ManagerCount, Stats
 from tests.fake_slack import validate
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
@@ -63,10 +63,20 @@ def test_closed_message(status: str) -> None:
 def test_digest_stays_inside_limits_and_accounts_for_everyone(open_count: int) -> None:
     items = [followup(i, name=f"Candidate {i:04d} " + "q" * 40, manager=f"U{i % 13:04d}", nudges=i % 4)
              for i in range(1, open_count + 1)]
-    message = blocks.digest_message(items, open_count, NOW, overdue_after=3)
+    counts: dict[str, int] = {}
+    for f in items:
+        counts[f.manager_id] = counts.get(f.manager_id, 0) + 1
+    managers = [ManagerCount(m, n, NOW) for m, n in counts.items()]
+    content = blocks.DigestContent(
+        total=open_count, managers=managers, oldest=items[:500], overdue=sum(f.nudges_sent >= 3 for f in items),
+        closed_count=12, closed_recent=[followup(9000 + i, status="contacted", closed_at=NOW) for i in range(5)],
+        stats=Stats(decided=40, closed=30, median_days_to_contact=2.5), since=NOW - timedelta(days=7),
+    )
+    message = blocks.digest_message(content, NOW, overdue_after=3)
     message_ok(message)
     text = str(message["blocks"])
     shown = text.count("*Candidate ")
+    assert "closure rate 75% (30 of 40)" in text and "median 2.5 days" in text and "Closed since" in text
     if open_count == 0:
         assert "All loops closed" in message["text"]
     elif shown < open_count:

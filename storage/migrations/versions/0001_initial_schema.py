@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-26 14:43:32.155250
+Create Date: 2026-11-26 15:07:57.354858
 """
 from collections.abc import Sequence
 
@@ -28,6 +28,16 @@ def upgrade() -> None:
     sa.Column('ts', sa.String(length=32), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_digest_runs')),
     sa.UniqueConstraint('channel_id', 'period', name=op.f('uq_digest_runs_channel_id_period'))
+    )
+    op.create_table('digest_subscriptions',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('team_id', sa.String(length=32), nullable=False),
+    sa.Column('channel_id', sa.String(length=32), nullable=False),
+    sa.Column('frequency', sa.String(length=16), nullable=False),
+    sa.Column('created_by', sa.String(length=32), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_digest_subscriptions')),
+    sa.UniqueConstraint('team_id', 'channel_id', name=op.f('uq_digest_subscriptions_team_id_channel_id'))
     )
     op.create_table('managers',
     sa.Column('team_id', sa.String(length=32), nullable=False),
@@ -165,5 +175,6 @@ def downgrade() -> None:
 
     op.drop_table('processed_events')
     op.drop_table('managers')
+    op.drop_table('digest_subscriptions')
     op.drop_table('digest_runs')
     # ### end Alembic commands ###
