@@ -17,6 +17,10 @@ ACTION_CONTACTED = "followup_contacted"
 ACTION_SNOOZE = "followup_snooze"
 ACTION_SKIP = "followup_skip"
 ACTION_EMAIL = "followup_email_draft"
+ACTION_EDIT_NOTE = "followup_edit_note"
+ACTION_TONE = "followup_tone"
+VIEW_NOTE = "followup_note_modal"
+TONE_LABELS = (("warm", "Warm"), ("brief", "Brief"), ("formal", "Formal"))
 ACTION_UNDO = "decision_undo"
 ACTION_EDIT = "decision_edit"
 ACTION_CONFIRM = "decision_confirm"
@@ -99,6 +103,35 @@ class NudgeContent:
     of: int
     now: datetime
     mailto: str | None = None
+    tone: str = "warm"
+    findings: Sequence[Any] = ()  # bot.language.Finding: careful-language notes on the note
+
+
+def careful_language(findings: Sequence[Any], limit: int = 3) -> Block | None:
+    """Explains risky phrases next to the text, with a safer alternative. Never blocks anything."""
+    if not findings:
+        return None
+    lines = [
+        f"⚠️ *“{esc(f.phrase)}”* ({esc(f.category)}): {esc(f.why)} _Instead:_ {esc(f.instead)}"
+        for f in findings[:limit]
+    ]
+    if len(findings) > limit:
+        lines.append(f"…and {len(findings) - limit} more phrase{'s' if len(findings) - limit != 1 else ''} to check.")
+    return context("\n".join(lines))
+
+
+def note_tools(followup_id: int, tone: str) -> Block:
+    value = str(followup_id)
+    options = [{"text": plain(f"Tone: {label}"), "value": f"{key}:{value}"} for key, label in TONE_LABELS]
+    current = next((o for o in options if o["value"].startswith(f"{tone}:")), options[0])
+    return {
+        "type": "actions",
+        "block_id": f"note:{value}",
+        "elements": [
+            button("✏️ Edit note", ACTION_EDIT_NOTE, value),
+            {"type": "static_select", "action_id": ACTION_TONE, "options": options, "initial_option": current},
+        ],
+    }
 
 
 def followup_actions(followup_id: int, mailto: str | None = None, *, block_id: str | None = None) -> Block:
@@ -129,16 +162,39 @@ def nudge_message(content: NudgeContent) -> dict[str, Any]:
     reminder = "" if content.seq <= 1 else f" (reminder {content.seq} of {content.of})"
     text = f"Time to close the loop with {f.candidate_name} ({f.role}){reminder}"
     note_title = "*Your note*" if f.note else "*Suggested note* (edit it to make it yours)"
+    careful = careful_language(content.findings)
     blocks = [
         section(f"*Time to close the loop with {who}*{reminder}\n{detail}"),
         section(f"{note_title}\n{quote(esc(content.note))}"),
+        *([careful] if careful else []),
         followup_actions(f.id, content.mailto),
+        note_tools(f.id, content.tone),
         context(
             f"{who} was not selected on {slack_date(f.decided_at)}. A short personal note from you means a lot."
             " Mark it contacted once you've sent it."
         ),
     ]
     return {"text": clip(text, 3000), "blocks": blocks}
+
+
+def note_modal(*, candidate_name: str, note: str, private_metadata: str) -> dict[str, Any]:
+    return {
+        "type": "modal",
+        "callback_id": VIEW_NOTE,
+        "private_metadata": private_metadata,
+        "title": plain("Edit note", 24),
+        "submit": plain("Save note", 24),
+        "close": plain("Cancel", 24),
+        "blocks": [
+            section(f"Your note to *{esc(candidate_name)}*. It's used from now on; empty it to go back to the "
+                    "suggested one."),
+            {"type": "input", "block_id": "note", "optional": True, "label": plain("Note", 2000),
+             "hint": plain("Thank them, keep it personal, and leave out the reasons for the decision. "
+                           "I'll point out phrases that can create legal risk.", 2000),
+             "element": {"type": "plain_text_input", "action_id": "note", "multiline": True, "max_length": 3000,
+                         "initial_value": clip(note, 3000)}},
+        ],
+    }
 
 
 def closed_message(f: FollowupView) -> dict[str, Any]:
@@ -473,7 +529,7 @@ def home_view(
 
 
 def round_confirmation(role: str, names: Sequence[str], stages: Sequence[str | None], manager_id: str,
-                       user_id: str, hired: Sequence[str] = ()) -> dict[str, Any]:
+                       user_id: str, hired: Sequence[str] = (), findings: Sequence[Any] = ()) -> dict[str, Any]:
     lines = [f"• {esc(name)}" + (f" ({esc(stage)})" if stage else "")
              for name, stage in zip(names, stages, strict=True)]
     whose = "you" if manager_id == user_id else f"<@{manager_id}>"
@@ -483,7 +539,9 @@ def round_confirmation(role: str, names: Sequence[str], stages: Sequence[str | N
             "with everyone who isn't selected.")
     text = (f"📋 Logged *{esc(role)}* with {len(names)} candidate{'s' if len(names) != 1 else ''}:\n"
             + "\n".join(lines) + then)
-    return {"text": f"Logged {role} with {len(names)} candidates.", "blocks": [section(text)]}
+    careful = careful_language(findings)
+    return {"text": f"Logged {role} with {len(names)} candidates.",
+            "blocks": [section(text), *([careful] if careful else [])]}
 
 
 def round_modal(*, manager_id: str, private_metadata: str) -> dict[str, Any]:

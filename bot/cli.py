@@ -79,6 +79,25 @@ def cmd_manifest(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_preview(args: argparse.Namespace) -> int:
+    """Print the suggested note for a candidate, and any careful-language notes, without Slack."""
+    from bot import language, notes
+
+    note = notes.suggest_note(
+        candidate_name=args.name, role=args.role, stage=args.stage, strengths=args.strengths,
+        manager_name=args.manager, company=args.company or (os.environ.get("COMPANY_NAME") or None),
+        tone=args.tone, variant=args.variant,
+    )
+    print(note)
+    findings = {(f.phrase.casefold(), f.category): f for f in language.check(note)}
+    for f in language.check(args.strengths or ""):
+        findings.setdefault((f.phrase.casefold(), f.category), f)
+    for finding in findings.values():
+        print(f"\ncareful: \"{finding.phrase}\" ({finding.category}): {finding.why} Instead: {finding.instead}",
+              file=sys.stderr)
+    return 0
+
+
 def cmd_db(args: argparse.Namespace) -> int:
     from storage.db import check, make_engine, upgrade
 
@@ -108,6 +127,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--request-url", help="HTTP mode: your public https://.../slack/events URL (default: Socket Mode)"
     )
     manifest.set_defaults(func=cmd_manifest)
+    preview = commands.add_parser("preview", help="print the suggested note for a candidate, without Slack")
+    preview.add_argument("--name", required=True, help='the candidate, e.g. "Omar Haddad"')
+    preview.add_argument("--role", required=True, help='e.g. "Staff Data Engineer"')
+    preview.add_argument("--stage", help='the stage they reached, e.g. "final round"')
+    preview.add_argument("--strengths", help="what stood out, woven into the note")
+    preview.add_argument("--tone", default="warm", choices=["warm", "brief", "formal"])
+    preview.add_argument("--manager", help="your name, to sign the note")
+    preview.add_argument("--company", help="your company (default: COMPANY_NAME)")
+    preview.add_argument("--variant", type=int, default=0, help="another phrasing of the same note")
+    preview.set_defaults(func=cmd_preview)
     db = commands.add_parser("db", help="database migrations")
     db.add_argument("action", choices=["upgrade", "check"])
     db.set_defaults(func=cmd_db)

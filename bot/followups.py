@@ -16,7 +16,8 @@ from slack_sdk.errors import SlackApiError
 from bot import blocks
 from bot.deps import Deps
 from bot.errors import NotAllowed, OutOfDate
-from bot.jobs import nudge_content, overdue_after, slack_error
+from bot.jobs import note_for, nudge_content, overdue_after, slack_error
+from bot.notes import TONES
 from bot.people import profile
 from bot.timing import snooze_until
 from storage import repo
@@ -96,6 +97,32 @@ def snooze(deps: Deps, followup_id: int, *, team_id: str, actor: str, choice: st
         f = repo.get_followup(session, followup_id)
     logger.info("followup=%s snoozed by user=%s", followup_id, actor)
     return f, until
+
+
+def choose_tone(deps: Deps, followup_id: int, *, team_id: str, actor: str, tone: str) -> FollowupView:
+    """Remember the manager's tone for suggested notes (this one and every later one)."""
+    if tone not in TONES:
+        raise OutOfDate("That tone option is out of date. Pick warm, brief or formal.")
+    f = load_for(deps, followup_id, team_id=team_id, actor=actor)
+    with deps.sessions.begin() as session:
+        repo.set_tone(session, team_id=f.team_id, user_id=f.manager_id, tone=tone)
+    logger.info("tone for manager=%s set to %s by user=%s", f.manager_id, tone, actor)
+    return f
+
+
+def current_note(deps: Deps, f: FollowupView, *, now: datetime) -> str:
+    return note_for(deps, f, profile(deps, team_id=f.team_id, user_id=f.manager_id, now=now))
+
+
+def edit_note(deps: Deps, followup_id: int, *, team_id: str, actor: str, note: str) -> FollowupView:
+    """Save the manager's own note (used from then on); an empty one goes back to the suggested note."""
+    load_for(deps, followup_id, team_id=team_id, actor=actor)
+    text = note.strip()
+    with deps.sessions.begin() as session:
+        repo.set_note(session, followup_id, text or None)
+        f = repo.get_followup(session, followup_id)
+    logger.info("note for followup=%s %s by user=%s", followup_id, "edited" if text else "reset", actor)
+    return f
 
 
 def render(deps: Deps, f: FollowupView, *, now: datetime, snoozed_until: datetime | None = None) -> dict:

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import IntegrityError
 
-from bot import blocks, notes
+from bot import blocks, language, notes
 from bot.cadence import next_due
 from bot.deps import Deps
 from bot.people import Profile, profile
@@ -50,6 +50,7 @@ def note_for(deps: Deps, f: FollowupView, manager: Profile) -> str:
         strengths=f.strengths,
         manager_name=manager.name,
         company=deps.settings.company_name,
+        tone=manager.tone if manager.tone in notes.TONES else "warm",
         variant=f.candidate_id,
     )
 
@@ -70,6 +71,8 @@ def nudge_content(deps: Deps, f: FollowupView, manager: Profile, *, seq: int, no
         of=len(deps.settings.nudge_schedule),
         now=now,
         mailto=mailto_for(deps, f, note),
+        tone=manager.tone,
+        findings=language.check(note),
     )
 
 

@@ -21,27 +21,29 @@ FRESH_FOR = timedelta(days=1)
 class Profile:
     tz: ZoneInfo
     name: str | None
+    tone: str = "warm"
 
 
 def profile(deps: Deps, *, team_id: str, user_id: str, now: datetime) -> Profile:
     """The manager's time zone and display name. Falls back to what is cached, then to UTC."""
     with deps.sessions.begin() as session:
         cached = repo.get_manager(session, team_id=team_id, user_id=user_id)
+    tone = (cached.tone if cached is not None else None) or "warm"
     if cached is not None and cached.checked_at is not None and now - cached.checked_at < FRESH_FOR:
-        return Profile(safe_zone(cached.tz), cached.display_name)
+        return Profile(safe_zone(cached.tz), cached.display_name, tone)
     try:
         user = deps.client.users_info(user=user_id)["user"]
     except (SlackApiError, OSError) as error:
         logger.warning("users.info failed for user=%s: %s", user_id, _why(error))
         if cached is not None:
-            return Profile(safe_zone(cached.tz), cached.display_name)
-        return Profile(safe_zone(None), None)
+            return Profile(safe_zone(cached.tz), cached.display_name, tone)
+        return Profile(safe_zone(None), None, tone)
     names = user.get("profile") or {}
     name = names.get("display_name") or names.get("real_name") or user.get("real_name") or None
     tz = user.get("tz")
     with deps.sessions.begin() as session:
         repo.save_manager(session, team_id=team_id, user_id=user_id, tz=tz, display_name=name, now=now)
-    return Profile(safe_zone(tz), name)
+    return Profile(safe_zone(tz), name, tone)
 
 
 def _why(error: Exception) -> str:

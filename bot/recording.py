@@ -18,7 +18,7 @@ from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
-from bot import blocks, decisions
+from bot import blocks, decisions, language
 from bot.cadence import first_due
 from bot.decisions import Decision, Person
 from bot.deps import Deps
@@ -367,6 +367,11 @@ def reading_of(deps: Deps, decision_id: int) -> Decision:
     )
 
 
+def strengths_findings(spec: RoundSpec) -> tuple[language.Finding, ...]:
+    """Careful-language notes on the strengths logged with a round: they go into the suggested notes."""
+    return tuple(f for c in spec.candidates if c.strengths for f in language.check(c.strengths))
+
+
 def log_round(deps: Deps, spec: RoundSpec, *, team_id: str, user_id: str, channel_id: str | None,
               now: datetime, source: str = "command") -> int:
     with deps.sessions.begin() as session:
@@ -481,7 +486,7 @@ def log_round_from_form(deps: Deps, form: RoundForm, *, team_id: str, user_id: s
     manager = form.spec.manager_id or user_id
     confirmation = blocks.round_confirmation(
         form.spec.role, [c.name for c in form.spec.candidates], [c.stage for c in form.spec.candidates],
-        manager, user_id, hired=form.hired,
+        manager, user_id, hired=form.hired, findings=strengths_findings(form.spec),
     )
     _tell_user(deps, user_id, confirmation)
     if form.hired:

@@ -104,6 +104,48 @@ def register(app: App, deps: Deps) -> None:
                                       message=blocks.closed_message(f))
         followups.publish_home(deps, team_id=f.team_id, user_id=f.manager_id, now=deps.clock())
 
+    @friendly
+    def handle_tone(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
+        ack()
+        raw = str((action.get("selected_option") or {}).get("value") or "")
+        tone, _, followup_id = raw.partition(":")
+        f = followups.choose_tone(
+            deps, followups.parse_id(followup_id), team_id=_team(body), actor=body["user"]["id"], tone=tone
+        )
+        refresh(body, f)
+
+    @friendly
+    def handle_edit_note(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,
+                         respond: Respond) -> None:
+        ack()
+        f = followups.load_for(
+            deps, followups.parse_id(action.get("value")), team_id=_team(body), actor=body["user"]["id"]
+        )
+        if f.status != OPEN:
+            raise OutOfDate("This follow-up is already closed.")
+        _, channel, ts = _where(body)
+        metadata = json.dumps({"followup_id": f.id, "channel": channel, "ts": ts})
+        note = followups.current_note(deps, f, now=deps.clock())
+        client.views_open(trigger_id=body["trigger_id"], view=blocks.note_modal(
+            candidate_name=f.candidate_name, note=note, private_metadata=metadata))
+
+    @friendly
+    def handle_note_submission(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        note = str((((view.get("state") or {}).get("values") or {}).get("note") or {}).get("note", {}).get("value")
+                   or "")
+        try:
+            metadata = json.loads(view.get("private_metadata") or "{}")
+            followup_id = followups.parse_id(metadata.get("followup_id"))
+        except (ValueError, AttributeError, OutOfDate):
+            ack(response_action="errors", errors={"note": "This form is out of date; close it and try again."})
+            return
+        ack()
+        f = followups.edit_note(deps, followup_id, team_id=_team(body), actor=body["user"]["id"], note=note)
+        message = followups.render(deps, f, now=deps.clock())
+        followups.refresh_message(deps, channel=metadata.get("channel"), ts=metadata.get("ts"), message=message)
+        if f.last_nudge_ts and f.last_nudge_ts != metadata.get("ts"):
+            followups.refresh_message(deps, channel=f.last_nudge_channel, ts=f.last_nudge_ts, message=message)
+
     def handle_link(ack: Ack) -> None:
         ack()  # a URL button (the email draft): Slack opens the link; nothing to do here
 
@@ -116,6 +158,9 @@ def register(app: App, deps: Deps) -> None:
     app.action(blocks.ACTION_SNOOZE)(handle_snooze)
     app.action(blocks.ACTION_SKIP)(handle_skip)
     app.view(blocks.VIEW_SKIP)(handle_skip_submission)
+    app.action(blocks.ACTION_TONE)(handle_tone)
+    app.action(blocks.ACTION_EDIT_NOTE)(handle_edit_note)
+    app.view(blocks.VIEW_NOTE)(handle_note_submission)
     app.action(blocks.ACTION_EMAIL)(handle_link)
     app.action(re.compile(".*"))(handle_unknown_action)
     app.view(re.compile(".*"))(handle_link)  # an old modal: close it quietly

@@ -74,7 +74,7 @@ def register(app: App, deps: Deps) -> None:
         recording.log_round(deps, spec, team_id=team_id, user_id=user_id, channel_id=channel_id, now=now)
         message = blocks.round_confirmation(
             spec.role, [c.name for c in spec.candidates], [c.stage for c in spec.candidates],
-            spec.manager_id or user_id, user_id,
+            spec.manager_id or user_id, user_id, findings=recording.strengths_findings(spec),
         )
         ack(text=message["text"], blocks=message["blocks"])
 

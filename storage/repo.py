@@ -692,6 +692,15 @@ def save_manager(
     session.flush()
 
 
+def set_tone(session: Session, *, team_id: str, user_id: str, tone: str) -> None:
+    manager = session.get(Manager, (team_id, user_id))
+    if manager is None:
+        session.add(Manager(team_id=team_id, user_id=user_id, tone=tone))
+    else:
+        manager.tone = tone
+    session.flush()
+
+
 # --- digests --------------------------------------------------------------------------------------
 
 
