@@ -1,8 +1,15 @@
-"""Accuracy of the decision reader on tests/decision_corpus.jsonl.
+"""Accuracy of the decision reader on its two corpora, reported separately.
 
-Run from the repository root: ``python benchmarks/reader_accuracy.py`` (``--misses`` lists every error).
+- tests/decision_corpus.jsonl ("tuned"): the messages the rules were written against;
+- tests/decision_holdout.jsonl ("holdout"): messages written afterwards, the way hiring managers,
+  recruiters and ATS bots write in Slack, with at least 40% non-decisions and near-misses. It was
+  measured before the reader was changed for it; keep adding fresh messages to it rather than tuning
+  the rules message by message.
 
-Prints, by category and overall:
+Run from the repository root: ``python benchmarks/reader_accuracy.py`` (``--misses`` lists every error,
+``--corpus tuned`` or ``--corpus holdout`` reports one of them).
+
+Prints, for each corpus, by category and overall:
 - recall and precision of not-selected names in readings the bot would record (confidence at or above
   the threshold), and recall counting readings it would ask about too;
 - false replies: non-decisions that got a Decision at or above the threshold;
@@ -25,6 +32,10 @@ if str(ROOT) not in sys.path:
 from bot.decisions import CONFIDENCE_THRESHOLD, Decision, read  # noqa: E402
 
 CORPUS = ROOT / "tests" / "decision_corpus.jsonl"
+HOLDOUT = ROOT / "tests" / "decision_holdout.jsonl"
+CORPORA: dict[str, Path] = {"tuned": CORPUS, "holdout": HOLDOUT}
+TARGET_RECALL = 0.95
+TARGET_PRECISION = 0.98
 
 
 @dataclass
@@ -163,15 +174,30 @@ def report(results: dict[str, Tally]) -> str:
     return "\n".join(lines)
 
 
+def meets_targets(overall: Tally) -> bool:
+    return (
+        overall.recall >= TARGET_RECALL
+        and overall.precision >= TARGET_PRECISION
+        and overall.false_replies == 0
+    )
+
+
 def main(argv: list[str]) -> int:
-    results = evaluate(load_corpus())
-    print(report(results))
-    if "--misses" in argv:
-        print()
-        print("\n".join(results["OVERALL"].misses) or "no misses")
-    overall = results["OVERALL"]
-    ok = overall.recall >= 0.95 and overall.precision >= 0.98 and overall.false_replies == 0
-    print(f"\ntargets (recall >= 0.95, precision >= 0.98, 0 false replies): {'met' if ok else 'NOT met'}")
+    chosen = argv[argv.index("--corpus") + 1] if "--corpus" in argv else None
+    for name, path in CORPORA.items():
+        if chosen is not None and name != chosen:
+            continue
+        results = evaluate(load_corpus(path))
+        print(f"== {name}: {path.relative_to(ROOT)}")
+        print(report(results))
+        if "--misses" in argv:
+            print()
+            print("\n".join(results["OVERALL"].misses) or "no misses")
+        verdict = "met" if meets_targets(results["OVERALL"]) else "NOT met"
+        print(
+            f"\ntargets (recall >= {TARGET_RECALL}, precision >= {TARGET_PRECISION}, 0 false replies): "
+            f"{verdict}\n"
+        )
     return 0
 
 

@@ -97,6 +97,11 @@ def test_reads_the_reference_message() -> None:
         ("`Staff Data Engineer`", "Staff Data Engineer"),
         ("Tom O’Brien", "Tom O'Brien"),
         ("not moving fwd w/ Ethan", "not moving forward with Ethan"),
+        ("not moving foward, we decided agianst it", "not moving forward, we decided against it"),
+        ("we wont be hiring, didnt work out", "we won't be hiring, didn't work out"),
+        ("its a no from us", "it's a no from us"),
+        ("its fine", "its fine"),
+        ("Ashby • Application archived • Hana Kobayashi", "Ashby · Application archived · Hana Kobayashi"),
     ],
 )
 def test_normalise(raw: str, plain: str) -> None:
@@ -597,6 +602,165 @@ RULE_CASES = [
         [],
         [],
     ),
+    # rules added for the held-out corpus
+    (
+        "not_moving_forward",
+        "We won't be progressing Wiebke Hansen for the Solutions Consultant role.",
+        ["Wiebke Hansen"],
+        [],
+        [],
+    ),
+    ("no_on", "Consensus is no on Tariq Bashir for the Data Engineer role.", ["Tariq Bashir"], [], []),
+    ("no_on", "no go on Ama Owusu for the QA role, sorry folks", ["Ama Owusu"], [], []),
+    (
+        "close_out",
+        "Closing out Ruth Mensah's candidacy for Product Analyst.",
+        ["Ruth Mensah"],
+        [],
+        [],
+    ),
+    (
+        "rejected",
+        "We have decided to reject Idris Kone's application for the Legal Counsel position.",
+        ["Idris Kone"],
+        [],
+        [],
+    ),
+    (
+        "rejection_sent",
+        "Recruiting: please send a decline to Bruno Costa (Sales Engineer).",
+        ["Bruno Costa"],
+        [],
+        [],
+    ),
+    (
+        "offer_declined_by",
+        "Offer declined by Lea Vogel (Backend Engineer). Reopening the req.",
+        [],
+        [],
+        ["Lea Vogel"],
+    ),
+    (
+        "not_contrast",
+        "Decided: Aroha Ngata gets the offer for Security Engineer, not Ivan Horvat.",
+        ["Ivan Horvat"],
+        ["Aroha Ngata"],
+        [],
+    ),
+    (
+        "runner_up",
+        "We picked Mei Chen for Mobile Engineer; Omar Diallo was a close second.",
+        ["Omar Diallo"],
+        ["Mei Chen"],
+        [],
+    ),
+    (
+        "told_its_a_no",
+        "We're going to let Chiara Romano know it's a no for the Brand Manager position.",
+        ["Chiara Romano"],
+        [],
+        [],
+    ),
+    (
+        "out_of_the_running",
+        "Viktor Petrov is out of the running for Backend Engineer.",
+        ["Viktor Petrov"],
+        [],
+        [],
+    ),
+    (
+        "subject_not_a_fit",
+        "After the debrief we agreed Lena Park is not the right fit for this role.",
+        ["Lena Park"],
+        [],
+        [],
+    ),
+    (
+        "subject_gets_a_no",
+        "Offer to Priya Raman. Omar Haddad and Lena Park get a no (Backend Engineer).",
+        ["Omar Haddad", "Lena Park"],
+        ["Priya Raman"],
+        [],
+    ),
+    (
+        "subject_not_moving_forward",
+        "Hamza Siddiqui isn't getting an offer for Data Engineer.",
+        ["Hamza Siddiqui"],
+        [],
+        [],
+    ),
+    ("has_been_hired", "Workable | Sara Costa has been hired for Customer Support Agent", [], ["Sara Costa"], []),
+    (
+        "ats_moved_to_status",
+        "Teamtailor: Malin Ek was moved to stage *Rejected* in job *Store Manager*",
+        ["Malin Ek"],
+        [],
+        [],
+    ),
+    (
+        "rejected_subject",
+        "*Laura Chen* was rejected from *Product Manager*\nRejection reason: Withdrew - Accepted another offer",
+        [],
+        [],
+        ["Laura Chen"],
+    ),
+    (
+        "candidate_withdrew",
+        "Lukas Braun said no to our offer for Frontend Engineer.",
+        [],
+        [],
+        ["Lukas Braun"],
+    ),
+    (
+        "candidate_withdrew",
+        "Jessica Albright asked to be removed from consideration for Marketing Lead.",
+        [],
+        [],
+        ["Jessica Albright"],
+    ),
+    (
+        "per_line_verdict",
+        "Final round results (Data Analyst):\nLena Park: :x:\nMiguel Santos: :white_check_mark:",
+        ["Lena Park"],
+        ["Miguel Santos"],
+        [],
+    ),
+    (
+        "per_line_verdict",
+        "*Data Platform Engineer — onsite decisions*\n• Rosa Delgado → no\n• Kai Müller → no",
+        ["Rosa Delgado", "Kai Müller"],
+        [],
+        [],
+    ),
+    ("per_line_verdict", "Update: Carla Mendes — we're a no (Designer).", ["Carla Mendes"], [], []),
+    (
+        "label_list",
+        "SmartRecruiters: status changed to REJECTED — Thomas Müller, Warehouse Supervisor (Interview)",
+        ["Thomas Müller"],
+        [],
+        [],
+    ),
+    (
+        "label_list",
+        "Ashby • Application archived • Hana Kobayashi • Senior Product Designer • Reason: Lacks experience",
+        ["Hana Kobayashi"],
+        [],
+        [],
+    ),
+    (
+        "ats_fields",
+        "Applicant Status Changed\nApplicant: Kevin O'Connor\nJob Opening: Payroll Specialist\nNew Status: Not a Fit",
+        ["Kevin O'Connor"],
+        [],
+        [],
+    ),
+    (
+        "ats_fields",
+        "Offer Declined\nCandidate: Ahmed Khan\nJob: Senior Data Engineer\nReason: Accepted another offer",
+        [],
+        [],
+        ["Ahmed Khan"],
+    ),
 ]
 
 
@@ -609,6 +773,30 @@ def test_rule(rule: str, text: str, not_selected: list[str], hired: list[str], w
     assert _names(decision.hired) == hired
     assert _names(decision.withdrawn) == withdrawn
     assert decision.confidence >= CONFIDENCE_THRESHOLD
+
+
+def test_a_ticked_and_crossed_roster_under_a_role_is_a_verdict_list() -> None:
+    decision = read("Payments Engineer\n✅ Dmitri Volkov\n❌ Sofia Andersson\n❌ Ken Ito")
+    assert decision is not None
+    assert _names(decision.hired) == ["Dmitri Volkov"]
+    assert _names(decision.not_selected) == ["Sofia Andersson", "Ken Ito"]
+    assert decision.confidence >= CONFIDENCE_THRESHOLD
+
+
+def test_names_next_to_a_job_title_are_not_read_as_people() -> None:
+    tokens = tokenize("Thomas Müller, Warehouse Supervisor")
+    names = parse_names(tokens, 0)
+    assert names is not None
+    assert [i.name for i in names.items] == ["Thomas Müller"]
+
+
+def test_a_vote_is_asked_unless_the_writer_settles_it() -> None:
+    vote = read("No hire from me on Aisha Bello (Product Analyst).")
+    assert vote is None or vote.confidence < CONFIDENCE_THRESHOLD
+    settled = read("No hire from me on Aisha Bello (Product Analyst), I'll send the rejection today.")
+    assert settled is not None
+    assert _names(settled.not_selected) == ["Aisha Bello"]
+    assert settled.confidence >= CONFIDENCE_THRESHOLD
 
 
 def test_pronouns_resolve_to_names_mentioned_before() -> None:
@@ -732,6 +920,17 @@ def test_hedged_readings_are_asked_not_recorded(text: str) -> None:
         "Omar Haddad not selected for jury duty, so he can make the onsite after all!",
         "Good morning team! :sunny:",
         "",
+        # added with the held-out corpus
+        "My vote: no hire on Aisha Bello. Waiting on Sam's feedback before we decide.",
+        "Omar Haddad was rejected by the visa office, so his start date moves.",
+        "Omar got rejected by three landlords this week, the rental market is brutal",
+        "Worst case we say no to Carla Mendes and reopen the role.",
+        "I'll be passing on Omar Haddad to the platform team, he's a better fit there.",
+        "Kim Park is not a fit for the on-call rotation this week.",
+        "Lena Park said no to pineapple on pizza and I respect that.",
+        "Offsite availability\n✅ Dmitri Volkov\n❌ Sofia Andersson (Payments Engineer)",
+        "Lena Park declined the calendar invite for the planning sync.",
+        "Arsenal passed on signing Mbappé again lol",
     ],
 )
 def test_silent_on_non_decisions(text: str) -> None:
@@ -755,20 +954,25 @@ def _benchmark_module():  # type: ignore[no-untyped-def]
     return module
 
 
-def test_corpus_is_large_and_well_formed() -> None:
-    corpus = _benchmark_module().load_corpus()
-    assert len(corpus) >= 150
+@pytest.mark.parametrize(("name", "size"), [("tuned", 150), ("holdout", 120)])
+def test_corpus_is_large_and_well_formed(name: str, size: int) -> None:
+    bench = _benchmark_module()
+    corpus = bench.load_corpus(bench.CORPORA[name])
+    assert len(corpus) >= size
     keys = {"role", "hired", "not_selected", "withdrawn", "manager_id"}
     for case in corpus:
         assert {"category", "text", "expected"} <= case.keys()
         if case["expected"] is not None:
             assert keys <= case["expected"].keys()
     assert sum(case["expected"] is None for case in corpus) >= 50
+    if name == "holdout":
+        assert sum(case["expected"] is None for case in corpus) >= 0.4 * len(corpus)
 
 
-def test_corpus_meets_accuracy_targets() -> None:
+@pytest.mark.parametrize("name", ["tuned", "holdout"])
+def test_corpus_meets_accuracy_targets(name: str) -> None:
     bench = _benchmark_module()
-    overall = bench.evaluate(bench.load_corpus())["OVERALL"]
+    overall = bench.evaluate(bench.load_corpus(bench.CORPORA[name]))["OVERALL"]
     assert overall.false_replies == 0, overall.misses
-    assert overall.recall >= 0.95, overall.misses
-    assert overall.precision >= 0.98, overall.misses
+    assert overall.recall >= bench.TARGET_RECALL, overall.misses
+    assert overall.precision >= bench.TARGET_PRECISION, overall.misses
