@@ -29,6 +29,8 @@ VIEW_SKIP = "followup_skip_modal"
 VIEW_DECISION = "decision_modal"
 SHORTCUT_RECORD = "record_decision"
 ACTION_OPEN_ROUND = "round_modal_open"
+ACTION_FORGET = "candidate_forget"
+ACTION_FORGET_CANCEL = "candidate_forget_cancel"
 VIEW_ROUND = "round_modal"
 VALUE_LIMIT = 2000
 
@@ -213,6 +215,26 @@ def closed_message(f: FollowupView) -> dict[str, Any]:
     by = f" by <@{f.closed_by}>" if f.closed_by and f.closed_by != f.manager_id else ""
     blocks = [section(f"{line}{by}\n{esc(f.role)}" + (f" · {esc(f.stage)}" if f.stage else ""))]
     return {"text": clip(text, 3000), "blocks": blocks}
+
+
+def erased_message() -> dict[str, Any]:
+    text = "🗑️ This candidate's record was erased, so there's nothing more to follow up on here."
+    return {"text": text, "blocks": [section(text)]}
+
+
+def forget_prompt(matches: Sequence[Any]) -> dict[str, Any]:
+    """Confirm before erasing: one Erase button per matching candidate (storage.repo.CandidateMatch)."""
+    blocks: list[Block] = [section(
+        "🗑️ *Erase a candidate's record?* Their name, email, strengths and notes are deleted now and any "
+        "open reminder stops. Counts stay, anonymous. This can't be undone."
+    )]
+    for m in matches[:10]:
+        stage = f" ({esc(m.stage)})" if m.stage else ""
+        blocks.append(section(f"*{esc(m.name)}*: {esc(m.role)}{stage}, {m.outcome.replace('_', ' ')}",
+                              accessory=button("Erase", ACTION_FORGET, str(m.candidate_id), style="danger")))
+    blocks.append({"type": "actions", "block_id": "forget_cancel",
+                   "elements": [button("Cancel", ACTION_FORGET_CANCEL, "cancel")]})
+    return {"text": "Erase a candidate's record?", "blocks": blocks}
 
 
 def snoozed_message(content: NudgeContent, until: datetime) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import sys
@@ -22,8 +23,27 @@ def _settings() -> Settings:
         raise SystemExit(2) from None
 
 
-def configure_logging(level: str) -> None:
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+class JsonFormatter(logging.Formatter):
+    """LOG_FORMAT=json: one JSON object per line."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def configure_logging(level: str, log_format: str = "text") -> None:
+    handler = logging.StreamHandler()
+    handler.setFormatter(
+        JsonFormatter() if log_format == "json" else logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s")
+    )
+    logging.basicConfig(level=level, handlers=[handler])
     # Bolt's debug output echoes request bodies (candidate names): never below INFO.
     logging.getLogger("slack_bolt").setLevel(max(logging.getLevelName(level), logging.INFO))
     logging.getLogger("slack_sdk").setLevel(max(logging.getLevelName(level), logging.INFO))
@@ -37,7 +57,7 @@ def _db_url_settings() -> str:
 
 def cmd_serve(_args: argparse.Namespace) -> int:
     settings = _settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     from slack_sdk.errors import SlackApiError
 
     from bot.deps import make_client
@@ -65,11 +85,73 @@ def cmd_serve(_args: argparse.Namespace) -> int:
         return 2
     team_id = auth.get("team_id")
     logger.info("authenticated as bot user=%s team=%s", auth.get("user_id"), team_id)
+    _mark_installed(settings, team_id)
     if settings.socket_mode:
         serve_socket_mode(settings, team_id)
     else:
         serve_http(settings, team_id)
     return 0
+
+
+def _mark_installed(settings: Settings, team_id: str | None) -> None:
+    """A token Slack accepts means the app is installed there (again): its work may go on."""
+    if not team_id:
+        return
+    from datetime import UTC, datetime
+
+    from storage import repo
+    from storage.db import make_engine, make_sessions
+
+    engine = make_engine(settings.database_url)
+    try:
+        with make_sessions(engine).begin() as session:
+            if not repo.workspace_active(session, team_id):
+                repo.set_workspace_active(session, team_id, active=True, reason="auth.test", now=datetime.now(UTC))
+    finally:
+        engine.dispose()
+
+
+def cmd_check(_args: argparse.Namespace) -> int:
+    """Check configuration, database and token; say what is wrong. Exit 1 when anything is."""
+    try:
+        settings = load_settings(os.environ)
+    except ConfigError as error:
+        print(f"configuration: FAILED: {error}")
+        return 1
+    print(f"configuration: ok ({'Socket Mode' if settings.socket_mode else f'HTTP on port {settings.port}'})")
+    failed = False
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+    from slack_sdk.errors import SlackApiError
+
+    from bot.deps import make_client
+    from storage.db import alembic_config, make_engine
+
+    engine = make_engine(settings.database_url)
+    try:
+        with engine.connect() as connection:
+            current = MigrationContext.configure(connection).get_current_revision()
+        head = ScriptDirectory.from_config(alembic_config(settings.database_url)).get_current_head()
+        if current == head:
+            print(f"database: ok (migrations at {head})")
+        else:
+            print(f"database: FAILED: migrations at {current}, code expects {head}: run `persona-grata db upgrade`")
+            failed = True
+    except Exception as error:  # any failure to reach or read the database is the finding
+        print(f"database: FAILED: {type(error).__name__}: {error}")
+        failed = True
+    finally:
+        engine.dispose()
+    try:
+        auth = make_client(settings).auth_test()
+        print(f"slack token: ok (bot user {auth.get('user_id')} in team {auth.get('team_id')})")
+    except SlackApiError as error:
+        print(f"slack token: FAILED: Slack refused it ({error.response.get('error')})")
+        failed = True
+    except OSError as error:
+        print(f"slack token: FAILED: cannot reach {settings.slack_api_url} ({error})")
+        failed = True
+    return 1 if failed else 0
 
 
 def cmd_manifest(args: argparse.Namespace) -> int:
@@ -122,6 +204,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="run the bot (Socket Mode when SLACK_APP_TOKEN is set, else HTTP)")
     serve.set_defaults(func=cmd_serve)
+    check = commands.add_parser("check", help="check configuration, database and the Slack token")
+    check.set_defaults(func=cmd_check)
     manifest = commands.add_parser("manifest", help="print the Slack app manifest (YAML)")
     manifest.add_argument(
         "--request-url", help="HTTP mode: your public https://.../slack/events URL (default: Socket Mode)"

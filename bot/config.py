@@ -42,6 +42,7 @@ class Settings:
         default_factory=lambda: (Offset(1, "d"), Offset(3, "d"), Offset(7, "d"))
     )
     sweep_interval: Offset = field(default_factory=lambda: Offset(60, "s"))
+    claim_lease: Offset = field(default_factory=lambda: Offset(60, "s"))
     work_hours: WorkHours | None = field(default_factory=lambda: parse_work_hours("09:00-17:00"))
     digest_channel: str | None = None
     digest_cron: str = "0 9 * * MON"
@@ -52,6 +53,7 @@ class Settings:
     retention_days: int = 180
     company_name: str | None = None
     log_level: str = "INFO"
+    log_format: str = "text"
 
     @property
     def socket_mode(self) -> bool:
@@ -157,6 +159,9 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
     sweep_interval = _timing("SWEEP_INTERVAL", parse_duration, _get(environ, "SWEEP_INTERVAL") or "60s")
     if sweep_interval.as_timedelta().total_seconds() < 1:
         raise ConfigError("SWEEP_INTERVAL", "must be at least 1s")
+    claim_lease = _timing("CLAIM_LEASE", parse_duration, _get(environ, "CLAIM_LEASE") or "60s")
+    if claim_lease.as_timedelta().total_seconds() < 2:
+        raise ConfigError("CLAIM_LEASE", "must be at least 2s")
     return Settings(
         slack_bot_token=bot_token,
         slack_signing_secret=signing_secret,
@@ -166,6 +171,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         port=_int(environ, "PORT", 3000, 1, 65535),
         nudge_schedule=_timing("NUDGE_SCHEDULE", parse_schedule, _get(environ, "NUDGE_SCHEDULE") or "1d,3d,7d"),
         sweep_interval=sweep_interval,
+        claim_lease=claim_lease,
         work_hours=_timing("WORK_HOURS", parse_work_hours, _get(environ, "WORK_HOURS") or "09:00-17:00"),
         digest_channel=digest_channel,
         digest_cron=_cron(_get(environ, "DIGEST_CRON") or "0 9 * * MON", digest_tz),
@@ -176,4 +182,5 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         retention_days=_int(environ, "RETENTION_DAYS", 180, 1, 36500),
         company_name=_get(environ, "COMPANY_NAME"),
         log_level=log_level,
+        log_format=_choice(environ, "LOG_FORMAT", "text", ("text", "json")),
     )

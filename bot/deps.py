@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -17,6 +18,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config import Settings
+from bot.pacing import Pacer
 
 
 def utc_now() -> datetime:
@@ -36,6 +38,14 @@ class Deps:
     clock: Callable[[], datetime] = utc_now
     replica_id: str = field(default_factory=default_replica_id)
     team_id: str | None = None  # the workspace this bot token belongs to (auth.test), for scheduled jobs
+    pacer: Pacer = field(default_factory=Pacer)
+    reads: sessionmaker[Session] | None = None  # read-only units of work (storage.db.make_read_sessions)
+    stopping: threading.Event = field(default_factory=threading.Event)  # set on SIGTERM: take no new work
+
+
+def reading(deps: Deps) -> sessionmaker[Session]:
+    """The session factory for a read-only unit of work."""
+    return deps.reads or deps.sessions
 
 
 def make_client(settings: Settings, *, timeout: int = 10) -> WebClient:

@@ -14,7 +14,7 @@ from apscheduler.triggers.cron import CronTrigger
 from slack_sdk.errors import SlackApiError
 
 from bot import blocks
-from bot.deps import Deps
+from bot.deps import Deps, reading
 from bot.jobs import overdue_after, slack_error
 from storage import repo
 
@@ -38,7 +38,7 @@ def cron_for(deps: Deps, frequency: str) -> str:
 
 def gather(deps: Deps, *, team_id: str, channel_id: str | None, now: datetime) -> blocks.DigestContent:
     after = overdue_after(deps)
-    with deps.sessions.begin() as session:
+    with reading(deps).begin() as session:
         managers = repo.open_by_manager(session, team_id=team_id)
         since = repo.last_digest_at(session, channel_id=channel_id) if channel_id else None
         closed_count, closed_recent = repo.closed_since(
@@ -81,6 +81,8 @@ def post_once(deps: Deps, *, team_id: str, channel_id: str, period: str, now: da
     """Post the digest to a channel once for a period. False when another run already did, or the
     digest is empty and DIGEST_EMPTY says to skip it, or Slack refused (the period is freed again)."""
     with deps.sessions.begin() as session:
+        if not repo.workspace_active(session, team_id):
+            return False
         if not repo.claim_digest(session, team_id=team_id, channel_id=channel_id, period=period):
             return False
     content = gather(deps, team_id=team_id, channel_id=channel_id, now=now)
@@ -117,6 +119,9 @@ def escalate(deps: Deps, now: datetime) -> int:
     """Once a day, DM each ESCALATE_TO user the follow-ups still open after their last scheduled nudge."""
     if not deps.settings.escalate_to or deps.team_id is None:
         return 0
+    with deps.sessions.begin() as session:
+        if not repo.workspace_active(session, deps.team_id):
+            return 0
     after = overdue_after(deps)
     with deps.sessions.begin() as session:
         total = repo.count_overdue(session, team_id=deps.team_id, after=after)

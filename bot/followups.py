@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from slack_sdk.errors import SlackApiError
 
 from bot import blocks
-from bot.deps import Deps
+from bot.deps import Deps, reading
 from bot.errors import NotAllowed, OutOfDate
 from bot.jobs import note_for, nudge_content, overdue_after, slack_error
 from bot.notes import TONES
@@ -47,7 +47,7 @@ def parse_id(value: object) -> int:
 
 def load_for(deps: Deps, followup_id: int, *, team_id: str, actor: str) -> FollowupView:
     """The follow-up, if it exists in this workspace and the actor may act on it."""
-    with deps.sessions.begin() as session:
+    with reading(deps).begin() as session:
         try:
             f = repo.get_followup(session, followup_id)
         except repo.NotFound:
@@ -148,7 +148,7 @@ def refresh_message(deps: Deps, *, channel: str | None, ts: str | None, message:
 
 def publish_home(deps: Deps, *, team_id: str, user_id: str, now: datetime) -> None:
     after = overdue_after(deps)
-    with deps.sessions.begin() as session:
+    with reading(deps).begin() as session:
         items = repo.open_followups(session, team_id=team_id, manager_id=user_id, limit=HOME_SHOWN)
         total = repo.count_open(session, team_id=team_id, manager_id=user_id)
         overdue = repo.count_overdue(session, team_id=team_id, after=after, manager_id=user_id)

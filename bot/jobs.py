@@ -8,6 +8,7 @@ so the follow-up stays due and the next sweep retries it.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -20,12 +21,10 @@ from bot.deps import Deps
 from bot.people import Profile, profile
 from bot.timing import in_window, next_window_start
 from storage import repo
-from storage.models import OPEN
 from storage.repo import FollowupView
 
 logger = logging.getLogger(__name__)
 
-LEASE = timedelta(minutes=5)
 SWEEP_BATCH = 200
 EVENT_MEMORY = timedelta(days=7)
 NUDGE_EVENT_TYPE = "persona_grata_nudge"
@@ -35,9 +34,11 @@ NUDGE_EVENT_TYPE = "persona_grata_nudge"
 class SweepReport:
     claimed: int = 0
     sent: int = 0
+    recovered: int = 0  # found already delivered (after a crash mid-send) and recorded, not sent again
     deferred: int = 0
     failed: int = 0
     skipped: int = 0
+    released: int = 0  # handed back untouched on shutdown
 
 
 def note_for(deps: Deps, f: FollowupView, manager: Profile) -> str:
@@ -83,42 +84,80 @@ def slack_error(error: Exception) -> str:
 
 
 def sweep(deps: Deps, now: datetime) -> SweepReport:
-    """DM every manager whose follow-ups are due; one claimed batch per call."""
+    """DM every manager whose follow-ups are due; one claimed batch per call.
+
+    Posts are paced (bot.pacing); `now` moves on with the time the batch takes. On shutdown
+    (deps.stopping) the rest of the batch is released untouched for the next sweep or replica.
+    """
     report = SweepReport()
+    lease = deps.settings.claim_lease.as_timedelta()
     with deps.sessions.begin() as session:
-        ids = repo.claim_due(session, now=now, claimer=deps.replica_id, lease=LEASE, limit=SWEEP_BATCH)
+        ids = repo.claim_due(session, now=now, claimer=deps.replica_id, lease=lease, limit=SWEEP_BATCH)
+        batch = {f.id: f for f in repo.followups(session, ids)}  # one read for the whole batch
+        inactive = repo.inactive_teams(session)
     report.claimed = len(ids)
-    for followup_id in ids:
-        outcome = _nudge(deps, followup_id, now)
+    started = time.monotonic()
+    managers: dict[tuple[str, str], Profile] = {}  # each manager's profile, read once per sweep
+    for index, followup_id in enumerate(ids):
+        if deps.stopping.is_set():
+            with deps.sessions.begin() as session:
+                for rest in ids[index:]:
+                    repo.release_claim(session, rest, claimer=deps.replica_id, keep_attempt=True)
+            report.released = len(ids) - index
+            break
+        f = batch[followup_id]
+        if f.team_id in inactive:
+            with deps.sessions.begin() as session:
+                repo.release_claim(session, followup_id, claimer=deps.replica_id)
+            report.skipped += 1
+            continue
+        key = (f.team_id, f.manager_id)
+        if key not in managers:
+            managers[key] = profile(deps, team_id=f.team_id, user_id=f.manager_id, now=now)
+        outcome = _nudge(deps, f, managers[key], now, started)
         setattr(report, outcome, getattr(report, outcome) + 1)
     if ids:
         logger.info(
-            "sweep: claimed=%d sent=%d deferred=%d failed=%d skipped=%d",
-            report.claimed, report.sent, report.deferred, report.failed, report.skipped,
+            "sweep: claimed=%d sent=%d recovered=%d deferred=%d failed=%d skipped=%d released=%d",
+            report.claimed, report.sent, report.recovered, report.deferred, report.failed, report.skipped,
+            report.released,
         )
     return report
 
 
-def _nudge(deps: Deps, followup_id: int, now: datetime) -> str:
+def _nudge(deps: Deps, f: FollowupView, manager: Profile, now: datetime, started: float) -> str:
+    """Send (or recover) the next nudge of one claimed follow-up. Its state was read when it was claimed;
+    begin_attempt's conditional update catches a close or a lost lease since then."""
     settings = deps.settings
-    with deps.sessions.begin() as session:
-        f = repo.get_followup(session, followup_id)
-    if f.status != OPEN:
-        with deps.sessions.begin() as session:
-            repo.release_claim(session, followup_id, claimer=deps.replica_id)
-        return "skipped"
-    manager = profile(deps, team_id=f.team_id, user_id=f.manager_id, now=now)
+    lease = settings.claim_lease.as_timedelta()
+    followup_id = f.id
     if not in_window(now, manager.tz, settings.work_hours):
         later = next_window_start(now, manager.tz, settings.work_hours)
         with deps.sessions.begin() as session:
-            repo.release_claim(session, followup_id, claimer=deps.replica_id, due_at=later)
+            repo.release_claim(session, followup_id, claimer=deps.replica_id, due_at=later, keep_attempt=True)
         return "deferred"
     seq = f.nudges_sent + 1
+    if f.attempt_seq == seq and f.attempt_at is not None:
+        # A sender died (or timed out) after handing this nudge to Slack: was it delivered?
+        try:
+            found = find_delivered(deps, f, seq)
+        except (SlackApiError, OSError) as error:
+            logger.warning("nudge followup=%s seq=%s: history lookup failed: %s; stays due", f.id, seq,
+                           slack_error(error))
+            with deps.sessions.begin() as session:
+                repo.release_claim(session, followup_id, claimer=deps.replica_id, error=slack_error(error),
+                                   keep_attempt=True)
+            return "failed"
+        if found is not None:
+            _record(deps, f, seq, found, manager, now)
+            logger.info("nudge followup=%s seq=%s found in the DM history: recorded, not sent again", f.id, seq)
+            return "recovered"
     message = blocks.nudge_message(nudge_content(deps, f, manager, seq=seq, now=now))
+    deps.pacer.wait(team_id=f.team_id, channel=f.manager_id)
+    at = now + timedelta(seconds=time.monotonic() - started)
     with deps.sessions.begin() as session:
-        still_ours = repo.holds_claim(session, followup_id, deps.replica_id)
-    if not still_ours:  # closed, or the lease ran out and another replica took it, while we prepared
-        return "skipped"
+        if not repo.begin_attempt(session, followup_id, claimer=deps.replica_id, seq=seq, at=at, lease=lease):
+            return "skipped"  # closed, or the lease ran out and another replica took it, while we waited
     try:
         response = deps.client.chat_postMessage(
             channel=f.manager_id,
@@ -129,34 +168,51 @@ def _nudge(deps: Deps, followup_id: int, now: datetime) -> str:
             unfurl_media=False,
         )
     except (SlackApiError, OSError) as error:
+        # A Slack error answer means it was not posted; no answer at all (a timeout) leaves it unknown.
+        unknown = not isinstance(error, SlackApiError)
         logger.warning("nudge not sent followup=%s seq=%s: %s; stays due", f.id, seq, slack_error(error))
         with deps.sessions.begin() as session:
-            repo.release_claim(session, followup_id, claimer=deps.replica_id, error=slack_error(error))
+            repo.release_claim(session, followup_id, claimer=deps.replica_id, error=slack_error(error),
+                               keep_attempt=unknown)
         return "failed"
-    following = next_due(
-        decided_at=f.decided_at,
-        sent=seq,
-        schedule=settings.nudge_schedule,
-        tz=manager.tz,
-        hours=settings.work_hours,
-        now=now,
-    )
     try:
-        with deps.sessions.begin() as session:
-            repo.record_nudge(
-                session,
-                followup_id,
-                seq=seq,
-                channel_id=str(response["channel"]),
-                ts=str(response["ts"]),
-                now=now,
-                next_due=following,
-            )
+        _record(deps, f, seq, (str(response["channel"]), str(response["ts"])), manager, now)
     except IntegrityError:
         logger.warning("nudge followup=%s seq=%s was already recorded by another run", f.id, seq)
         return "skipped"
     logger.info("nudge sent followup=%s seq=%s", f.id, seq)
     return "sent"
+
+
+def _record(deps: Deps, f: FollowupView, seq: int, where: tuple[str, str], manager: Profile, now: datetime) -> None:
+    following = next_due(
+        decided_at=f.decided_at, sent=seq, schedule=deps.settings.nudge_schedule, tz=manager.tz,
+        hours=deps.settings.work_hours, now=now,
+    )
+    with deps.sessions.begin() as session:
+        repo.record_nudge(session, f.id, seq=seq, channel_id=where[0], ts=where[1], now=now, next_due=following)
+
+
+def find_delivered(deps: Deps, f: FollowupView, seq: int) -> tuple[str, str] | None:
+    """Look for nudge `seq` of a follow-up in the manager's DM, by its message metadata."""
+    assert f.attempt_at is not None
+    channel = str(deps.client.conversations_open(users=f.manager_id)["channel"]["id"])
+    oldest = f"{f.attempt_at.timestamp() - 120:.6f}"
+    cursor = None
+    for _ in range(5):  # at most 5 pages of 200: the DM is the bot's own, with few messages
+        response = deps.client.conversations_history(
+            channel=channel, oldest=oldest, include_all_metadata=True, limit=200, cursor=cursor
+        )
+        for message in response.get("messages") or ():
+            metadata = message.get("metadata") or {}
+            payload = metadata.get("event_payload") or {}
+            if (metadata.get("event_type") == NUDGE_EVENT_TYPE and str(payload.get("followup_id")) == str(f.id)
+                    and str(payload.get("seq")) == str(seq)):
+                return channel, str(message["ts"])
+        cursor = (response.get("response_metadata") or {}).get("next_cursor")
+        if not cursor:
+            break
+    return None
 
 
 # --- digests --------------------------------------------------------------------------------------

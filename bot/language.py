@@ -40,10 +40,15 @@ class Rule:
     pattern: re.Pattern[str]
 
 
+def phrase_body(phrase: str) -> str:
+    """A literal phrase as a regex, allowing any spaces or hyphens between its words (no word boundaries)."""
+    words = ["".join("['’]" if c in "'’" else re.escape(c) for c in w) for w in re.split(r"[\s-]+", phrase)]
+    return r"[\s-]+".join(w for w in words if w)
+
+
 def phrase_pattern(phrase: str) -> str:
     """A literal phrase as a whole-word regex, allowing any spaces or hyphens between its words."""
-    words = ["".join("['’]" if c in "'’" else re.escape(c) for c in w) for w in re.split(r"[\s-]+", phrase)]
-    return _BEFORE + r"[\s-]+".join(w for w in words if w) + _AFTER
+    return _BEFORE + phrase_body(phrase) + _AFTER
 
 
 def _rule(category: str, why: str, instead: str, sources: list[str]) -> Rule:
@@ -69,7 +74,10 @@ def build_rules(data: dict[str, Any]) -> tuple[Rule, ...]:
             if not phrases and not patterns:
                 raise ValueError(f"{DATA_FILE}: a rule in category {name!r} has no phrases or patterns")
             if phrases:
-                rules.append(_rule(name, why, instead, [phrase_pattern(p) for p in phrases]))
+                # One set of word boundaries around the whole alternation: repeating them inside every
+                # alternative defeats the regex engine's scan for a first character (5x slower).
+                alternatives = "|".join(phrase_body(p) for p in phrases)
+                rules.append(_rule(name, why, instead, [f"{_BEFORE}(?:{alternatives}){_AFTER}"]))
             rules.extend(_rule(name, why, instead, [pattern]) for pattern in patterns)
     return tuple(rules)
 

@@ -15,7 +15,7 @@ BOT_SCOPES = [
     "channels:history",
     "groups:history",
 ]
-BOT_EVENTS = ["message.channels", "message.groups", "app_home_opened"]
+BOT_EVENTS = ["message.channels", "message.groups", "app_home_opened", "app_uninstalled", "tokens_revoked"]
 
 
 def manifest(*, request_url: str | None = None, name: str = "Persona Grata") -> dict[str, Any]:

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from slack_sdk.errors import SlackApiError
 
-from bot.deps import Deps
+from bot.deps import Deps, reading
 from bot.timing import safe_zone
 from storage import repo
 
@@ -26,7 +26,7 @@ class Profile:
 
 def profile(deps: Deps, *, team_id: str, user_id: str, now: datetime) -> Profile:
     """The manager's time zone and display name. Falls back to what is cached, then to UTC."""
-    with deps.sessions.begin() as session:
+    with reading(deps).begin() as session:
         cached = repo.get_manager(session, team_id=team_id, user_id=user_id)
     tone = (cached.tone if cached is not None else None) or "warm"
     if cached is not None and cached.checked_at is not None and now - cached.checked_at < FRESH_FOR:

@@ -22,6 +22,7 @@ from bot import blocks, decisions, language
 from bot.cadence import first_due
 from bot.decisions import Decision, Person
 from bot.deps import Deps
+from bot.deps import reading as reading_sessions
 from bot.errors import NotAllowed, OutOfDate
 from bot.followups import may_act, publish_home
 from bot.jobs import slack_error
@@ -84,7 +85,7 @@ def read_message(deps: Deps, message: IncomingMessage) -> Decision | None:
     if reading is None:
         return None
     if reading.confidence < decisions.CONFIDENCE_THRESHOLD:
-        with deps.sessions.begin() as session:
+        with reading_sessions(deps).begin() as session:
             known = repo.known_candidate_names(session, team_id=message.team_id)
         better = decisions.read(message.text, attachments_text=message.attachments_text, known_names=known)
         if better is not None and better.confidence > reading.confidence:
@@ -180,7 +181,7 @@ def record_reading(
     `reply_ts` is a bot message in the thread to turn into the answer (the question that was confirmed);
     `in_thread=False` (a decision from a form, with no message) sends the answer to `reply_to` only.
     """
-    with deps.sessions.begin() as session:
+    with reading_sessions(deps).begin() as session:
         role = reading.role or repo.role_for_names(
             session, team_id=team_id,
             names=[p.name for p in (*reading.not_selected, *reading.hired, *reading.withdrawn)],

@@ -10,7 +10,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot import digests, jobs
+from bot import digests, jobs, privacy
 from bot.deps import Deps
 
 logger = logging.getLogger(__name__)
@@ -28,8 +28,10 @@ def run_escalation(deps: Deps) -> None:
     digests.escalate(deps, deps.clock())
 
 
-def run_purge(deps: Deps) -> None:
-    jobs.purge(deps, deps.clock())
+def run_daily_cleanup(deps: Deps) -> None:
+    now = deps.clock()
+    jobs.purge(deps, now)
+    privacy.retention(deps, now)
 
 
 def build_scheduler(deps: Deps) -> BackgroundScheduler:
@@ -55,7 +57,8 @@ def build_scheduler(deps: Deps) -> BackgroundScheduler:
             args=[deps], id="escalation", replace_existing=True, misfire_grace_time=3600,
         )
     scheduler.add_job(
-        run_purge, CronTrigger(hour=3, minute=17, timezone=UTC), args=[deps], id="purge", replace_existing=True,
+        run_daily_cleanup, CronTrigger(hour=3, minute=17, timezone=UTC), args=[deps], id="cleanup",
+        replace_existing=True,
         misfire_grace_time=6 * 3600,
     )
     return scheduler

@@ -26,7 +26,7 @@ from bot.app import create_app
 from bot.config import Settings
 from bot.deps import Deps, make_client
 from bot.scheduler import build_scheduler
-from storage.db import make_engine, make_sessions
+from storage.db import make_engine, make_read_sessions, make_sessions
 
 logger = logging.getLogger(__name__)
 HTTP_THREADS = 8
@@ -44,6 +44,8 @@ class Runtime:
         logger.info("scheduler started (sweep every %s)", self.deps.settings.sweep_interval)
 
     def stop(self) -> None:
+        """Take no new work, let the running job hand back what it has not started, then stop."""
+        self.deps.stopping.set()
         if self.scheduler.running:
             self.scheduler.shutdown(wait=True)
         self.engine.dispose()
@@ -61,7 +63,8 @@ class Runtime:
 
 def build_runtime(settings: Settings, *, team_id: str | None) -> Runtime:
     engine = make_engine(settings.database_url)
-    deps = Deps(settings=settings, sessions=make_sessions(engine), client=make_client(settings), team_id=team_id)
+    deps = Deps(settings=settings, sessions=make_sessions(engine), reads=make_read_sessions(engine),
+                client=make_client(settings), team_id=team_id)
     app = create_app(deps, token_verification_enabled=False)
     return Runtime(engine=engine, deps=deps, app=app, scheduler=build_scheduler(deps))
 
@@ -107,6 +110,17 @@ class HttpServer(BaseApplication):  # type: ignore[misc]
             "proc_name": "persona-grata",
             "worker_exit": self._worker_exit,
         }
+        if self.settings.log_format == "json":
+            options["logconfig_dict"] = {
+                "version": 1,
+                "disable_existing_loggers": False,
+                "formatters": {"json": {"()": "bot.cli.JsonFormatter"}},
+                "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json"}},
+                "loggers": {
+                    "gunicorn.error": {"level": self.settings.log_level, "handlers": ["console"], "propagate": False},
+                },
+                "root": {"level": self.settings.log_level, "handlers": ["console"]},
+            }
         for key, value in options.items():
             self.cfg.set(key, value)
 

@@ -3,13 +3,14 @@
 from slack_bolt import App
 
 from bot.deps import Deps
-from handlers import actions, commands, decisions, dedupe, events, home, rounds
+from handlers import actions, commands, decisions, dedupe, events, home, lifecycle, rounds
 
 
 def register_all(app: App, deps: Deps) -> None:
     dedupe.register(app, deps)
     commands.register(app, deps)
     events.register(app, deps)
+    lifecycle.register(app, deps)
     home.register(app, deps)
     decisions.register(app, deps)
     rounds.register(app, deps)

@@ -9,7 +9,7 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
-from bot import blocks, followups
+from bot import blocks, followups, privacy
 from bot.deps import Deps
 from bot.errors import OutOfDate
 from handlers.replies import friendly_errors
@@ -146,6 +146,18 @@ def register(app: App, deps: Deps) -> None:
         if f.last_nudge_ts and f.last_nudge_ts != metadata.get("ts"):
             followups.refresh_message(deps, channel=f.last_nudge_channel, ts=f.last_nudge_ts, message=message)
 
+    @friendly
+    def handle_forget(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
+        ack()
+        privacy.forget(deps, followups.parse_id(action.get("value")), team_id=_team(body),
+                       actor=body["user"]["id"], now=deps.clock())
+        respond(text="🗑️ Erased. Their name, email, strengths and notes are gone, and no reminder will follow.",
+                replace_original=True)
+
+    def handle_forget_cancel(ack: Ack, respond: Respond) -> None:
+        ack()
+        respond(text="Nothing was erased.", replace_original=True)
+
     def handle_link(ack: Ack) -> None:
         ack()  # a URL button (the email draft): Slack opens the link; nothing to do here
 
@@ -161,6 +173,8 @@ def register(app: App, deps: Deps) -> None:
     app.action(blocks.ACTION_TONE)(handle_tone)
     app.action(blocks.ACTION_EDIT_NOTE)(handle_edit_note)
     app.view(blocks.VIEW_NOTE)(handle_note_submission)
+    app.action(blocks.ACTION_FORGET)(handle_forget)
+    app.action(blocks.ACTION_FORGET_CANCEL)(handle_forget_cancel)
     app.action(blocks.ACTION_EMAIL)(handle_link)
     app.action(re.compile(".*"))(handle_unknown_action)
     app.view(re.compile(".*"))(handle_link)  # an old modal: close it quietly

@@ -9,8 +9,9 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
-from bot import blocks, digests, jobs, recording
-from bot.deps import Deps
+from bot import blocks, digests, jobs, privacy, recording
+from bot.deps import Deps, reading
+from bot.errors import NotAllowed
 from bot.rounds import HELP_TEXT, RoundParseError, parse_round
 from storage import repo
 
@@ -43,7 +44,7 @@ def register(app: App, deps: Deps) -> None:
             ack(text=HELP_TEXT)
             return
         if words == ["pending"]:
-            with deps.sessions.begin() as session:
+            with reading(deps).begin() as session:
                 items = repo.open_followups(session, team_id=team_id, manager_id=user_id, limit=PENDING_SHOWN)
                 total = repo.count_open(session, team_id=team_id, manager_id=user_id)
             message = blocks.pending_message(items, total, now, jobs.overdue_after(deps))
@@ -65,6 +66,22 @@ def register(app: App, deps: Deps) -> None:
                 repo.set_subscription(session, team_id=team_id, channel_id=channel_id, frequency=frequency,
                                       user_id=user_id, now=now)
             ack(text=subscription_reply(frequency, channel_id, deps.settings.digest_cron, deps.settings.digest_tz))
+            return
+        if words[0] == "forget":
+            name = html.unescape(text).split(maxsplit=1)[1].strip() if len(words) > 1 else ""
+            if not name:
+                ack(text=f"Whom should I forget? `{COMMAND} forget Omar Haddad` erases that candidate's record.")
+                return
+            try:
+                matches = privacy.forget_matches(deps, team_id=team_id, actor=user_id, name=name)
+            except NotAllowed as error:
+                ack(text=str(error))
+                return
+            if not matches:
+                ack(text=f"I have no record of anyone called *{blocks.esc(name)}*. Nothing to erase.")
+                return
+            prompt = blocks.forget_prompt(matches)
+            ack(text=prompt["text"], blocks=prompt["blocks"])
             return
         try:
             spec = parse_round(text)

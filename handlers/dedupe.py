@@ -9,7 +9,7 @@ from typing import Any
 
 from slack_bolt import App, BoltResponse
 
-from bot.deps import Deps
+from bot.deps import Deps, reading
 from storage import repo
 
 
@@ -17,7 +17,7 @@ def register(app: App, deps: Deps) -> None:
     def drop_seen_events(body: dict[str, Any], next: Callable[[], BoltResponse], logger: Any) -> BoltResponse:
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
         if event_id:
-            with deps.sessions.begin() as session:
+            with reading(deps).begin() as session:
                 seen = repo.event_seen(session, str(event_id))
             if seen:
                 logger.info("event %s already handled: retry dropped", event_id)

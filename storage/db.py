@@ -53,12 +53,20 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # Writers queue for the lock up front; readers (read_only sessions) never wait for a writer in WAL.
+        read_only = connection.get_execution_options().get("read_only")
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def make_sessions(engine: Engine) -> sessionmaker[Session]:
     """The session factory. The edge owns the unit of work: `with sessions.begin() as session:`."""
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def make_read_sessions(engine: Engine) -> sessionmaker[Session]:
+    """Sessions for read-only units of work: on SQLite they don't take the write lock, so a read on the
+    request path (is this event a retry?) never waits behind a writer."""
+    return sessionmaker(engine.execution_options(read_only=True), expire_on_commit=False)
 
 
 def alembic_config(url: str) -> Config:

@@ -145,6 +145,10 @@ class Followup(Base):
     snoozed_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     claimed_by: Mapped[str | None] = mapped_column(String(64))
     claim_expires: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # A send in progress: nudge `attempt_seq` was handed to Slack at `attempt_at` and not yet recorded.
+    # A claimer that finds it (the sender died) looks for the nudge in the DM's history before sending.
+    attempt_seq: Mapped[int | None] = mapped_column(Integer)
+    attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     failures: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(String(100))
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -158,6 +162,9 @@ class Followup(Base):
     __table_args__ = (
         Index("ix_followups_due", "status", "due_at"),
         Index("ix_followups_manager", "team_id", "manager_id", "status"),
+        Index("ix_followups_open", "team_id", "status", "decided_at", "id"),  # digests: oldest open first
+        Index("ix_followups_closed", "team_id", "closed_at"),  # closures since the last digest, stats
+        Index("ix_followups_decided", "team_id", "decided_at"),  # closure rate over 30 days
     )
 
 
@@ -212,6 +219,17 @@ class DigestSubscription(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     __table_args__ = (UniqueConstraint("team_id", "channel_id"),)
+
+
+class Workspace(Base):
+    """A workspace the app was uninstalled from (or whose tokens were revoked): no more work for it."""
+
+    __tablename__ = "workspaces"
+
+    team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    active: Mapped[bool] = mapped_column(default=True)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    reason: Mapped[str | None] = mapped_column(String(32))
 
 
 class Manager(Base):

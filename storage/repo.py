@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import case, delete, func, insert, literal, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -34,6 +34,8 @@ from storage.models import (
     Nudge,
     ProcessedEvent,
     Round,
+    UTCDateTime,
+    Workspace,
 )
 
 CLOSED_STATUSES = (CONTACTED, SKIPPED)
@@ -61,6 +63,8 @@ class NewCandidate:
 @dataclass(frozen=True)
 class FollowupView:
     id: int
+    attempt_seq: int | None
+    attempt_at: datetime | None
     team_id: str
     status: str
     manager_id: str
@@ -475,6 +479,8 @@ def decision_contents(session: Session, decision_id: int) -> DecisionContents:
 def _view(followup: Followup, candidate: Candidate, round_: Round) -> FollowupView:
     return FollowupView(
         id=followup.id,
+        attempt_seq=followup.attempt_seq,
+        attempt_at=followup.attempt_at,
         team_id=followup.team_id,
         status=followup.status,
         manager_id=followup.manager_id,
@@ -586,6 +592,19 @@ def holds_claim(session: Session, followup_id: int, claimer: str) -> bool:
     return followup is not None and followup.claimed_by == claimer and followup.status == OPEN
 
 
+def begin_attempt(session: Session, followup_id: int, *, claimer: str, seq: int, at: datetime,
+                  lease: timedelta) -> bool:
+    """Mark nudge `seq` as being handed to Slack now, renewing the lease. False when the claim was lost
+    (the follow-up was closed, or the lease ran out and another replica took it)."""
+    result = session.execute(
+        update(Followup)
+        .where(Followup.id == followup_id, Followup.claimed_by == claimer, Followup.status == OPEN,
+               Followup.nudges_sent == seq - 1)
+        .values(attempt_seq=seq, attempt_at=at, claim_expires=at + lease)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined,no-any-return]
+
+
 def release_claim(
     session: Session,
     followup_id: int,
@@ -593,9 +612,15 @@ def release_claim(
     claimer: str,
     due_at: datetime | None = None,
     error: str | None = None,
+    keep_attempt: bool = False,
 ) -> None:
-    """Give a claimed follow-up back: still due (a failed send), or due later (outside work hours)."""
+    """Give a claimed follow-up back: still due (a failed send), or due later (outside work hours).
+
+    `keep_attempt` when it is unknown whether Slack took the message (a timeout): the next claimer
+    then looks for it in the DM before sending again."""
     values: dict[str, object] = {"claimed_by": None, "claim_expires": None}
+    if not keep_attempt:
+        values.update(attempt_seq=None, attempt_at=None)
     if due_at is not None:
         values["due_at"] = due_at
     if error is not None:
@@ -616,21 +641,28 @@ def record_nudge(
     now: datetime,
     next_due: datetime | None,
 ) -> None:
-    """Record that nudge `seq` was delivered and when the next one is due (None: no more scheduled)."""
-    session.add(Nudge(followup_id=followup_id, seq=seq, channel_id=channel_id, ts=ts, sent_at=now))
-    followup = session.get(Followup, followup_id)
-    if followup is None:
-        raise NotFound(followup_id)
-    followup.nudges_sent = max(followup.nudges_sent, seq)
-    followup.last_nudge_channel = channel_id
-    followup.last_nudge_ts = ts
-    followup.claimed_by = None
-    followup.claim_expires = None
-    followup.failures = 0
-    followup.last_error = None
-    if followup.status == OPEN:
-        followup.due_at = next_due
-    session.flush()
+    """Record that nudge `seq` was delivered and when the next one is due (None: no more scheduled).
+
+    Two statements and no reads: the unique (followup, seq) row raises IntegrityError when another
+    run recorded it first."""
+    session.execute(insert(Nudge).values(followup_id=followup_id, seq=seq, channel_id=channel_id, ts=ts,
+                                         sent_at=now))
+    session.execute(
+        update(Followup)
+        .where(Followup.id == followup_id)
+        .values(
+            nudges_sent=case((Followup.nudges_sent < seq, seq), else_=Followup.nudges_sent),
+            due_at=case((Followup.status == OPEN, literal(next_due, UTCDateTime())), else_=Followup.due_at),
+            last_nudge_channel=channel_id,
+            last_nudge_ts=ts,
+            claimed_by=None,
+            claim_expires=None,
+            attempt_seq=None,
+            attempt_at=None,
+            failures=0,
+            last_error=None,
+        )
+    )
 
 
 def close_followup(
@@ -660,6 +692,109 @@ def set_note(session: Session, followup_id: int, note: str | None) -> None:
     session.execute(update(Followup).where(Followup.id == followup_id).values(note=note))
 
 
+# --- personal data ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CandidateMatch:
+    candidate_id: int
+    team_id: str
+    name: str
+    role: str
+    stage: str | None
+    outcome: str
+    owners: tuple[str, ...]  # who may erase: the round's manager and creator, the follow-up's
+
+
+def _match_of(candidate: Candidate, round_: Round, followup: Followup | None) -> CandidateMatch:
+    owners = {round_.manager_id, round_.created_by}
+    if followup is not None:
+        owners |= {followup.manager_id, followup.created_by}
+    return CandidateMatch(candidate.id, candidate.team_id, candidate.name or "", round_.role, candidate.stage,
+                          candidate.outcome, tuple(sorted(owners)))
+
+
+def find_candidates(session: Session, *, team_id: str, name: str, limit: int = 10) -> list[CandidateMatch]:
+    rows = session.execute(
+        select(Candidate, Round, Followup)
+        .join(Round, Candidate.round_id == Round.id)
+        .outerjoin(Followup, Followup.candidate_id == Candidate.id)
+        .where(Candidate.team_id == team_id, Candidate.name_key == name_key(name))
+        .order_by(Candidate.id.desc())
+        .limit(limit)
+    ).all()
+    return [_match_of(*row) for row in rows]
+
+
+def candidate_match(session: Session, candidate_id: int) -> CandidateMatch | None:
+    row = session.execute(
+        select(Candidate, Round, Followup)
+        .join(Round, Candidate.round_id == Round.id)
+        .outerjoin(Followup, Followup.candidate_id == Candidate.id)
+        .where(Candidate.id == candidate_id, Candidate.erased_at.is_(None))
+    ).first()
+    return _match_of(*row) if row else None
+
+
+def _erase(candidate: Candidate, followup: Followup | None, now: datetime) -> None:
+    candidate.name = None
+    candidate.name_key = None
+    candidate.email = None
+    candidate.strengths = None
+    candidate.erased_at = now
+    if followup is not None:
+        followup.note = None
+        followup.skip_reason = None
+
+
+def erase_candidate(session: Session, candidate_id: int, *, now: datetime, actor: str) -> tuple[str, str] | None:
+    """Erase one candidate now. An open follow-up is closed (no more nudges); returns its last nudge
+    (channel, ts) to update, if any."""
+    candidate = session.get(Candidate, candidate_id)
+    if candidate is None:
+        raise NotFound(candidate_id)
+    followup = session.scalars(select(Followup).where(Followup.candidate_id == candidate_id)).first()
+    nudge = None
+    if followup is not None:
+        if followup.status == OPEN:
+            followup.status = CANCELLED
+            followup.due_at = None
+            followup.closed_at = now
+            followup.closed_by = actor
+            if followup.last_nudge_channel and followup.last_nudge_ts:
+                nudge = (followup.last_nudge_channel, followup.last_nudge_ts)
+    _erase(candidate, followup, now)
+    session.flush()
+    return nudge
+
+
+def erase_expired(session: Session, *, cutoff: datetime, now: datetime, batch: int = 1000) -> int:
+    """Erase candidates whose data is no longer needed since before `cutoff`: their follow-up closed,
+    or (hired, withdrawn) decided, or (never decided) their round logged, before it."""
+    erased = 0
+    while True:
+        rows = session.execute(
+            select(Candidate, Followup)
+            .join(Round, Candidate.round_id == Round.id)
+            .outerjoin(Followup, Followup.candidate_id == Candidate.id)
+            .where(
+                Candidate.erased_at.is_(None),
+                or_(
+                    Followup.closed_at < cutoff,
+                    (Followup.id.is_(None)) & (Candidate.decided_at < cutoff),
+                    (Candidate.outcome == INTERVIEWING) & (Round.created_at < cutoff),
+                ),
+            )
+            .limit(batch)
+        ).all()
+        for candidate, followup in rows:
+            _erase(candidate, followup, now)
+        session.flush()
+        erased += len(rows)
+        if len(rows) < batch:
+            return erased
+
+
 # --- managers -------------------------------------------------------------------------------------
 
 
@@ -679,25 +814,39 @@ def get_manager(session: Session, *, team_id: str, user_id: str) -> ManagerView 
     return ManagerView(manager.user_id, manager.tz, manager.display_name, manager.checked_at, manager.tone)
 
 
+def _upsert(session: Session, model: type, values: dict[str, object], keys: list[str], update: dict[str, object]):  # type: ignore[no-untyped-def]
+    """INSERT … ON CONFLICT (keys) DO UPDATE: safe when two threads or replicas write the same row."""
+    upsert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    session.execute(upsert(model).values(values).on_conflict_do_update(index_elements=keys, set_=update))
+
+
 def save_manager(
     session: Session, *, team_id: str, user_id: str, tz: str | None, display_name: str | None, now: datetime
 ) -> None:
-    manager = session.get(Manager, (team_id, user_id))
-    if manager is None:
-        session.add(Manager(team_id=team_id, user_id=user_id, tz=tz, display_name=display_name, checked_at=now))
-    else:
-        manager.tz = tz
-        manager.display_name = display_name
-        manager.checked_at = now
-    session.flush()
+    changes = {"tz": tz, "display_name": display_name, "checked_at": now}
+    _upsert(session, Manager, {"team_id": team_id, "user_id": user_id, **changes}, ["team_id", "user_id"], changes)
 
 
 def set_tone(session: Session, *, team_id: str, user_id: str, tone: str) -> None:
-    manager = session.get(Manager, (team_id, user_id))
-    if manager is None:
-        session.add(Manager(team_id=team_id, user_id=user_id, tone=tone))
+    _upsert(session, Manager, {"team_id": team_id, "user_id": user_id, "tone": tone}, ["team_id", "user_id"],
+            {"tone": tone})
+
+
+def inactive_teams(session: Session) -> set[str]:
+    return set(session.scalars(select(Workspace.team_id).where(Workspace.active.is_(False))))
+
+
+def workspace_active(session: Session, team_id: str) -> bool:
+    workspace = session.get(Workspace, team_id)
+    return workspace is None or workspace.active
+
+
+def set_workspace_active(session: Session, team_id: str, *, active: bool, reason: str, now: datetime) -> None:
+    workspace = session.get(Workspace, team_id)
+    if workspace is None:
+        session.add(Workspace(team_id=team_id, active=active, reason=reason, changed_at=now))
     else:
-        manager.tone = tone
+        workspace.active, workspace.reason, workspace.changed_at = active, reason, now
     session.flush()
 
 
@@ -708,8 +857,8 @@ def claim_digest(session: Session, *, team_id: str, channel_id: str, period: str
     """Reserve the digest for (channel, period). False when another run (or replica) already has it."""
     dialect = session.get_bind().dialect.name
     values = {"team_id": team_id, "channel_id": channel_id, "period": period}
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(DigestRun).values(values).on_conflict_do_nothing().returning(DigestRun.id)
+    dialect_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = dialect_insert(DigestRun).values(values).on_conflict_do_nothing().returning(DigestRun.id)
     return session.execute(stmt).first() is not None
 
 

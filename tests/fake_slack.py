@@ -42,6 +42,7 @@ class FakeSlack:
         self.calls: list[Call] = []
         self.scripts: dict[str, list[Scripted]] = {}
         self.time_zones: dict[str, str] = {}
+        self.history: dict[str, list[dict[str, Any]]] = {}  # channel -> messages posted, newest first
         self.invalid: list[str] = []  # Block Kit or fallback-text problems in what the app sent
         self.socket_mode_url = "ws://127.0.0.1:9/"  # set by a Socket Mode test to its websocket server
         self.lock = threading.Lock()
@@ -80,6 +81,13 @@ class FakeSlack:
     def rate_limit_next(self, method: str, *, retry_after: int = 1, times: int = 1) -> None:
         self.fail_next(method, status=429, error="ratelimited", retry_after=retry_after, times=times)
 
+    def hold_next(self, method: str) -> threading.Event:
+        """The next call of `method` is answered normally (a post is stored: Slack accepted it) but the
+        answer is held back until the returned event is set."""
+        release = threading.Event()
+        self.scripts.setdefault(method, []).append(Scripted(hold=release))
+        return release
+
     def calls_to(self, method: str) -> list[Call]:
         with self.lock:
             return [c for c in self.calls if c.method == method]
@@ -108,8 +116,11 @@ class FakeSlack:
             if channel.startswith(("U", "W")):
                 channel = "D" + channel[1:]
             ts = f"{1_700_000_000 + next(self._ts)}.000100"
-            return {"ok": True, "channel": channel, "ts": ts,
-                    "message": {"text": args.get("text"), "ts": ts, "bot_id": BOT_ID}}
+            message = {"type": "message", "text": args.get("text"), "ts": ts, "bot_id": BOT_ID}
+            if args.get("metadata"):
+                message["metadata"] = args["metadata"]
+            self.history.setdefault(channel, []).insert(0, message)
+            return {"ok": True, "channel": channel, "ts": ts, "message": message}
         if method == "chat.update":
             return {"ok": True, "channel": args.get("channel"), "ts": args.get("ts"), "text": args.get("text")}
         if method == "chat.postEphemeral":
@@ -124,7 +135,12 @@ class FakeSlack:
         if method == "conversations.open":
             return {"ok": True, "channel": {"id": "D" + str(args.get("users", "U0")).split(",")[0][1:]}}
         if method == "conversations.history":
-            return {"ok": True, "messages": [], "has_more": False}
+            with_metadata = str(args.get("include_all_metadata")).lower() in ("1", "true")
+            messages = [
+                m if with_metadata else {k: v for k, v in m.items() if k != "metadata"}
+                for m in self.history.get(str(args.get("channel")), [])
+            ]
+            return {"ok": True, "messages": messages, "has_more": False}
         if method == "apps.connections.open":
             return {"ok": True, "url": self.socket_mode_url}
         if method == "respond":
@@ -159,12 +175,12 @@ class FakeSlack:
                         fake.invalid.append(f"{method}: {problem}")
                     queued = fake.scripts.get(method)
                     scripted = queued.pop(0) if queued else None
-                if scripted is not None and scripted.hold is not None:
-                    scripted.hold.wait(30)
                 if scripted is not None and (scripted.status != 200 or scripted.body):
                     status, body, headers = scripted.status, scripted.body, scripted.headers
                 else:
                     status, body, headers = 200, fake.answer(method, args), {}
+                if scripted is not None and scripted.hold is not None:
+                    scripted.hold.wait(60)
                 payload = json.dumps(body).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json; charset=utf-8")

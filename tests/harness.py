@@ -18,9 +18,10 @@ from slack_sdk.signature import SignatureVerifier
 from bot import jobs
 from bot.config import Settings, load_settings
 from bot.deps import Deps, make_client
+from bot.pacing import Pacer, VirtualClock
 from bot.scheduler import build_scheduler
 from bot.server import Runtime, build_runtime, wsgi_application
-from storage.db import make_engine, make_sessions
+from storage.db import make_engine, make_read_sessions, make_sessions
 from tests.fake_slack import TEAM_ID, FakeSlack
 
 SIGNING_SECRET = "test-signing-secret"
@@ -74,16 +75,19 @@ class Harness:
     def __init__(self, *, db_url: str, fake: FakeSlack, **env: str) -> None:
         self.fake = fake
         self.now = MONDAY
+        self.pace_clock = VirtualClock()  # pacing waits are recorded, never slept
         self.settings = test_settings(db_url, fake, **env)
         self.executor = DrainableExecutor()
         self.engine = make_engine(self.settings.database_url)
         self.deps = Deps(
             settings=self.settings,
             sessions=make_sessions(self.engine),
+            reads=make_read_sessions(self.engine),
             client=make_client(self.settings),
             clock=lambda: self.now,
             replica_id="test-replica",
             team_id=TEAM_ID,
+            pacer=Pacer(clock=self.pace_clock, sleep=self.pace_clock.sleep),
         )
         from bot.app import create_app
 

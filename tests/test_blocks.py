@@ -19,7 +19,8 @@ def followup(i: int = 1, *, name: str = "Omar Haddad", manager: str = "U0MANAGER
         id=i, team_id="T0TEAM", status=status, manager_id=manager, created_by=manager, candidate_id=i,
         candidate_name=name, email=None, stage="final round", strengths=None, role="Staff Data Engineer",
         decided_at=NOW - timedelta(days=i % 30), due_at=NOW, nudges_sent=nudges, note=None, closed_at=None,
-        closed_by=None, skip_reason=None, last_nudge_channel=None, last_nudge_ts=None,
+        closed_by=None, skip_reason=None, last_nudge_channel=None, last_nudge_ts=None, attempt_seq=None,
+        attempt_at=None,
     )
     values.update(kw)
     return FollowupView(**values)  # type: ignore[arg-type]

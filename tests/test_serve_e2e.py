@@ -105,7 +105,7 @@ def test_manifest_is_valid_yaml_with_what_the_app_needs(tmp_path: Path) -> None:
     assert manifest["settings"]["socket_mode_enabled"] is True
     assert manifest["features"]["slash_commands"][0]["command"] == "/interview-round"
     assert set(manifest["settings"]["event_subscriptions"]["bot_events"]) == {
-        "message.channels", "message.groups", "app_home_opened",
+        "message.channels", "message.groups", "app_home_opened", "app_uninstalled", "tokens_revoked",
     }
     assert set(manifest["oauth_config"]["scopes"]["bot"]) == {
         "chat:write", "commands", "im:write", "im:history", "users:read", "channels:history", "groups:history",

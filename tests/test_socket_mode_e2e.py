@@ -3,6 +3,7 @@ apps.connections.open on SLACK_API_URL, and handles envelopes sent over a local 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import queue
 import threading
@@ -12,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from websockets.exceptions import ConnectionClosedError
 from websockets.sync.server import Server, ServerConnection, serve
 
 from tests.fake_slack import TEAM_ID, FakeSlack
@@ -27,6 +29,7 @@ class SocketModeServer:
     def __init__(self) -> None:
         self.connections: queue.Queue[ServerConnection] = queue.Queue()
         self.acks: dict[str, dict[str, Any]] = {}
+        self.opened = 0
         self.server: Server = serve(self._handle, "127.0.0.1", 0)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
@@ -36,6 +39,7 @@ class SocketModeServer:
         return f"ws://127.0.0.1:{self.server.socket.getsockname()[1]}/link/?ticket=test"
 
     def _handle(self, connection: ServerConnection) -> None:
+        self.opened += 1
         self.connections.put(connection)
         connection.send(json.dumps({"type": "hello", "num_connections": 1, "debug_info": {}}))
         for raw in connection:
@@ -43,10 +47,16 @@ class SocketModeServer:
             if "envelope_id" in message:
                 self.acks[message["envelope_id"]] = message
 
-    def send(self, envelope: dict[str, Any], timeout: float = 20) -> dict[str, Any]:
+    def latest(self, timeout: float = 20) -> ServerConnection:
+        """The newest connection (waiting for one if there is none yet)."""
         connection = self.connections.get(timeout=timeout)
+        while not self.connections.empty():
+            connection = self.connections.get_nowait()
         self.connections.put(connection)
-        connection.send(json.dumps(envelope))
+        return connection
+
+    def send(self, envelope: dict[str, Any], timeout: float = 20) -> dict[str, Any]:
+        self.latest(timeout).send(json.dumps(envelope))
         deadline = time.monotonic() + timeout
         while envelope["envelope_id"] not in self.acks:
             assert time.monotonic() < deadline, "no ack for the envelope"
@@ -95,4 +105,32 @@ def test_socket_mode_connects_through_slack_api_url_and_handles_events(
     })
     [reply] = fake_slack.wait_for("chat.postMessage", timeout=20)
     assert reply.args["thread_ts"] == "1700000000.000300" and "Omar Haddad" in json.dumps(reply.args["blocks"])
+    assert server.terminate() == 0
+
+
+def test_socket_mode_reconnects_after_slack_drops_the_connection(
+    serve_env: dict[str, str], fake_slack: FakeSlack, socket_server: SocketModeServer, tmp_path: Path,
+    servers: list[Serve],
+) -> None:
+    server = Serve({**serve_env, "SLACK_APP_TOKEN": "xapp-1-test"}, tmp_path)
+    servers.append(server)
+    server.start_process()
+    first = socket_server.latest()
+    with contextlib.suppress(ConnectionClosedError):
+        first.close()  # Slack drops it (as it does on refresh, every few hours)
+    fake_slack.wait_for("apps.connections.open", 2, timeout=30)
+    deadline = time.monotonic() + 20
+    while socket_server.opened < 2:
+        assert time.monotonic() < deadline, "no new connection"
+        time.sleep(0.05)
+    socket_server.send({
+        "envelope_id": "env-after", "type": "events_api", "accepts_response_payload": False,
+        "payload": {"type": "event_callback", "team_id": TEAM_ID, "api_app_id": "A0APP", "event_id": "Ev0AGAIN",
+                    "event_time": int(time.time()),
+                    "event": {"type": "message", "channel": CHANNEL, "user": MANAGER, "ts": "1700000000.000400",
+                              "channel_type": "channel",
+                              "text": "Decision for Designer: not moving forward with Ana Lima."}},
+    })
+    [reply] = fake_slack.wait_for("chat.postMessage", timeout=20)
+    assert reply.args["thread_ts"] == "1700000000.000400"
     assert server.terminate() == 0

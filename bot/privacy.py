@@ -1,0 +1,55 @@
+"""Candidates' personal data: erased RETENTION_DAYS after it stops being needed, or now, on request.
+
+Erasing keeps the rows (and so the anonymous counts behind closure rates and medians) but drops names,
+emails, strengths, notes and skip reasons. `/interview-round forget NAME` erases one candidate at once,
+after a confirmation, and tells any open reminder that the record is gone.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from bot import blocks
+from bot.deps import Deps
+from bot.errors import NotAllowed, OutOfDate
+from bot.followups import may_act, refresh_message
+from storage import repo
+
+logger = logging.getLogger(__name__)
+
+
+def retention(deps: Deps, now: datetime) -> int:
+    """The daily job: erase what is older than RETENTION_DAYS. Returns how many candidates were erased."""
+    cutoff = now - timedelta(days=deps.settings.retention_days)
+    with deps.sessions.begin() as session:
+        erased = repo.erase_expired(session, cutoff=cutoff, now=now)
+    if erased:
+        logger.info("retention: erased %d candidates' personal data (older than %d days)", erased,
+                    deps.settings.retention_days)
+    return erased
+
+
+def forget_matches(deps: Deps, *, team_id: str, actor: str, name: str) -> list[repo.CandidateMatch]:
+    """The candidates called `name` that the actor may erase (their manager, whoever logged them, admins)."""
+    with deps.sessions.begin() as session:
+        matches = repo.find_candidates(session, team_id=team_id, name=name)
+    allowed = [m for m in matches if may_act(actor, owners=m.owners, admins=deps.settings.admin_users)]
+    if matches and not allowed:
+        raise NotAllowed("Only a candidate's hiring manager, whoever logged them, or an admin can erase them.")
+    return allowed
+
+
+def forget(deps: Deps, candidate_id: int, *, team_id: str, actor: str, now: datetime) -> None:
+    """Erase one candidate now; an open follow-up is closed and its reminder says the record was erased."""
+    with deps.sessions.begin() as session:
+        match = repo.candidate_match(session, candidate_id)
+    if match is None or match.team_id != team_id:
+        raise OutOfDate("That candidate was already erased.")
+    if not may_act(actor, owners=match.owners, admins=deps.settings.admin_users):
+        raise NotAllowed("Only a candidate's hiring manager, whoever logged them, or an admin can erase them.")
+    with deps.sessions.begin() as session:
+        nudge = repo.erase_candidate(session, candidate_id, now=now, actor=actor)
+    logger.info("candidate=%s erased on request of user=%s", candidate_id, actor)
+    if nudge is not None:
+        refresh_message(deps, channel=nudge[0], ts=nudge[1], message=blocks.erased_message())
