@@ -91,16 +91,23 @@ def post_once(deps: Deps, *, team_id: str, channel_id: str, period: str, now: da
             repo.finish_digest(session, channel_id=channel_id, period=period, ts="", now=now)
         return False
     message = blocks.digest_message(content, now, overdue_after(deps))
+    if not _post_reserved(deps, channel_id=channel_id, period=period, message=message, now=now):
+        return False
+    logger.info("digest posted channel=%s period=%s open=%d", channel_id, period, content.total)
+    return True
+
+
+def _post_reserved(deps: Deps, *, channel_id: str, period: str, message: dict, now: datetime) -> bool:
+    """Post what a claimed (channel, period) row reserved; record it, or free the period if Slack refused."""
     try:
         response = deps.client.chat_postMessage(channel=channel_id, text=message["text"], blocks=message["blocks"])
     except (SlackApiError, OSError) as error:
-        logger.warning("digest not posted channel=%s: %s", channel_id, slack_error(error))
+        logger.warning("not posted channel=%s period=%s: %s", channel_id, period, slack_error(error))
         with deps.sessions.begin() as session:
             repo.forget_digest(session, channel_id=channel_id, period=period)
         return False
     with deps.sessions.begin() as session:
         repo.finish_digest(session, channel_id=channel_id, period=period, ts=str(response["ts"]), now=now)
-    logger.info("digest posted channel=%s period=%s open=%d", channel_id, period, content.total)
     return True
 
 
@@ -136,15 +143,8 @@ def escalate(deps: Deps, now: datetime) -> int:
         with deps.sessions.begin() as session:
             if not repo.claim_digest(session, team_id=deps.team_id, channel_id=user, period=period):
                 continue
-        try:
-            response = deps.client.chat_postMessage(channel=user, text=message["text"], blocks=message["blocks"])
-        except (SlackApiError, OSError) as error:
-            logger.warning("escalation not sent user=%s: %s", user, slack_error(error))
-            with deps.sessions.begin() as session:
-                repo.forget_digest(session, channel_id=user, period=period)
+        if not _post_reserved(deps, channel_id=user, period=period, message=message, now=now):
             continue
-        with deps.sessions.begin() as session:
-            repo.finish_digest(session, channel_id=user, period=period, ts=str(response["ts"]), now=now)
         sent += 1
     logger.info("escalation: %d overdue, sent to %d users", total, sent)
     return sent

@@ -397,22 +397,29 @@ def log_round(deps: Deps, spec: RoundSpec, *, team_id: str, user_id: str, channe
 # --- the decision form (Edit modal, shortcut) -------------------------------------------------------
 
 
-def reading_from_form(values: dict[str, Any]) -> tuple[Decision | None, dict[str, str]]:
-    """The decision modal's state as a reading, or field errors (block_id -> message)."""
-    def value(block: str) -> str:
-        return str(((values.get(block) or {}).get(block) or {}).get("value") or "").strip()
+def _field(values: dict[str, Any], block: str, key: str = "value") -> str:
+    """A modal input's value (the block and action ids are the same in our modals), stripped."""
+    return str(((values.get(block) or {}).get(block) or {}).get(key) or "").strip()
 
-    errors: dict[str, str] = {}
-    role = value("role")
+
+def _role_and_manager(values: dict[str, Any], errors: dict[str, str], missing_role: str) -> tuple[str, str]:
+    role = _field(values, "role")
     if not role:
-        errors["role"] = "Which role is this decision for?"
-    manager = ((values.get("manager") or {}).get("manager") or {}).get("selected_user")
+        errors["role"] = missing_role
+    manager = _field(values, "manager", "selected_user")
     if not manager:
         errors["manager"] = "Pick the hiring manager."
+    return role, manager
+
+
+def reading_from_form(values: dict[str, Any]) -> tuple[Decision | None, dict[str, str]]:
+    """The decision modal's state as a reading, or field errors (block_id -> message)."""
+    errors: dict[str, str] = {}
+    role, manager = _role_and_manager(values, errors, "Which role is this decision for?")
     groups: dict[str, tuple[Person, ...]] = {}
     seen: dict[str, str] = {}
     for block in ("not_selected", "hired", "withdrawn"):
-        text = value(block)
+        text = _field(values, block)
         if not text:
             groups[block] = ()
             continue
@@ -433,7 +440,7 @@ def reading_from_form(values: dict[str, Any]) -> tuple[Decision | None, dict[str
         return None, errors
     return Decision(
         role=role, hired=groups["hired"], not_selected=groups["not_selected"], withdrawn=groups["withdrawn"],
-        manager_id=str(manager), confidence=1.0, rules=("form",),
+        manager_id=manager, confidence=1.0, rules=("form",),
     ), {}
 
 
@@ -445,26 +452,17 @@ class RoundForm:
 
 def round_from_form(values: dict[str, Any]) -> tuple[RoundForm | None, dict[str, str]]:
     """The round modal's state, or field errors (block_id -> message)."""
-
-    def value(block: str) -> str:
-        return str(((values.get(block) or {}).get(block) or {}).get("value") or "").strip()
-
     errors: dict[str, str] = {}
-    role = value("role")
-    if not role:
-        errors["role"] = "Which role was this round for?"
-    manager = ((values.get("manager") or {}).get("manager") or {}).get("selected_user")
-    if not manager:
-        errors["manager"] = "Pick the hiring manager."
+    role, manager = _role_and_manager(values, errors, "Which role was this round for?")
     candidates: tuple = ()
     try:
-        candidates = parse_candidates(value("candidates"))
+        candidates = parse_candidates(_field(values, "candidates"))
     except RoundParseError as error:
         errors["candidates"] = blocks.clip(str(error).replace("`", ""), 300)
     hired: list[str] = []
-    if value("hired") and candidates:
+    if _field(values, "hired") and candidates:
         by_key = {repo.name_key(c.name): c.name for c in candidates}
-        for name in (part.strip() for part in value("hired").replace(" and ", ",").split(",")):
+        for name in (part.strip() for part in _field(values, "hired").replace(" and ", ",").split(",")):
             if not name:
                 continue
             match = by_key.get(repo.name_key(name)) or next(
@@ -476,7 +474,7 @@ def round_from_form(values: dict[str, Any]) -> tuple[RoundForm | None, dict[str,
             hired.append(match)
     if errors:
         return None, errors
-    return RoundForm(RoundSpec(role=role, candidates=candidates, manager_id=str(manager)), tuple(hired)), {}
+    return RoundForm(RoundSpec(role=role, candidates=candidates, manager_id=manager), tuple(hired)), {}
 
 
 def log_round_from_form(deps: Deps, form: RoundForm, *, team_id: str, user_id: str, channel_id: str | None,

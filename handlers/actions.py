@@ -41,6 +41,17 @@ def register(app: App, deps: Deps) -> None:
         if kind == "view" or body["user"]["id"] == f.manager_id:
             followups.publish_home(deps, team_id=f.team_id, user_id=f.manager_id, now=now)
 
+    def open_for_modal(body: dict[str, Any], action: dict[str, Any]) -> tuple[Any, str]:
+        """The open follow-up a button is about (if the clicker may act on it), and the modal's metadata
+        that brings the clicked message along, to update it on submit."""
+        f = followups.load_for(
+            deps, followups.parse_id(action.get("value")), team_id=_team(body), actor=body["user"]["id"]
+        )
+        if f.status != OPEN:
+            raise OutOfDate("This follow-up is already closed.")
+        _, channel, ts = _where(body)
+        return f, json.dumps({"followup_id": f.id, "channel": channel, "ts": ts})
+
     @friendly
     def handle_contacted(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
         ack()
@@ -66,13 +77,7 @@ def register(app: App, deps: Deps) -> None:
         ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond
     ) -> None:
         ack()
-        f = followups.load_for(
-            deps, followups.parse_id(action.get("value")), team_id=_team(body), actor=body["user"]["id"]
-        )
-        if f.status != OPEN:
-            raise OutOfDate("This follow-up is already closed.")
-        _, channel, ts = _where(body)
-        metadata = json.dumps({"followup_id": f.id, "channel": channel, "ts": ts})
+        f, metadata = open_for_modal(body, action)
         client.views_open(trigger_id=body["trigger_id"], view=blocks.skip_modal(f, metadata))
 
     @friendly
@@ -118,13 +123,7 @@ def register(app: App, deps: Deps) -> None:
     def handle_edit_note(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,
                          respond: Respond) -> None:
         ack()
-        f = followups.load_for(
-            deps, followups.parse_id(action.get("value")), team_id=_team(body), actor=body["user"]["id"]
-        )
-        if f.status != OPEN:
-            raise OutOfDate("This follow-up is already closed.")
-        _, channel, ts = _where(body)
-        metadata = json.dumps({"followup_id": f.id, "channel": channel, "ts": ts})
+        f, metadata = open_for_modal(body, action)
         note = followups.current_note(deps, f, now=deps.clock())
         client.views_open(trigger_id=body["trigger_id"], view=blocks.note_modal(
             candidate_name=f.candidate_name, note=note, private_metadata=metadata))
