@@ -61,7 +61,7 @@ def main() -> None:
         port=int(os.environ["PORT"]),
         log_level=os.environ.get("LOG_LEVEL", "WARNING"),
     )
-    BareServer(settings, team_id=None).run()
+    BareServer(settings, auth={}).run()
 
 
 if __name__ == "__main__":

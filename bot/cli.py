@@ -86,10 +86,11 @@ def cmd_serve(_args: argparse.Namespace) -> int:
     team_id = auth.get("team_id")
     logger.info("authenticated as bot user=%s team=%s", auth.get("user_id"), team_id)
     _mark_installed(settings, team_id)
+    identity = {key: auth.get(key) for key in ("team_id", "user_id", "bot_id")}
     if settings.socket_mode:
-        serve_socket_mode(settings, team_id)
+        serve_socket_mode(settings, identity)
     else:
-        serve_http(settings, team_id)
+        serve_http(settings, identity)
     return 0
 
 

@@ -38,6 +38,8 @@ class Deps:
     clock: Callable[[], datetime] = utc_now
     replica_id: str = field(default_factory=default_replica_id)
     team_id: str | None = None  # the workspace this bot token belongs to (auth.test), for scheduled jobs
+    bot_id: str | None = None  # the bot's own ids (auth.test), to recognise its own messages
+    bot_user_id: str | None = None
     pacer: Pacer = field(default_factory=Pacer)
     reads: sessionmaker[Session] | None = None  # read-only units of work (storage.db.make_read_sessions)
     stopping: threading.Event = field(default_factory=threading.Event)  # set on SIGTERM: take no new work

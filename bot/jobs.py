@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -73,8 +74,15 @@ def nudge_content(deps: Deps, f: FollowupView, manager: Profile, *, seq: int, no
         now=now,
         mailto=mailto_for(deps, f, note),
         tone=manager.tone,
-        findings=language.check(note),
+        findings=careful_findings(f),
     )
+
+
+def careful_findings(f: FollowupView) -> tuple[language.Finding, ...]:
+    """Careful-language notes for the note shown: the manager's own words when edited, else the logged
+    strengths (the only outside words in a suggested note; the composer's own text is tested clean)."""
+    text = f.note or f.strengths
+    return language.check(text) if text else ()
 
 
 def slack_error(error: Exception) -> str:
@@ -220,6 +228,26 @@ def find_delivered(deps: Deps, f: FollowupView, seq: int) -> tuple[str, str] | N
 
 def overdue_after(deps: Deps) -> int:
     return len(deps.settings.nudge_schedule)
+
+
+REDELIVER_AFTER = timedelta(minutes=1)
+REDELIVER_ATTEMPTS = 5
+
+
+def redeliver(deps: Deps, now: datetime, process: Callable[[dict], None]) -> int:
+    """Process again the kept events whose processing failed after they were acknowledged."""
+    with deps.sessions.begin() as session:
+        bodies = repo.inbox_due(session, before=now - REDELIVER_AFTER, max_attempts=REDELIVER_ATTEMPTS, limit=100)
+    done = 0
+    for body in bodies:
+        try:
+            process(body)
+            done += 1
+        except Exception:
+            logger.exception("event %s: processing failed again; will retry", body.get("event_id"))
+    if bodies:
+        logger.info("redelivered %d of %d kept events", done, len(bodies))
+    return done
 
 
 def purge(deps: Deps, now: datetime) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import UTC
 from zoneinfo import ZoneInfo
 
@@ -34,7 +35,12 @@ def run_daily_cleanup(deps: Deps) -> None:
     privacy.retention(deps, now)
 
 
-def build_scheduler(deps: Deps) -> BackgroundScheduler:
+def run_redelivery(deps: Deps, process: Callable[[dict], None]) -> None:
+    jobs.redeliver(deps, deps.clock(), process)
+
+
+def build_scheduler(deps: Deps, *, redeliver: Callable[[dict], None] | None = None) -> BackgroundScheduler:
+    """`redeliver` processes a kept Slack event again (handlers.events.process); None: no such job."""
     settings = deps.settings
     scheduler = BackgroundScheduler(
         timezone=UTC,
@@ -55,6 +61,11 @@ def build_scheduler(deps: Deps) -> BackgroundScheduler:
         scheduler.add_job(
             run_escalation, CronTrigger.from_crontab(digests.daily_cron(settings.digest_cron), timezone=zone),
             args=[deps], id="escalation", replace_existing=True, misfire_grace_time=3600,
+        )
+    if redeliver is not None:
+        scheduler.add_job(
+            run_redelivery, IntervalTrigger(minutes=1), args=[deps, redeliver], id="redelivery",
+            replace_existing=True,
         )
     scheduler.add_job(
         run_daily_cleanup, CronTrigger(hour=3, minute=17, timezone=UTC), args=[deps], id="cleanup",

@@ -26,6 +26,7 @@ from bot.app import create_app
 from bot.config import Settings
 from bot.deps import Deps, make_client
 from bot.scheduler import build_scheduler
+from handlers import events
 from storage.db import make_engine, make_read_sessions, make_sessions
 
 logger = logging.getLogger(__name__)
@@ -61,12 +62,19 @@ class Runtime:
         return all(v == "ok" for v in report.values()), report
 
 
-def build_runtime(settings: Settings, *, team_id: str | None) -> Runtime:
+def build_runtime(settings: Settings, *, auth: dict[str, Any]) -> Runtime:
+    """Everything `serve` runs, on the identity auth.test reported (team, bot ids)."""
     engine = make_engine(settings.database_url)
     deps = Deps(settings=settings, sessions=make_sessions(engine), reads=make_read_sessions(engine),
-                client=make_client(settings), team_id=team_id)
+                client=make_client(settings), team_id=auth.get("team_id"), bot_id=auth.get("bot_id"),
+                bot_user_id=auth.get("user_id"))
     app = create_app(deps, token_verification_enabled=False)
-    return Runtime(engine=engine, deps=deps, app=app, scheduler=build_scheduler(deps))
+    return Runtime(engine=engine, deps=deps, app=app, scheduler=build_scheduler(deps, redeliver=redelivery(deps)))
+
+
+def redelivery(deps: Deps) -> Callable[[dict[str, Any]], None]:
+    is_own = events.own_checker(deps.bot_id, deps.bot_user_id)
+    return lambda body: events.process(deps, body, is_own)
 
 
 def wsgi_application(runtime: Runtime) -> Callable[..., Iterable[bytes]]:
@@ -89,9 +97,9 @@ def wsgi_application(runtime: Runtime) -> Callable[..., Iterable[bytes]]:
 class HttpServer(BaseApplication):  # type: ignore[misc]
     """gunicorn, configured in code: the runtime is built inside the worker, after fork."""
 
-    def __init__(self, settings: Settings, team_id: str | None) -> None:
+    def __init__(self, settings: Settings, auth: dict[str, Any]) -> None:
         self.settings = settings
-        self.team_id = team_id
+        self.auth = auth
         self.runtime: Runtime | None = None
         super().__init__()
 
@@ -125,7 +133,7 @@ class HttpServer(BaseApplication):  # type: ignore[misc]
             self.cfg.set(key, value)
 
     def load(self) -> Callable[..., Iterable[bytes]]:
-        self.runtime = build_runtime(self.settings, team_id=self.team_id)
+        self.runtime = build_runtime(self.settings, auth=self.auth)
         self.runtime.start()
         return wsgi_application(self.runtime)
 
@@ -134,15 +142,15 @@ class HttpServer(BaseApplication):  # type: ignore[misc]
             self.runtime.stop()
 
 
-def serve_http(settings: Settings, team_id: str | None) -> None:
+def serve_http(settings: Settings, auth: dict[str, Any]) -> None:
     logger.info("serving HTTP on port %d: POST /slack/events, GET /healthz", settings.port)
-    HttpServer(settings, team_id).run()
+    HttpServer(settings, auth).run()
 
 
-def serve_socket_mode(settings: Settings, team_id: str | None) -> None:
+def serve_socket_mode(settings: Settings, auth: dict[str, Any]) -> None:
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-    runtime = build_runtime(settings, team_id=team_id)
+    runtime = build_runtime(settings, auth=auth)
     web_client = WebClient(base_url=settings.slack_api_url, timeout=10)
     handler = SocketModeHandler(runtime.app, app_token=settings.slack_app_token, web_client=web_client)
     stopping = threading.Event()

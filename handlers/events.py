@@ -1,13 +1,21 @@
-"""Message events: hiring decisions posted in channels the bot is in, edited and deleted ones."""
+"""Message events: hiring decisions posted in channels the bot is in, edited and deleted ones.
+
+Bolt acknowledges events before their listener runs, so Slack never retries one whose processing
+failed afterwards (the database down for a moment, say). Events that may matter are therefore kept
+in an inbox before the acknowledgement (handlers/inbox.py) and taken out once processed; the
+redelivery job processes what is left (bot.jobs.redeliver).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import App, BoltContext
 
 from bot import recording
 from bot.deps import Deps
+from storage import repo
 
 READ_SUBTYPES = {None, "bot_message", "thread_broadcast", "file_share"}
 
@@ -25,39 +33,61 @@ def incoming(message: dict[str, Any], *, team_id: str, channel_id: str, event_id
     )
 
 
-def is_own(message: dict[str, Any], context: BoltContext) -> bool:
-    return bool(
-        (message.get("bot_id") and message.get("bot_id") == context.bot_id)
-        or (message.get("user") and message.get("user") == context.bot_user_id)
+def own_checker(bot_id: str | None, bot_user_id: str | None) -> Callable[[dict[str, Any]], bool]:
+    def is_own(message: dict[str, Any]) -> bool:
+        return bool(
+            (message.get("bot_id") and message.get("bot_id") == bot_id)
+            or (message.get("user") and message.get("user") == bot_user_id)
+        )
+
+    return is_own
+
+
+def worth_keeping(body: dict[str, Any], is_own: Callable[[dict[str, Any]], bool]) -> bool:
+    """Whether a message event may change what is recorded: a decision-like new message, or an edit or
+    deletion (of what may be a decision). Everything else is chatter, acknowledged and forgotten."""
+    event = body.get("event") or {}
+    if body.get("type") != "event_callback" or event.get("type") != "message" or event.get("channel_type") == "im":
+        return False
+    subtype = event.get("subtype")
+    if subtype == "message_deleted":
+        return True
+    if subtype == "message_changed":
+        message = event.get("message") or {}
+        return not is_own(message) and message.get("text") != (event.get("previous_message") or {}).get("text")
+    if subtype not in READ_SUBTYPES or is_own(event):
+        return False
+    return recording.might_be_decision(
+        str(event.get("text") or ""), recording.attachments_text(event.get("attachments"))
     )
 
 
+def process(deps: Deps, body: dict[str, Any], is_own: Callable[[dict[str, Any]], bool]) -> None:
+    """Handle one message event (from Slack, or from the inbox), then take it out of the inbox."""
+    event = body.get("event") or {}
+    subtype = event.get("subtype")
+    team_id = str(body.get("team_id") or event.get("team") or "")
+    channel_id = str(event.get("channel"))
+    event_id = body.get("event_id")
+    now = deps.clock()
+    if not worth_keeping(body, is_own):
+        return
+    if subtype == "message_deleted":
+        deleted_ts = event.get("deleted_ts") or (event.get("previous_message") or {}).get("ts")
+        recording.clear_message(deps, team_id=team_id, channel_id=channel_id, message_ts=str(deleted_ts), now=now)
+    elif subtype == "message_changed":
+        message = incoming(event.get("message") or {}, team_id=team_id, channel_id=channel_id, event_id=event_id)
+        recording.record_message(deps, message, now, edited=True)
+    else:
+        recording.record_message(deps, incoming(event, team_id=team_id, channel_id=channel_id, event_id=event_id),
+                                 now)
+    if event_id:
+        with deps.sessions.begin() as session:
+            repo.inbox_done(session, str(event_id))
+
+
 def register(app: App, deps: Deps) -> None:
-    def handle_message(event: dict[str, Any], body: dict[str, Any], context: BoltContext) -> None:
-        subtype = event.get("subtype")
-        team_id = str(body.get("team_id") or event.get("team") or "")
-        channel_id = str(event.get("channel"))
-        if event.get("channel_type") == "im":
-            return
-        now = deps.clock()
-        if subtype == "message_deleted":
-            deleted_ts = event.get("deleted_ts") or (event.get("previous_message") or {}).get("ts")
-            recording.clear_message(deps, team_id=team_id, channel_id=channel_id, message_ts=str(deleted_ts), now=now)
-            return
-        if subtype == "message_changed":
-            message = event.get("message") or {}
-            previous = event.get("previous_message") or {}
-            if is_own(message, context) or message.get("text") == previous.get("text"):
-                return  # our own reply being updated, or an unfurl: nothing was said anew
-            recording.record_message(
-                deps, incoming(message, team_id=team_id, channel_id=channel_id, event_id=body.get("event_id")),
-                now, edited=True,
-            )
-            return
-        if subtype not in READ_SUBTYPES or is_own(event, context):
-            return
-        message = incoming(event, team_id=team_id, channel_id=channel_id, event_id=body.get("event_id"))
-        if message.text or message.attachments_text:
-            recording.record_message(deps, message, now)
+    def handle_message(body: dict[str, Any], context: BoltContext) -> None:
+        process(deps, body, own_checker(context.bot_id, context.bot_user_id))
 
     app.event("message")(handle_message)

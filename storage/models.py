@@ -193,6 +193,18 @@ class ProcessedEvent(Base):
     received_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
 
 
+class InboxEvent(Base):
+    """A Slack event kept before it was acknowledged, until it has been processed (then deleted)."""
+
+    __tablename__ = "inbox"
+
+    event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    body: Mapped[str] = mapped_column(Text)  # the event's JSON; deleted once processed
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class DigestRun(Base):
     __tablename__ = "digest_runs"
 

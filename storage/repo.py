@@ -7,6 +7,7 @@ listeners run on other threads after `ack()` and must not share a Session.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ from storage.models import (
     DigestRun,
     DigestSubscription,
     Followup,
+    InboxEvent,
     Manager,
     Nudge,
     ProcessedEvent,
@@ -128,7 +130,33 @@ def event_seen(session: Session, event_id: str) -> bool:
 
 def purge_events(session: Session, *, before: datetime) -> int:
     result = session.execute(delete(ProcessedEvent).where(ProcessedEvent.received_at < before))
+    session.execute(delete(InboxEvent).where(InboxEvent.received_at < before))
     return result.rowcount  # type: ignore[attr-defined,no-any-return]
+
+
+def inbox_keep(session: Session, *, event_id: str, team_id: str, body: dict[str, object], now: datetime) -> None:
+    dialect_insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    session.execute(dialect_insert(InboxEvent).values(
+        event_id=event_id, team_id=team_id, body=json.dumps(body), received_at=now, attempts=0
+    ).on_conflict_do_nothing())
+
+
+def inbox_done(session: Session, event_id: str) -> None:
+    session.execute(delete(InboxEvent).where(InboxEvent.event_id == event_id))
+
+
+def inbox_due(session: Session, *, before: datetime, max_attempts: int, limit: int) -> list[dict[str, object]]:
+    """Kept events not processed since before `before`, each counted as one more attempt."""
+    rows = list(session.scalars(
+        select(InboxEvent)
+        .where(InboxEvent.received_at < before, InboxEvent.attempts < max_attempts)
+        .order_by(InboxEvent.received_at)
+        .limit(limit)
+    ))
+    for row in rows:
+        row.attempts += 1
+    session.flush()
+    return [json.loads(row.body) for row in rows]
 
 
 # --- rounds and decisions -------------------------------------------------------------------------

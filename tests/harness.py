@@ -20,9 +20,9 @@ from bot.config import Settings, load_settings
 from bot.deps import Deps, make_client
 from bot.pacing import Pacer, VirtualClock
 from bot.scheduler import build_scheduler
-from bot.server import Runtime, build_runtime, wsgi_application
+from bot.server import Runtime, build_runtime, redelivery, wsgi_application
 from storage.db import make_engine, make_read_sessions, make_sessions
-from tests.fake_slack import TEAM_ID, FakeSlack
+from tests.fake_slack import BOT_ID, BOT_USER_ID, TEAM_ID, FakeSlack
 
 SIGNING_SECRET = "test-signing-secret"
 MANAGER = "U0MANAGER"
@@ -87,12 +87,16 @@ class Harness:
             clock=lambda: self.now,
             replica_id="test-replica",
             team_id=TEAM_ID,
+            bot_id=BOT_ID,
+            bot_user_id=BOT_USER_ID,
             pacer=Pacer(clock=self.pace_clock, sleep=self.pace_clock.sleep),
         )
         from bot.app import create_app
 
         self.app = create_app(self.deps, listener_executor=self.executor)
-        self.runtime = Runtime(engine=self.engine, deps=self.deps, app=self.app, scheduler=build_scheduler(self.deps))
+        self.redeliver = redelivery(self.deps)
+        self.runtime = Runtime(engine=self.engine, deps=self.deps, app=self.app,
+                               scheduler=build_scheduler(self.deps, redeliver=self.redeliver))
         self.wsgi = wsgi_application(self.runtime)
         self._event_seq = 0
 

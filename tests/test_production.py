@@ -18,7 +18,7 @@ from bot.cli import JsonFormatter
 from bot.deps import Deps
 from bot.pacing import Pacer, VirtualClock
 from storage import repo
-from storage.models import Candidate, Followup, Nudge, Workspace
+from storage.models import Candidate, Followup, InboxEvent, Nudge, Workspace
 from tests.fake_slack import TEAM_ID, FakeSlack
 from tests.harness import ADMIN, MANAGER, MONDAY, OTHER, Harness
 from tests.serve_process import EXECUTABLE
@@ -249,3 +249,54 @@ def test_check_says_what_is_wrong(db_url: str, fake_slack: FakeSlack, tmp_path: 
     config = subprocess.run([EXECUTABLE, "check"], env={**env, "SLACK_BOT_TOKEN": ""}, cwd=tmp_path,
                             capture_output=True, text=True, timeout=60)
     assert config.returncode == 1 and "SLACK_BOT_TOKEN" in config.stdout
+
+
+# --- events whose processing fails after the acknowledgement ------------------------------------------
+
+
+def test_a_decision_whose_processing_failed_after_the_ack_is_processed_again(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot import recording
+
+    real = recording.record_reading
+
+    def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise OSError("the database went away for a moment")
+
+    monkeypatch.setattr(recording, "record_reading", broken)
+    assert harness.message(DECISION, ts="1700000000.000900") == 200  # acked: Slack won't retry it
+    monkeypatch.setattr(recording, "record_reading", real)
+    assert harness.fake.calls_to("chat.postMessage") == []
+    jobs.redeliver(harness.deps, MONDAY + timedelta(seconds=30), harness.redeliver)
+    assert harness.fake.calls_to("chat.postMessage") == []  # not yet: it may still be in progress
+    assert jobs.redeliver(harness.deps, MONDAY + timedelta(minutes=2), harness.redeliver) == 1
+    [reply] = harness.fake.calls_to("chat.postMessage")
+    assert reply.args["thread_ts"] == "1700000000.000900"
+    with harness.deps.sessions.begin() as session:
+        assert len(session.scalars(select(Followup)).all()) == 2
+        assert session.scalars(select(InboxEvent)).all() == []
+    assert jobs.redeliver(harness.deps, MONDAY + timedelta(minutes=5), harness.redeliver) == 0
+
+
+def test_only_decision_like_events_are_kept_and_they_leave_once_processed(harness: Harness) -> None:
+    harness.message("Lunch is here!")
+    harness.message(DECISION)
+    with harness.deps.sessions.begin() as session:
+        assert session.scalars(select(InboxEvent)).all() == []
+
+
+def test_when_the_inbox_cannot_be_written_slack_is_asked_to_deliver_again(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    def down(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise OperationalError("INSERT", {}, Exception("connection refused"))
+
+    monkeypatch.setattr(repo, "inbox_keep", down)
+    assert harness.message(DECISION, event_id="Ev0DOWN") == 503
+    monkeypatch.undo()
+    assert harness.message(DECISION, event_id="Ev0DOWN", retry_num=1) == 200
+    with harness.deps.sessions.begin() as session:
+        assert len(session.scalars(select(Followup)).all()) == 2

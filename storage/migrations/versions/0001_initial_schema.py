@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-26 15:41:10.548998
+Create Date: 2026-11-26 15:49:22.873491
 """
 from collections.abc import Sequence
 
@@ -39,6 +39,17 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_digest_subscriptions')),
     sa.UniqueConstraint('team_id', 'channel_id', name=op.f('uq_digest_subscriptions_team_id_channel_id'))
     )
+    op.create_table('inbox',
+    sa.Column('event_id', sa.String(length=64), nullable=False),
+    sa.Column('team_id', sa.String(length=32), nullable=False),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('received_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('event_id', name=op.f('pk_inbox'))
+    )
+    with op.batch_alter_table('inbox', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_inbox_received_at'), ['received_at'], unique=False)
+
     op.create_table('managers',
     sa.Column('team_id', sa.String(length=32), nullable=False),
     sa.Column('user_id', sa.String(length=32), nullable=False),
@@ -191,6 +202,10 @@ def downgrade() -> None:
 
     op.drop_table('processed_events')
     op.drop_table('managers')
+    with op.batch_alter_table('inbox', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_inbox_received_at'))
+
+    op.drop_table('inbox')
     op.drop_table('digest_subscriptions')
     op.drop_table('digest_runs')
     # ### end Alembic commands ###
