@@ -31,6 +31,7 @@ from storage.db import make_engine, make_read_sessions, make_sessions
 
 logger = logging.getLogger(__name__)
 HTTP_THREADS = 8
+SOCKET_PING_INTERVAL = 5  # seconds; a connection silent for 4 intervals is replaced
 
 
 @dataclass
@@ -152,7 +153,10 @@ def serve_socket_mode(settings: Settings, auth: dict[str, Any]) -> None:
 
     runtime = build_runtime(settings, auth=auth)
     web_client = WebClient(base_url=settings.slack_api_url, timeout=10)
-    handler = SocketModeHandler(runtime.app, app_token=settings.slack_app_token, web_client=web_client)
+    # slack_sdk's client pings every ping_interval and, with no pong for four of them, drops the
+    # connection and opens a new one (apps.connections.open): the watchdog for a silent connection.
+    handler = SocketModeHandler(runtime.app, app_token=settings.slack_app_token, web_client=web_client,
+                                ping_interval=SOCKET_PING_INTERVAL)
     stopping = threading.Event()
 
     def stop(signum: int, _frame: Any) -> None:

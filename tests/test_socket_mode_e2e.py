@@ -3,9 +3,12 @@ apps.connections.open on SLACK_API_URL, and handles envelopes sent over a local 
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import hashlib
 import json
 import queue
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -134,3 +137,63 @@ def test_socket_mode_reconnects_after_slack_drops_the_connection(
     [reply] = fake_slack.wait_for("chat.postMessage", timeout=20)
     assert reply.args["thread_ts"] == "1700000000.000400"
     assert server.terminate() == 0
+
+
+class SilentServer:
+    """Accepts the websocket handshake, then never answers anything: not even a pong."""
+
+    def __init__(self) -> None:
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.accepted = 0
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"ws://127.0.0.1:{self.sock.getsockname()[1]}/link/?ticket=silent"
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                connection, _ = self.sock.accept()
+            except OSError:
+                return
+            self.accepted += 1
+            threading.Thread(target=self._handshake_then_silence, args=(connection,), daemon=True).start()
+
+    def _handshake_then_silence(self, connection: socket.socket) -> None:
+        request = b""
+        while b"\r\n\r\n" not in request:
+            chunk = connection.recv(4096)
+            if not chunk:
+                return
+            request += chunk
+        key = next(line.split(b":", 1)[1].strip() for line in request.split(b"\r\n")
+                   if line.lower().startswith(b"sec-websocket-key"))
+        accept = base64.b64encode(hashlib.sha1(key + b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11").digest())
+        connection.sendall(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                           b"Sec-WebSocket-Accept: " + accept + b"\r\n\r\n")
+        with contextlib.suppress(OSError):
+            while connection.recv(4096):  # read the pings, answer none of them
+                pass
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def test_socket_mode_watchdog_replaces_a_silent_connection(
+    serve_env: dict[str, str], fake_slack: FakeSlack, tmp_path: Path, servers: list[Serve]
+) -> None:
+    silent = SilentServer()
+    fake_slack.socket_mode_url = silent.url
+    try:
+        server = Serve({**serve_env, "SLACK_APP_TOKEN": "xapp-1-test"}, tmp_path)
+        servers.append(server)
+        server.start_process()
+        fake_slack.wait_for("apps.connections.open", 1, timeout=20)
+        # No pong for four pings (5 s apart): the connection is dropped and a new one opened.
+        fake_slack.wait_for("apps.connections.open", 2, timeout=60)
+        assert silent.accepted >= 2 or len(fake_slack.calls_to("apps.connections.open")) >= 2
+        assert "stale" in server.log.read_text()
+    finally:
+        silent.close()
