@@ -26,20 +26,36 @@ def _where(body: dict[str, Any]) -> tuple[str | None, str | None, str | None]:
     return container.get("type"), container.get("channel_id"), container.get("message_ts")
 
 
+OUT_OF_DATE_FORM = "This form is out of date; close it and try again."
+
+
+def modal_followup(view: dict[str, Any]) -> tuple[int, dict[str, Any]] | None:
+    """The follow-up id and the clicked message a follow-up modal carries, or None if it is not one."""
+    try:
+        metadata = json.loads(view.get("private_metadata") or "{}")
+        return followups.parse_id(metadata.get("followup_id")), metadata
+    except (ValueError, AttributeError, OutOfDate):
+        return None
+
+
 def register(app: App, deps: Deps) -> None:
     friendly = friendly_errors(deps)
 
-    def refresh(body: dict[str, Any], f: Any, *, snoozed_until: Any = None) -> None:
-        """Show the new state where it was clicked, in the DM, and in the manager's App Home."""
+    def show(f: Any, *, channel: str | None, ts: str | None, snoozed_until: Any = None) -> None:
+        """Show a follow-up's new state in the message acted on, in its latest DM, and in its manager's
+        App Home."""
         now = deps.clock()
-        kind, channel, ts = _where(body)
         message = followups.render(deps, f, now=now, snoozed_until=snoozed_until)
-        if kind == "message":
-            followups.refresh_message(deps, channel=channel, ts=ts, message=message)
+        followups.refresh_message(deps, channel=channel, ts=ts, message=message)
         if f.last_nudge_ts and f.last_nudge_ts != ts:
             followups.refresh_message(deps, channel=f.last_nudge_channel, ts=f.last_nudge_ts, message=message)
-        if kind == "view" or body["user"]["id"] == f.manager_id:
-            followups.publish_home(deps, team_id=f.team_id, user_id=f.manager_id, now=now)
+        followups.publish_home(deps, team_id=f.team_id, user_id=f.manager_id, now=now)
+
+    def refresh(body: dict[str, Any], f: Any, *, snoozed_until: Any = None) -> None:
+        kind, channel, ts = _where(body)
+        clicked_message = kind == "message"
+        show(f, channel=channel if clicked_message else None, ts=ts if clicked_message else None,
+             snoozed_until=snoozed_until)
 
     def open_for_modal(body: dict[str, Any], action: dict[str, Any]) -> tuple[Any, str]:
         """The open follow-up a button is about (if the clicker may act on it), and the modal's metadata
@@ -90,24 +106,16 @@ def register(app: App, deps: Deps) -> None:
             return
         detail = (((values.get("detail") or {}).get("detail") or {}).get("value") or "").strip()
         reason = labels[reason_value["value"]] + (f": {detail}" if detail else "")
-        try:
-            metadata = json.loads(view.get("private_metadata") or "{}")
-            followup_id = followups.parse_id(metadata.get("followup_id"))
-        except (ValueError, AttributeError, OutOfDate):
-            ack(response_action="errors", errors={"reason": "This form is out of date; close it and try again."})
+        found = modal_followup(view)
+        if found is None:
+            ack(response_action="errors", errors={"reason": OUT_OF_DATE_FORM})
             return
+        followup_id, metadata = found
         ack()
         f, _ = followups.skip(
             deps, followup_id, team_id=_team(body), actor=body["user"]["id"], now=deps.clock(), reason=reason[:500]
         )
-        followups.refresh_message(
-            deps, channel=metadata.get("channel"), ts=metadata.get("ts"), message=followups.render(deps, f,
-                                                                                                  now=deps.clock()),
-        )
-        if f.last_nudge_ts and f.last_nudge_ts != metadata.get("ts"):
-            followups.refresh_message(deps, channel=f.last_nudge_channel, ts=f.last_nudge_ts,
-                                      message=blocks.closed_message(f))
-        followups.publish_home(deps, team_id=f.team_id, user_id=f.manager_id, now=deps.clock())
+        show(f, channel=metadata.get("channel"), ts=metadata.get("ts"))
 
     @friendly
     def handle_tone(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
@@ -132,18 +140,14 @@ def register(app: App, deps: Deps) -> None:
     def handle_note_submission(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         note = str((((view.get("state") or {}).get("values") or {}).get("note") or {}).get("note", {}).get("value")
                    or "")
-        try:
-            metadata = json.loads(view.get("private_metadata") or "{}")
-            followup_id = followups.parse_id(metadata.get("followup_id"))
-        except (ValueError, AttributeError, OutOfDate):
-            ack(response_action="errors", errors={"note": "This form is out of date; close it and try again."})
+        found = modal_followup(view)
+        if found is None:
+            ack(response_action="errors", errors={"note": OUT_OF_DATE_FORM})
             return
+        followup_id, metadata = found
         ack()
         f = followups.edit_note(deps, followup_id, team_id=_team(body), actor=body["user"]["id"], note=note)
-        message = followups.render(deps, f, now=deps.clock())
-        followups.refresh_message(deps, channel=metadata.get("channel"), ts=metadata.get("ts"), message=message)
-        if f.last_nudge_ts and f.last_nudge_ts != metadata.get("ts"):
-            followups.refresh_message(deps, channel=f.last_nudge_channel, ts=f.last_nudge_ts, message=message)
+        show(f, channel=metadata.get("channel"), ts=metadata.get("ts"))
 
     @friendly
     def handle_forget(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:

@@ -564,8 +564,11 @@ def open_followups(
     return [_view(*row) for row in session.execute(stmt).all()]
 
 
-def count_open(session: Session, *, team_id: str, manager_id: str | None = None) -> int:
+def count_open(session: Session, *, team_id: str, manager_id: str | None = None, nudged_at_least: int = 0) -> int:
+    """Open follow-ups (one manager's), counting only those nudged at least so many times."""
     stmt = select(func.count()).select_from(Followup).where(Followup.team_id == team_id, Followup.status == OPEN)
+    if nudged_at_least:
+        stmt = stmt.where(Followup.nudges_sent >= nudged_at_least)
     if manager_id is not None:
         stmt = stmt.where(Followup.manager_id == manager_id)
     return int(session.scalars(stmt).one())
@@ -968,12 +971,8 @@ def open_by_manager(session: Session, *, team_id: str) -> list[ManagerCount]:
 
 
 def count_overdue(session: Session, *, team_id: str, after: int, manager_id: str | None = None) -> int:
-    stmt = select(func.count()).select_from(Followup).where(
-        Followup.team_id == team_id, Followup.status == OPEN, Followup.nudges_sent >= after
-    )
-    if manager_id is not None:
-        stmt = stmt.where(Followup.manager_id == manager_id)
-    return int(session.scalars(stmt).one())
+    """Open follow-ups that had every scheduled nudge (`after` of them)."""
+    return count_open(session, team_id=team_id, manager_id=manager_id, nudged_at_least=max(after, 1))
 
 
 def overdue_followups(session: Session, *, team_id: str, after: int, limit: int) -> list[FollowupView]:
