@@ -618,10 +618,6 @@ def claim_due(session: Session, *, now: datetime, claimer: str, lease: timedelta
     return list(claimed)
 
 
-def holds_claim(session: Session, followup_id: int, claimer: str) -> bool:
-    followup = session.get(Followup, followup_id)
-    return followup is not None and followup.claimed_by == claimer and followup.status == OPEN
-
 
 def begin_attempt(session: Session, followup_id: int, *, claimer: str, seq: int, at: datetime,
                   lease: timedelta) -> bool:
@@ -1016,16 +1012,4 @@ def stats(session: Session, *, team_id: str, since: datetime, manager_id: str | 
     return Stats(decided=int(decided), closed=int(closed), median_days_to_contact=median)
 
 
-def teams_with_open(session: Session) -> list[str]:
-    return list(session.scalars(select(Followup.team_id).where(Followup.status == OPEN).distinct()))
 
-
-__all__ = [
-    "CANCELLED",
-    "CONTACTED",
-    "HIRED",
-    "NOT_SELECTED",
-    "OPEN",
-    "SKIPPED",
-    "WITHDRAWN",
-]
