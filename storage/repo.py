@@ -271,19 +271,10 @@ def record_decision(
     round_ = find_open_round(session, team_id=team_id, role=role)
     created_round = round_ is None
     if round_ is None:
-        round_ = Round(
-            team_id=team_id,
-            role=role,
-            role_key=role_key(role),
-            manager_id=manager_id,
-            channel_id=channel_id,
-            source="message",
-            source_ts=message_ts,
-            created_by=author_id,
-            created_at=now,
-        )
-        session.add(round_)
-        session.flush()
+        round_id = log_round(session, team_id=team_id, role=role, manager_id=manager_id, created_by=author_id,
+                             channel_id=channel_id, candidates=(), source="message", now=now, source_ts=message_ts)
+        round_ = session.get(Round, round_id)
+        assert round_ is not None
     decision = Decision(
         team_id=team_id,
         channel_id=channel_id,
