@@ -12,12 +12,8 @@ from slack_sdk import WebClient
 from bot import blocks, followups, privacy
 from bot.deps import Deps
 from bot.errors import OutOfDate
-from handlers.replies import friendly_errors
+from handlers.replies import friendly_errors, team_of
 from storage.models import OPEN
-
-
-def _team(body: dict[str, Any]) -> str:
-    return str((body.get("team") or {}).get("id") or body.get("team_id") or "")
 
 
 def _where(body: dict[str, Any]) -> tuple[str | None, str | None, str | None]:
@@ -61,7 +57,7 @@ def register(app: App, deps: Deps) -> None:
         """The open follow-up a button is about (if the clicker may act on it), and the modal's metadata
         that brings the clicked message along, to update it on submit."""
         f = followups.load_for(
-            deps, followups.parse_id(action.get("value")), team_id=_team(body), actor=body["user"]["id"]
+            deps, followups.parse_id(action.get("value")), team_id=team_of(body), actor=body["user"]["id"]
         )
         if f.status != OPEN:
             raise OutOfDate("This follow-up is already closed.")
@@ -72,7 +68,7 @@ def register(app: App, deps: Deps) -> None:
     def handle_contacted(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
         ack()
         f, _ = followups.mark_contacted(
-            deps, followups.parse_id(action.get("value")), team_id=_team(body), actor=body["user"]["id"],
+            deps, followups.parse_id(action.get("value")), team_id=team_of(body), actor=body["user"]["id"],
             now=deps.clock(),
         )
         refresh(body, f)
@@ -83,7 +79,7 @@ def register(app: App, deps: Deps) -> None:
         raw = str((action.get("selected_option") or {}).get("value") or "")
         choice, _, followup_id = raw.partition(":")
         f, until = followups.snooze(
-            deps, followups.parse_id(followup_id), team_id=_team(body), actor=body["user"]["id"], choice=choice,
+            deps, followups.parse_id(followup_id), team_id=team_of(body), actor=body["user"]["id"], choice=choice,
             now=deps.clock(),
         )
         refresh(body, f, snoozed_until=until)
@@ -113,7 +109,7 @@ def register(app: App, deps: Deps) -> None:
         followup_id, metadata = found
         ack()
         f, _ = followups.skip(
-            deps, followup_id, team_id=_team(body), actor=body["user"]["id"], now=deps.clock(), reason=reason[:500]
+            deps, followup_id, team_id=team_of(body), actor=body["user"]["id"], now=deps.clock(), reason=reason[:500]
         )
         show(f, channel=metadata.get("channel"), ts=metadata.get("ts"))
 
@@ -123,7 +119,7 @@ def register(app: App, deps: Deps) -> None:
         raw = str((action.get("selected_option") or {}).get("value") or "")
         tone, _, followup_id = raw.partition(":")
         f = followups.choose_tone(
-            deps, followups.parse_id(followup_id), team_id=_team(body), actor=body["user"]["id"], tone=tone
+            deps, followups.parse_id(followup_id), team_id=team_of(body), actor=body["user"]["id"], tone=tone
         )
         refresh(body, f)
 
@@ -146,13 +142,13 @@ def register(app: App, deps: Deps) -> None:
             return
         followup_id, metadata = found
         ack()
-        f = followups.edit_note(deps, followup_id, team_id=_team(body), actor=body["user"]["id"], note=note)
+        f = followups.edit_note(deps, followup_id, team_id=team_of(body), actor=body["user"]["id"], note=note)
         show(f, channel=metadata.get("channel"), ts=metadata.get("ts"))
 
     @friendly
     def handle_forget(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
         ack()
-        privacy.forget(deps, followups.parse_id(action.get("value")), team_id=_team(body),
+        privacy.forget(deps, followups.parse_id(action.get("value")), team_id=team_of(body),
                        actor=body["user"]["id"], now=deps.clock())
         respond(text="🗑️ Erased. Their name, email, strengths and notes are gone, and no reminder will follow.",
                 replace_original=True)

@@ -12,12 +12,8 @@ from slack_sdk import WebClient
 from bot import blocks, decisions, followups, recording
 from bot.deps import Deps
 from bot.errors import NotAllowed, OutOfDate
-from handlers.replies import friendly_errors
+from handlers.replies import friendly_errors, team_of
 from storage import repo
-
-
-def _team(body: dict[str, Any]) -> str:
-    return str((body.get("team") or {}).get("id") or body.get("team_id") or "")
 
 
 def _metadata(**values: Any) -> str:
@@ -32,7 +28,7 @@ def register(app: App, deps: Deps) -> None:
         ack()
         actor = body["user"]["id"]
         view = recording.undo(
-            deps, followups.parse_id(action.get("value")), team_id=_team(body), actor=actor, now=deps.clock()
+            deps, followups.parse_id(action.get("value")), team_id=team_of(body), actor=actor, now=deps.clock()
         )
         container = body.get("container") or {}
         followups.refresh_message(deps, channel=container.get("channel_id") or view.channel_id,
@@ -43,7 +39,7 @@ def register(app: App, deps: Deps) -> None:
                     respond: Respond) -> None:
         ack()
         decision_id = followups.parse_id(action.get("value"))
-        view = recording.decision_for(deps, decision_id, team_id=_team(body), actor=body["user"]["id"])
+        view = recording.decision_for(deps, decision_id, team_id=team_of(body), actor=body["user"]["id"])
         if view.nudged:
             raise OutOfDate("A reminder already went out for this decision, so it can't be edited now.")
         metadata = _metadata(c=view.channel_id, ts=view.message_ts, a=view.author_id)
@@ -68,7 +64,7 @@ def register(app: App, deps: Deps) -> None:
         if not followups.may_act(actor, owners=(author, reading.manager_id), admins=deps.settings.admin_users):
             raise NotAllowed("Only the person who posted this, the hiring manager or an admin can confirm it.")
         recording.record_reading(
-            deps, reading, team_id=_team(body), channel_id=channel, message_ts=thread_ts,
+            deps, reading, team_id=team_of(body), channel_id=channel, message_ts=thread_ts,
             author_id=author or actor, now=deps.clock(), reply_to=actor,
             reply_ts=(body.get("container") or {}).get("message_ts"),
         )
@@ -114,7 +110,7 @@ def register(app: App, deps: Deps) -> None:
             ack(response_action="errors", errors=errors)
             return
         actor = body["user"]["id"]
-        team_id = _team(body)
+        team_id = team_of(body)
         with deps.sessions.begin() as session:
             existing = repo.live_decision_id(session, team_id=team_id, channel_id=channel, message_ts=message_ts)
         if existing is not None:

@@ -24,6 +24,7 @@ def register(app: App, deps: Deps) -> None:
         if not event_id:
             return next()
         keep = worth_keeping(body, own_checker(context.bot_id, context.bot_user_id))
+        context["worth_keeping"] = keep  # the listener reuses it rather than reading the message again
         try:
             with reading(deps).begin() as session:
                 seen = repo.event_seen(session, str(event_id))

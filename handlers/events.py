@@ -62,15 +62,18 @@ def worth_keeping(body: dict[str, Any], is_own: Callable[[dict[str, Any]], bool]
     )
 
 
-def process(deps: Deps, body: dict[str, Any], is_own: Callable[[dict[str, Any]], bool]) -> None:
-    """Handle one message event (from Slack, or from the inbox), then take it out of the inbox."""
+def process(deps: Deps, body: dict[str, Any], is_own: Callable[[dict[str, Any]], bool], *,
+            worth: bool | None = None) -> None:
+    """Handle one message event (from Slack, or from the inbox), then take it out of the inbox.
+
+    `worth` is worth_keeping's verdict when the caller already has it."""
     event = body.get("event") or {}
     subtype = event.get("subtype")
     team_id = str(body.get("team_id") or event.get("team") or "")
     channel_id = str(event.get("channel"))
     event_id = body.get("event_id")
     now = deps.clock()
-    if not worth_keeping(body, is_own):
+    if not (worth if worth is not None else worth_keeping(body, is_own)):
         return
     if subtype == "message_deleted":
         deleted_ts = event.get("deleted_ts") or (event.get("previous_message") or {}).get("ts")
@@ -88,6 +91,6 @@ def process(deps: Deps, body: dict[str, Any], is_own: Callable[[dict[str, Any]],
 
 def register(app: App, deps: Deps) -> None:
     def handle_message(body: dict[str, Any], context: BoltContext) -> None:
-        process(deps, body, own_checker(context.bot_id, context.bot_user_id))
+        process(deps, body, own_checker(context.bot_id, context.bot_user_id), worth=context.get("worth_keeping"))
 
     app.event("message")(handle_message)

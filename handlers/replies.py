@@ -22,6 +22,11 @@ from bot.errors import UserFacingError
 logger = logging.getLogger(__name__)
 
 
+def team_of(body: dict[str, Any]) -> str:
+    """The workspace an interaction payload came from."""
+    return str((body.get("team") or {}).get("id") or body.get("team_id") or "")
+
+
 def tell(deps: Deps, kwargs: dict[str, Any], message: str) -> None:
     """Reply ephemerally through response_url when there is one, else by DM to the actor."""
     respond = kwargs.get("respond")

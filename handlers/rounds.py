@@ -10,11 +10,7 @@ from slack_sdk import WebClient
 
 from bot import blocks, followups, recording
 from bot.deps import Deps
-from handlers.replies import friendly_errors
-
-
-def _team(body: dict[str, Any]) -> str:
-    return str((body.get("team") or {}).get("id") or body.get("team_id") or "")
+from handlers.replies import friendly_errors, team_of
 
 
 def register(app: App, deps: Deps) -> None:
@@ -39,9 +35,9 @@ def register(app: App, deps: Deps) -> None:
             channel = None
         user = body["user"]["id"]
         now = deps.clock()
-        recording.log_round_from_form(deps, form, team_id=_team(body), user_id=user, channel_id=channel, now=now)
+        recording.log_round_from_form(deps, form, team_id=team_of(body), user_id=user, channel_id=channel, now=now)
         if form.hired:
-            followups.publish_home(deps, team_id=_team(body), user_id=form.spec.manager_id or user, now=now)
+            followups.publish_home(deps, team_id=team_of(body), user_id=form.spec.manager_id or user, now=now)
 
     app.action(blocks.ACTION_OPEN_ROUND)(handle_open_round_modal)
     app.view(blocks.VIEW_ROUND)(handle_round_submission)

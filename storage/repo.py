@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import case, delete, func, insert, literal, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -107,21 +108,27 @@ class NotFound(LookupError):
 # --- events ---------------------------------------------------------------------------------------
 
 
+def _insert(session: Session):  # type: ignore[no-untyped-def]
+    """The dialect's INSERT, which knows ON CONFLICT (only SQLite and PostgreSQL are supported)."""
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+
+
+def _insert_new(session: Session, model: type, values: dict[str, object], returning: Any) -> bool:
+    """INSERT … ON CONFLICT DO NOTHING: True when this call inserted the row (a unique key decides)."""
+    stmt = _insert(session)(model).values(values).on_conflict_do_nothing().returning(returning)
+    return session.execute(stmt).first() is not None
+
+
+def _upsert(session: Session, model: type, values: dict[str, object], keys: list[str],
+            changes: dict[str, object]) -> None:
+    """INSERT … ON CONFLICT (keys) DO UPDATE: safe when two threads or replicas write the same row."""
+    session.execute(_insert(session)(model).values(values).on_conflict_do_update(index_elements=keys, set_=changes))
+
+
 def claim_event(session: Session, *, event_id: str, team_id: str, now: datetime) -> bool:
     """Record that an event is being handled. False when it was seen before (a retried delivery)."""
-    dialect = session.get_bind().dialect.name
     values = {"event_id": event_id, "team_id": team_id, "received_at": now}
-    if dialect == "postgresql":
-        stmt = postgresql.insert(ProcessedEvent).values(values).on_conflict_do_nothing()
-    elif dialect == "sqlite":
-        stmt = sqlite.insert(ProcessedEvent).values(values).on_conflict_do_nothing()
-    else:  # pragma: no cover - only SQLite and PostgreSQL are supported
-        if session.get(ProcessedEvent, event_id) is not None:
-            return False
-        session.add(ProcessedEvent(**values))
-        session.flush()
-        return True
-    return session.execute(stmt.returning(ProcessedEvent.event_id)).first() is not None
+    return _insert_new(session, ProcessedEvent, values, ProcessedEvent.event_id)
 
 
 def event_seen(session: Session, event_id: str) -> bool:
@@ -135,10 +142,8 @@ def purge_events(session: Session, *, before: datetime) -> int:
 
 
 def inbox_keep(session: Session, *, event_id: str, team_id: str, body: dict[str, object], now: datetime) -> None:
-    dialect_insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    session.execute(dialect_insert(InboxEvent).values(
-        event_id=event_id, team_id=team_id, body=json.dumps(body), received_at=now, attempts=0
-    ).on_conflict_do_nothing())
+    _insert_new(session, InboxEvent, {"event_id": event_id, "team_id": team_id, "body": json.dumps(body),
+                                      "received_at": now, "attempts": 0}, InboxEvent.event_id)
 
 
 def inbox_done(session: Session, event_id: str) -> None:
@@ -832,12 +837,6 @@ def get_manager(session: Session, *, team_id: str, user_id: str) -> ManagerView 
     return ManagerView(manager.user_id, manager.tz, manager.display_name, manager.checked_at, manager.tone)
 
 
-def _upsert(session: Session, model: type, values: dict[str, object], keys: list[str], update: dict[str, object]):  # type: ignore[no-untyped-def]
-    """INSERT … ON CONFLICT (keys) DO UPDATE: safe when two threads or replicas write the same row."""
-    upsert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    session.execute(upsert(model).values(values).on_conflict_do_update(index_elements=keys, set_=update))
-
-
 def save_manager(
     session: Session, *, team_id: str, user_id: str, tz: str | None, display_name: str | None, now: datetime
 ) -> None:
@@ -860,12 +859,8 @@ def workspace_active(session: Session, team_id: str) -> bool:
 
 
 def set_workspace_active(session: Session, team_id: str, *, active: bool, reason: str, now: datetime) -> None:
-    workspace = session.get(Workspace, team_id)
-    if workspace is None:
-        session.add(Workspace(team_id=team_id, active=active, reason=reason, changed_at=now))
-    else:
-        workspace.active, workspace.reason, workspace.changed_at = active, reason, now
-    session.flush()
+    changes = {"active": active, "reason": reason, "changed_at": now}
+    _upsert(session, Workspace, {"team_id": team_id, **changes}, ["team_id"], changes)
 
 
 # --- digests --------------------------------------------------------------------------------------
@@ -873,11 +868,8 @@ def set_workspace_active(session: Session, team_id: str, *, active: bool, reason
 
 def claim_digest(session: Session, *, team_id: str, channel_id: str, period: str) -> bool:
     """Reserve the digest for (channel, period). False when another run (or replica) already has it."""
-    dialect = session.get_bind().dialect.name
     values = {"team_id": team_id, "channel_id": channel_id, "period": period}
-    dialect_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = dialect_insert(DigestRun).values(values).on_conflict_do_nothing().returning(DigestRun.id)
-    return session.execute(stmt).first() is not None
+    return _insert_new(session, DigestRun, values, DigestRun.id)
 
 
 def finish_digest(session: Session, *, channel_id: str, period: str, ts: str, now: datetime) -> None:
