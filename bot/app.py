@@ -11,15 +11,17 @@ from slack_bolt import App, BoltResponse
 from bot.app_messages import GENERIC_ERROR
 from bot.deps import Deps
 from bot.errors import UserFacingError
+from bot.inbox import Inbox
 from handlers import register_all
 
 logger = logging.getLogger(__name__)
 
 
 def create_app(
-    deps: Deps, *, listener_executor: Executor | None = None, token_verification_enabled: bool = True
+    deps: Deps, inbox: Inbox, *, listener_executor: Executor | None = None, token_verification_enabled: bool = True
 ) -> App:
-    """Build the Bolt app on the given deps (settings, sessions, Web API client, clock)."""
+    """Build the Bolt app on the given deps (settings, sessions, Web API client, clock); message events
+    go to `inbox`."""
     app = App(
         client=deps.client,
         signing_secret=deps.settings.slack_signing_secret,
@@ -27,7 +29,7 @@ def create_app(
         listener_executor=listener_executor,
         logger=logging.getLogger("slack_bolt.App"),
     )
-    register_all(app, deps)
+    register_all(app, deps, inbox)
     app.error(handle_error)
     return app
 

@@ -79,14 +79,6 @@ def _has_people(reading: Decision) -> bool:
     return bool(reading.not_selected or reading.hired or reading.withdrawn)
 
 
-def might_be_decision(text: str, attachments: str) -> bool:
-    """A cheap first look (no database): could this message be a decision at all?"""
-    if not text and not attachments:
-        return False
-    reading = decisions.read(text, attachments_text=attachments)
-    return reading is not None and _has_people(reading)
-
-
 def read_message(deps: Deps, message: IncomingMessage) -> Decision | None:
     """The best reading of a message (any confidence), or None when it is not about a decision."""
     reading = decisions.read(message.text, attachments_text=message.attachments_text)

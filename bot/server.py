@@ -25,6 +25,7 @@ from sqlalchemy import Engine, text
 from bot.app import create_app
 from bot.config import Settings
 from bot.deps import Deps, make_client
+from bot.inbox import Inbox
 from bot.scheduler import build_scheduler
 from handlers import events
 from storage.db import make_engine, make_read_sessions, make_sessions
@@ -40,6 +41,7 @@ class Runtime:
     deps: Deps
     app: App
     scheduler: BackgroundScheduler
+    inbox: Inbox
 
     def start(self) -> None:
         self.scheduler.start()
@@ -48,6 +50,7 @@ class Runtime:
     def stop(self) -> None:
         """Take no new work, let the running job hand back what it has not started, then stop."""
         self.deps.stopping.set()
+        self.inbox.stop()
         if self.scheduler.running:
             self.scheduler.shutdown(wait=True)
         self.engine.dispose()
@@ -69,11 +72,15 @@ def build_runtime(settings: Settings, *, auth: dict[str, Any]) -> Runtime:
     deps = Deps(settings=settings, sessions=make_sessions(engine), reads=make_read_sessions(engine),
                 client=make_client(settings), team_id=auth.get("team_id"), bot_id=auth.get("bot_id"),
                 bot_user_id=auth.get("user_id"))
-    app = create_app(deps, token_verification_enabled=False)
-    return Runtime(engine=engine, deps=deps, app=app, scheduler=build_scheduler(deps, redeliver=redelivery(deps)))
+    process = processor(deps)
+    inbox = Inbox(engine, deps, process)
+    app = create_app(deps, inbox, token_verification_enabled=False)
+    return Runtime(engine=engine, deps=deps, app=app, scheduler=build_scheduler(deps, redeliver=process),
+                   inbox=inbox)
 
 
-def redelivery(deps: Deps) -> Callable[[dict[str, Any]], None]:
+def processor(deps: Deps) -> Callable[[dict[str, Any]], None]:
+    """How a kept message event is processed, from the inbox or by the redelivery job."""
     is_own = events.own_checker(deps.bot_id, deps.bot_user_id)
     return lambda body: events.process(deps, body, is_own)
 
@@ -90,7 +97,8 @@ def wsgi_application(runtime: Runtime) -> Callable[..., Iterable[bytes]]:
                 [("Content-Type", "application/json"), ("Content-Length", str(len(body)))],
             )
             return [body]
-        return slack(environ, start_response)
+        with runtime.inbox.activity.request():
+            return slack(environ, start_response)
 
     return application
 
@@ -155,8 +163,15 @@ def serve_socket_mode(settings: Settings, auth: dict[str, Any]) -> None:
     web_client = WebClient(base_url=settings.slack_api_url, timeout=10)
     # slack_sdk's client pings every ping_interval and, with no pong for four of them, drops the
     # connection and opens a new one (apps.connections.open): the watchdog for a silent connection.
-    handler = SocketModeHandler(runtime.app, app_token=settings.slack_app_token, web_client=web_client,
-                                ping_interval=SOCKET_PING_INTERVAL)
+    activity = runtime.inbox.activity
+
+    class Handler(SocketModeHandler):  # type: ignore[misc]
+        def handle(self, client: Any, req: Any) -> None:  # counted, so the inbox waits for a quiet moment
+            with activity.request():
+                super().handle(client, req)
+
+    handler = Handler(runtime.app, app_token=settings.slack_app_token, web_client=web_client,
+                      ping_interval=SOCKET_PING_INTERVAL)
     stopping = threading.Event()
 
     def stop(signum: int, _frame: Any) -> None:

@@ -3,11 +3,12 @@
 from slack_bolt import App
 
 from bot.deps import Deps
+from bot.inbox import Inbox
 from handlers import actions, commands, decisions, dedupe, events, home, lifecycle, rounds
 
 
-def register_all(app: App, deps: Deps) -> None:
-    dedupe.register(app, deps)
+def register_all(app: App, deps: Deps, inbox: Inbox) -> None:
+    dedupe.register(app, inbox)
     commands.register(app, deps)
     events.register(app, deps)
     lifecycle.register(app, deps)

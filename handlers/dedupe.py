@@ -1,43 +1,32 @@
-"""Before the acknowledgement: drop Slack retries of events already handled, and keep the events that
-may matter in the inbox, so that one whose processing fails after the ack is processed again.
+"""Before the acknowledgement: keep the message events that may matter in the inbox, then acknowledge.
 
-Dropping retries here is the fast path; the decision flow also claims the event id inside its own
-unit of work, so two deliveries racing each other still record once. When the inbox cannot be written
-(the database is down), the request fails with 503 and Slack delivers the event again later.
+A kept event is answered here, without running a listener: it is processed after the ack, from the
+inbox (bot.inbox), so one whose processing fails is processed again rather than lost. A retry of an
+event already handled is left out of the inbox by the same statement that keeps it, and the decision
+flow claims the event id inside its own unit of work, so two deliveries racing each other still record
+once. When the inbox cannot be written (the database is down), the request fails with 503 and Slack
+delivers the event again later.
 """
 
 from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import App, BoltContext, BoltResponse
-from sqlalchemy.exc import SQLAlchemyError
+from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
 
-from bot.deps import Deps, reading
+from bot.inbox import Inbox, InboxUnavailable
 from handlers.events import own_checker, worth_keeping
-from storage import repo
 
 
-def register(app: App, deps: Deps) -> None:
-    def drop_seen_keep_the_rest(body: dict[str, Any], context: BoltContext, next: Callable[[], BoltResponse],
-                                logger: Any) -> BoltResponse:
-        event_id = body.get("event_id") if body.get("type") == "event_callback" else None
-        if not event_id:
+def register(app: App, inbox: Inbox) -> None:
+    def keep_then_ack(req: BoltRequest, body: dict[str, Any], context: BoltContext,
+                      next: Callable[[], BoltResponse], logger: Any) -> BoltResponse:
+        if not body.get("event_id") or not worth_keeping(body, own_checker(context.bot_id, context.bot_user_id)):
             return next()
-        keep = worth_keeping(body, own_checker(context.bot_id, context.bot_user_id))
-        context["worth_keeping"] = keep  # the listener reuses it rather than reading the message again
         try:
-            with reading(deps).begin() as session:
-                seen = repo.event_seen(session, str(event_id))
-            if seen:
-                logger.info("event %s already handled: retry dropped", event_id)
-                return BoltResponse(status=200, body="")
-            if keep:
-                with deps.sessions.begin() as session:
-                    repo.inbox_keep(session, event_id=str(event_id), team_id=str(body.get("team_id")), body=body,
-                                    now=deps.clock())
-        except SQLAlchemyError:
-            logger.exception("event %s: the database is unavailable; asking Slack to deliver it again", event_id)
+            inbox.keep(body, raw=req.raw_body or None)  # over HTTP, the JSON as Slack sent it
+        except InboxUnavailable as error:
+            logger.error("event %s could not be kept (%s); asking Slack to deliver it again", body["event_id"], error)
             return BoltResponse(status=503, body="")
-        return next()
+        return BoltResponse(status=200, body="")
 
-    app.middleware(drop_seen_keep_the_rest)
+    app.middleware(keep_then_ack)

@@ -1,9 +1,8 @@
 """Message events: hiring decisions posted in channels the bot is in, edited and deleted ones.
 
 Bolt acknowledges events before their listener runs, so Slack never retries one whose processing
-failed afterwards (the database down for a moment, say). Events that may matter are therefore kept
-in an inbox before the acknowledgement (handlers/inbox.py) and taken out once processed; the
-redelivery job processes what is left (bot.jobs.redeliver).
+failed afterwards. Message events that may matter are therefore kept in the inbox before the
+acknowledgement (handlers/dedupe.py) and processed from there (bot.inbox), after it.
 """
 
 from __future__ import annotations
@@ -11,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import App, BoltContext
+from slack_bolt import App
 
 from bot import recording
 from bot.deps import Deps
@@ -44,8 +43,9 @@ def own_checker(bot_id: str | None, bot_user_id: str | None) -> Callable[[dict[s
 
 
 def worth_keeping(body: dict[str, Any], is_own: Callable[[dict[str, Any]], bool]) -> bool:
-    """Whether a message event may change what is recorded: a decision-like new message, or an edit or
-    deletion (of what may be a decision). Everything else is chatter, acknowledged and forgotten."""
+    """Whether a message event may change what is recorded: a new message someone else posted in a
+    channel, an edit that changed a message's text, or a deletion. Nothing is read here: deciding
+    whether a message is about a decision is processing, and processing comes after the ack."""
     event = body.get("event") or {}
     if body.get("type") != "event_callback" or event.get("type") != "message" or event.get("channel_type") == "im":
         return False
@@ -55,27 +55,20 @@ def worth_keeping(body: dict[str, Any], is_own: Callable[[dict[str, Any]], bool]
     if subtype == "message_changed":
         message = event.get("message") or {}
         return not is_own(message) and message.get("text") != (event.get("previous_message") or {}).get("text")
-    if subtype not in READ_SUBTYPES or is_own(event):
-        return False
-    return recording.might_be_decision(
-        str(event.get("text") or ""), recording.attachments_text(event.get("attachments"))
-    )
+    return subtype in READ_SUBTYPES and not is_own(event) and bool(event.get("text") or event.get("attachments"))
 
 
-def process(deps: Deps, body: dict[str, Any], is_own: Callable[[dict[str, Any]], bool], *,
-            worth: bool | None = None) -> None:
-    """Handle one message event (from Slack, or from the inbox), then take it out of the inbox.
-
-    `worth` is worth_keeping's verdict when the caller already has it."""
+def process(deps: Deps, body: dict[str, Any], is_own: Callable[[dict[str, Any]], bool]) -> None:
+    """Handle one kept message event (from the inbox, or redelivered), then take it out of the inbox."""
     event = body.get("event") or {}
     subtype = event.get("subtype")
     team_id = str(body.get("team_id") or event.get("team") or "")
     channel_id = str(event.get("channel"))
     event_id = body.get("event_id")
     now = deps.clock()
-    if not (worth if worth is not None else worth_keeping(body, is_own)):
-        return
-    if subtype == "message_deleted":
+    if not worth_keeping(body, is_own):  # kept by an older version, say: nothing to do but forget it
+        pass
+    elif subtype == "message_deleted":
         deleted_ts = event.get("deleted_ts") or (event.get("previous_message") or {}).get("ts")
         recording.clear_message(deps, team_id=team_id, channel_id=channel_id, message_ts=str(deleted_ts), now=now)
     elif subtype == "message_changed":
@@ -90,7 +83,7 @@ def process(deps: Deps, body: dict[str, Any], is_own: Callable[[dict[str, Any]],
 
 
 def register(app: App, deps: Deps) -> None:
-    def handle_message(body: dict[str, Any], context: BoltContext) -> None:
-        process(deps, body, own_checker(context.bot_id, context.bot_user_id), worth=context.get("worth_keeping"))
+    def other_message() -> None:
+        """Message events that are not kept (the bot's own, direct messages, joins): acknowledged, no more."""
 
-    app.event("message")(handle_message)
+    app.event("message")(other_message)

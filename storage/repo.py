@@ -7,6 +7,7 @@ listeners run on other threads after `ack()` and must not share a Session.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Iterable, Sequence
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, delete, func, insert, literal, or_, select, update
+from sqlalchemy import Connection, TextClause, bindparam, case, delete, func, insert, literal, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -141,9 +142,33 @@ def purge_events(session: Session, *, before: datetime) -> int:
     return result.rowcount  # type: ignore[attr-defined,no-any-return]
 
 
-def inbox_keep(session: Session, *, event_id: str, team_id: str, body: dict[str, object], now: datetime) -> None:
-    _insert_new(session, InboxEvent, {"event_id": event_id, "team_id": team_id, "body": json.dumps(body),
-                                      "received_at": now, "attempts": 0}, InboxEvent.event_id)
+def inbox_keep_many(connection: Connection, rows: Sequence[dict[str, object]]) -> None:
+    """Keep events (event_id, team_id, body as JSON, received_at) in one statement: an event already
+    handled (a retry Slack sent after the first delivery was processed) or already kept is left out.
+
+    One statement for the whole group, so that it can run as its own transaction (db.one_statement)."""
+    if not rows:
+        return
+    params: dict[str, object] = {}
+    for i, row in enumerate(rows):
+        params.update({f"e{i}": row["event_id"], f"t{i}": row["team_id"], f"b{i}": row["body"],
+                       f"r{i}": row["received_at"]})
+    connection.execute(_inbox_keep_statement(connection.dialect.name, len(rows)), params)
+
+
+@functools.lru_cache(maxsize=128)
+def _inbox_keep_statement(dialect: str, count: int) -> TextClause:
+    """Written out, and kept per dialect and row count: on the acknowledgement path, building a
+    Core statement (and its cache key) for every group cost more than running it."""
+    received = "CAST(:r{} AS TIMESTAMP WITH TIME ZONE)" if dialect == "postgresql" else ":r{}"
+    values = ", ".join(f"(:e{i}, :t{i}, :b{i}, {received.format(i)})" for i in range(count))
+    return text(
+        f"WITH kept (event_id, team_id, body, received_at) AS (VALUES {values}) "
+        "INSERT INTO inbox (event_id, team_id, body, received_at, attempts) "
+        "SELECT event_id, team_id, body, received_at, 0 FROM kept "
+        "WHERE NOT EXISTS (SELECT 1 FROM processed_events WHERE processed_events.event_id = kept.event_id) "
+        "ON CONFLICT DO NOTHING"
+    ).bindparams(*(bindparam(f"r{i}", type_=UTCDateTime()) for i in range(count)))
 
 
 def inbox_done(session: Session, event_id: str) -> None:

@@ -18,9 +18,10 @@ from slack_sdk.signature import SignatureVerifier
 from bot import jobs
 from bot.config import Settings, load_settings
 from bot.deps import Deps, make_client
+from bot.inbox import Activity, Inbox
 from bot.pacing import Pacer, VirtualClock
 from bot.scheduler import build_scheduler
-from bot.server import Runtime, build_runtime, redelivery, wsgi_application
+from bot.server import Runtime, build_runtime, processor, wsgi_application
 from storage.db import make_engine, make_read_sessions, make_sessions
 from tests.fake_slack import BOT_ID, BOT_USER_ID, TEAM_ID, FakeSlack
 
@@ -93,10 +94,11 @@ class Harness:
         )
         from bot.app import create_app
 
-        self.app = create_app(self.deps, listener_executor=self.executor)
-        self.redeliver = redelivery(self.deps)
+        self.redeliver = processor(self.deps)
+        self.inbox = Inbox(self.engine, self.deps, self.redeliver, activity=Activity(quiet=0))
+        self.app = create_app(self.deps, self.inbox, listener_executor=self.executor)
         self.runtime = Runtime(engine=self.engine, deps=self.deps, app=self.app,
-                               scheduler=build_scheduler(self.deps, redeliver=self.redeliver))
+                               scheduler=build_scheduler(self.deps, redeliver=self.redeliver), inbox=self.inbox)
         self.wsgi = wsgi_application(self.runtime)
         self._event_seq = 0
 
@@ -107,7 +109,8 @@ class Harness:
         self.__init__(db_url=db_url, fake=self.fake, **env)  # type: ignore[misc]
 
     def close(self) -> None:
-        self.executor.drain()
+        self.drain()
+        self.inbox.stop()
         self.executor.shutdown(wait=True)
         self.engine.dispose()
 
@@ -247,6 +250,7 @@ class Harness:
 
     def drain(self) -> None:
         self.executor.drain()
+        self.inbox.drain()
 
 
 def with_settings(settings: Settings, **changes: Any) -> Settings:

@@ -294,7 +294,7 @@ def test_when_the_inbox_cannot_be_written_slack_is_asked_to_deliver_again(
     def down(*args, **kwargs):  # type: ignore[no-untyped-def]
         raise OperationalError("INSERT", {}, Exception("connection refused"))
 
-    monkeypatch.setattr(repo, "inbox_keep", down)
+    monkeypatch.setattr(repo, "inbox_keep_many", down)
     assert harness.message(DECISION, event_id="Ev0DOWN") == 503
     monkeypatch.undo()
     assert harness.message(DECISION, event_id="Ev0DOWN", retry_num=1) == 200
