@@ -15,6 +15,7 @@ from slack_sdk.http_retry.builtin_handlers import (
     RateLimitErrorRetryHandler,
     ServerErrorRetryHandler,
 )
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config import Settings
@@ -48,6 +49,11 @@ class Deps:
 def reading(deps: Deps) -> sessionmaker[Session]:
     """The session factory for a read-only unit of work."""
     return deps.reads or deps.sessions
+
+
+def writer(deps: Deps) -> Engine:
+    """The engine behind deps.sessions, for the few hot writes that go through Core (the sweep's)."""
+    return deps.sessions.kw["bind"]  # type: ignore[no-any-return]
 
 
 def make_client(settings: Settings, *, timeout: int = 10) -> WebClient:

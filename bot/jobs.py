@@ -18,10 +18,11 @@ from sqlalchemy.exc import IntegrityError
 
 from bot import blocks, language, notes
 from bot.cadence import next_due
-from bot.deps import Deps
+from bot.deps import Deps, writer
 from bot.people import Profile, profile
 from bot.timing import in_window, next_window_start
 from storage import repo
+from storage.db import SingleWrites
 from storage.repo import FollowupView
 
 logger = logging.getLogger(__name__)
@@ -106,24 +107,25 @@ def sweep(deps: Deps, now: datetime) -> SweepReport:
     report.claimed = len(ids)
     started = time.monotonic()
     managers: dict[tuple[str, str], Profile] = {}  # each manager's profile, read once per sweep
-    for index, followup_id in enumerate(ids):
-        if deps.stopping.is_set():
-            with deps.sessions.begin() as session:
-                for rest in ids[index:]:
-                    repo.release_claim(session, rest, claimer=deps.replica_id, keep_attempt=True)
-            report.released = len(ids) - index
-            break
-        f = batch[followup_id]
-        if f.team_id in inactive:
-            with deps.sessions.begin() as session:
-                repo.release_claim(session, followup_id, claimer=deps.replica_id)
-            report.skipped += 1
-            continue
-        key = (f.team_id, f.manager_id)
-        if key not in managers:
-            managers[key] = profile(deps, team_id=f.team_id, user_id=f.manager_id, now=now)
-        outcome = _nudge(deps, f, managers[key], now, started)
-        setattr(report, outcome, getattr(report, outcome) + 1)
+    with SingleWrites(writer(deps)) as writes:  # the batch's attempt and record writes
+        for index, followup_id in enumerate(ids):
+            if deps.stopping.is_set():
+                with deps.sessions.begin() as session:
+                    for rest in ids[index:]:
+                        repo.release_claim(session, rest, claimer=deps.replica_id, keep_attempt=True)
+                report.released = len(ids) - index
+                break
+            f = batch[followup_id]
+            if f.team_id in inactive:
+                with deps.sessions.begin() as session:
+                    repo.release_claim(session, followup_id, claimer=deps.replica_id)
+                report.skipped += 1
+                continue
+            key = (f.team_id, f.manager_id)
+            if key not in managers:
+                managers[key] = profile(deps, team_id=f.team_id, user_id=f.manager_id, now=now)
+            outcome = _nudge(deps, f, managers[key], now, started, writes)
+            setattr(report, outcome, getattr(report, outcome) + 1)
     if ids:
         logger.info(
             "sweep: claimed=%d sent=%d recovered=%d deferred=%d failed=%d skipped=%d released=%d",
@@ -133,7 +135,8 @@ def sweep(deps: Deps, now: datetime) -> SweepReport:
     return report
 
 
-def _nudge(deps: Deps, f: FollowupView, manager: Profile, now: datetime, started: float) -> str:
+def _nudge(deps: Deps, f: FollowupView, manager: Profile, now: datetime, started: float,
+           writes: SingleWrites) -> str:
     """Send (or recover) the next nudge of one claimed follow-up. Its state was read when it was claimed;
     begin_attempt's conditional update catches a close or a lost lease since then."""
     settings = deps.settings
@@ -157,14 +160,14 @@ def _nudge(deps: Deps, f: FollowupView, manager: Profile, now: datetime, started
                                    keep_attempt=True)
             return "failed"
         if found is not None:
-            _record(deps, f, seq, found, manager, now)
+            _record(deps, writes, f, seq, found, manager, now)
             logger.info("nudge followup=%s seq=%s found in the DM history: recorded, not sent again", f.id, seq)
             return "recovered"
     message = blocks.nudge_message(nudge_content(deps, f, manager, seq=seq, now=now))
     deps.pacer.wait(team_id=f.team_id, channel=f.manager_id)
     at = now + timedelta(seconds=time.monotonic() - started)
-    with deps.sessions.begin() as session:
-        if not repo.begin_attempt(session, followup_id, claimer=deps.replica_id, seq=seq, at=at, lease=lease):
+    with writes.one() as connection:
+        if not repo.begin_attempt(connection, followup_id, claimer=deps.replica_id, seq=seq, at=at, lease=lease):
             return "skipped"  # closed, or the lease ran out and another replica took it, while we waited
     try:
         response = deps.client.chat_postMessage(
@@ -184,7 +187,7 @@ def _nudge(deps: Deps, f: FollowupView, manager: Profile, now: datetime, started
                                keep_attempt=unknown)
         return "failed"
     try:
-        _record(deps, f, seq, (str(response["channel"]), str(response["ts"])), manager, now)
+        _record(deps, writes, f, seq, (str(response["channel"]), str(response["ts"])), manager, now)
     except IntegrityError:
         logger.warning("nudge followup=%s seq=%s was already recorded by another run", f.id, seq)
         return "skipped"
@@ -192,13 +195,14 @@ def _nudge(deps: Deps, f: FollowupView, manager: Profile, now: datetime, started
     return "sent"
 
 
-def _record(deps: Deps, f: FollowupView, seq: int, where: tuple[str, str], manager: Profile, now: datetime) -> None:
+def _record(deps: Deps, writes: SingleWrites, f: FollowupView, seq: int, where: tuple[str, str],
+            manager: Profile, now: datetime) -> None:
     following = next_due(
         decided_at=f.decided_at, sent=seq, schedule=deps.settings.nudge_schedule, tz=manager.tz,
         hours=deps.settings.work_hours, now=now,
     )
-    with deps.sessions.begin() as session:
-        repo.record_nudge(session, f.id, seq=seq, channel_id=where[0], ts=where[1], now=now, next_due=following)
+    repo.record_nudge_alone(writes, f.id, seq=seq, channel_id=where[0], ts=where[1], now=now,
+                            next_due=following)
 
 
 def find_delivered(deps: Deps, f: FollowupView, seq: int) -> tuple[str, str] | None:

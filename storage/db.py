@@ -109,6 +109,39 @@ def one_statement(engine: Engine) -> Iterator[Connection]:
             yield connection
 
 
+class SingleWrites:
+    """One-statement writes made one after another (the sweep's, for a batch). On PostgreSQL they share
+    one autocommit connection, checked out (and pinged) once instead of once per write; on SQLite
+    each is its own one_statement. Use it from one thread; close it when the run is over."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._connection: Connection | None = None
+
+    @contextmanager
+    def one(self) -> Iterator[Connection]:
+        if self.engine.dialect.name != "postgresql":
+            with one_statement(self.engine) as connection:
+                yield connection
+            return
+        if self._connection is None or self._connection.invalidated:  # first use, or lost (a restart)
+            self.close()
+            self._connection = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        with self._connection.begin():
+            yield self._connection
+
+    def close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
+    def __enter__(self) -> SingleWrites:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+
 def make_sessions(engine: Engine) -> sessionmaker[Session]:
     """The session factory. The edge owns the unit of work: `with sessions.begin() as session:`."""
     return sessionmaker(engine, expire_on_commit=False)

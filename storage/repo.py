@@ -15,10 +15,25 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, TextClause, bindparam, case, delete, func, insert, literal, or_, select, text, update
+from sqlalchemy import (
+    Connection,
+    Integer,
+    TextClause,
+    bindparam,
+    case,
+    delete,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from storage.db import SingleWrites
 from storage.models import (
     CANCELLED,
     CONTACTED,
@@ -107,6 +122,10 @@ class NotFound(LookupError):
 
 
 # --- events ---------------------------------------------------------------------------------------
+
+
+def _dialect_name(db: Session | Connection) -> str:
+    return db.dialect.name if isinstance(db, Connection) else db.get_bind().dialect.name
 
 
 def _insert(session: Session):  # type: ignore[no-untyped-def]
@@ -640,17 +659,29 @@ def claim_due(session: Session, *, now: datetime, claimer: str, lease: timedelta
 
 
 
-def begin_attempt(session: Session, followup_id: int, *, claimer: str, seq: int, at: datetime,
+def begin_attempt(session: Session | Connection, followup_id: int, *, claimer: str, seq: int, at: datetime,
                   lease: timedelta) -> bool:
     """Mark nudge `seq` as being handed to Slack now, renewing the lease. False when the claim was lost
-    (the follow-up was closed, or the lease ran out and another replica took it)."""
-    result = session.execute(
-        update(Followup)
-        .where(Followup.id == followup_id, Followup.claimed_by == claimer, Followup.status == OPEN,
-               Followup.nudges_sent == seq - 1)
-        .values(attempt_seq=seq, attempt_at=at, claim_expires=at + lease)
-    )
+    (the follow-up was closed, or the lease ran out and another replica took it).
+
+    One statement: the sweep runs it as its own transaction (db.one_statement)."""
+    result = session.execute(_begin_attempt_statement(), {
+        "followup_id": followup_id, "claimer": claimer, "previous": seq - 1, "seq": seq, "at": at,
+        "expires": at + lease,
+    })
     return result.rowcount == 1  # type: ignore[attr-defined,no-any-return]
+
+
+@functools.cache
+def _begin_attempt_statement() -> Any:
+    """Built once: the sweep runs it for every nudge (like _record_statements)."""
+    return (
+        update(Followup)
+        .where(Followup.id == bindparam("followup_id"), Followup.claimed_by == bindparam("claimer"),
+               Followup.status == OPEN, Followup.nudges_sent == bindparam("previous"))
+        .values(attempt_seq=bindparam("seq"), attempt_at=bindparam("at", type_=UTCDateTime()),
+                claim_expires=bindparam("expires", type_=UTCDateTime()))
+    )
 
 
 def release_claim(
@@ -680,7 +711,7 @@ def release_claim(
 
 
 def record_nudge(
-    session: Session,
+    session: Session | Connection,
     followup_id: int,
     *,
     seq: int,
@@ -691,18 +722,44 @@ def record_nudge(
 ) -> None:
     """Record that nudge `seq` was delivered and when the next one is due (None: no more scheduled).
 
-    Two statements and no reads: the unique (followup, seq) row raises IntegrityError when another
-    run recorded it first."""
-    session.execute(insert(Nudge).values(followup_id=followup_id, seq=seq, channel_id=channel_id, ts=ts,
-                                         sent_at=now))
-    session.execute(
+    No reads: the unique (followup, seq) row raises IntegrityError when another run recorded it first.
+    On PostgreSQL one statement (the insert in a WITH), so that it can run as its own transaction
+    (record_nudge_alone); elsewhere two."""
+    add_nudge, advance, both = _record_statements()
+    params = {"followup_id": followup_id, "seq": seq, "channel_id": channel_id, "ts": ts, "sent_at": now,
+              "next_due": next_due}
+    if _dialect_name(session) == "postgresql":
+        session.execute(both, params)
+        return
+    session.execute(add_nudge, params)
+    session.execute(advance, params)
+
+
+def record_nudge_alone(writes: SingleWrites, followup_id: int, **values: Any) -> None:
+    """record_nudge as a unit of work of its own: on PostgreSQL one statement and one round trip
+    (db.SingleWrites), on SQLite two statements in one transaction. The sweep's hot path."""
+    unit = writes.one() if writes.engine.dialect.name == "postgresql" else writes.engine.begin()
+    with unit as connection:
+        record_nudge(connection, followup_id, **values)
+
+
+@functools.cache
+def _record_statements() -> tuple[Any, Any, Any]:
+    """Built once: building them cost as much as running them, for every nudge."""
+    add_nudge = insert(Nudge).values(
+        followup_id=bindparam("followup_id"), seq=bindparam("seq"), channel_id=bindparam("channel_id"),
+        ts=bindparam("ts"), sent_at=bindparam("sent_at", type_=UTCDateTime()),
+    )
+    seq = bindparam("seq", type_=Integer())
+    advance = (
         update(Followup)
-        .where(Followup.id == followup_id)
+        .where(Followup.id == bindparam("followup_id"))
         .values(
             nudges_sent=case((Followup.nudges_sent < seq, seq), else_=Followup.nudges_sent),
-            due_at=case((Followup.status == OPEN, literal(next_due, UTCDateTime())), else_=Followup.due_at),
-            last_nudge_channel=channel_id,
-            last_nudge_ts=ts,
+            due_at=case((Followup.status == OPEN, bindparam("next_due", type_=UTCDateTime())),
+                        else_=Followup.due_at),
+            last_nudge_channel=bindparam("channel_id"),
+            last_nudge_ts=bindparam("ts"),
             claimed_by=None,
             claim_expires=None,
             attempt_seq=None,
@@ -711,6 +768,8 @@ def record_nudge(
             last_error=None,
         )
     )
+    added = add_nudge.returning(Nudge.followup_id).cte("added")
+    return add_nudge, advance, advance.where(exists(select(added.c.followup_id)))
 
 
 def close_followup(
