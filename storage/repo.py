@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -18,7 +18,6 @@ from typing import Any
 from sqlalchemy import (
     Connection,
     Integer,
-    TextClause,
     bindparam,
     case,
     delete,
@@ -27,10 +26,10 @@ from sqlalchemy import (
     insert,
     or_,
     select,
-    text,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
 from storage.db import SingleWrites
@@ -165,29 +164,39 @@ def inbox_keep_many(connection: Connection, rows: Sequence[dict[str, object]]) -
     """Keep events (event_id, team_id, body as JSON, received_at) in one statement: an event already
     handled (a retry Slack sent after the first delivery was processed) or already kept is left out.
 
-    One statement for the whole group, so that it can run as its own transaction (db.one_statement)."""
+    One statement for the whole group, so that it can run as its own transaction (db.one_statement).
+    It is handed to the driver as written (no compiling, no per-parameter processing): this runs on
+    the acknowledgement path."""
     if not rows:
         return
-    params: dict[str, object] = {}
-    for i, row in enumerate(rows):
-        params.update({f"e{i}": row["event_id"], f"t{i}": row["team_id"], f"b{i}": row["body"],
-                       f"r{i}": row["received_at"]})
-    connection.execute(_inbox_keep_statement(connection.dialect.name, len(rows)), params)
+    dialect = connection.dialect
+    received = _received_at(dialect)
+    params: list[object] = []
+    for row in rows:
+        params += (row["event_id"], row["team_id"], row["body"], received(row["received_at"]) if received else
+                   row["received_at"])
+    connection.exec_driver_sql(_inbox_keep_sql(dialect.name, dialect.paramstyle, len(rows)), tuple(params))
 
 
 @functools.lru_cache(maxsize=128)
-def _inbox_keep_statement(dialect: str, count: int) -> TextClause:
-    """Written out, and kept per dialect and row count: on the acknowledgement path, building a
-    Core statement (and its cache key) for every group cost more than running it."""
-    received = "CAST(:r{} AS TIMESTAMP WITH TIME ZONE)" if dialect == "postgresql" else ":r{}"
-    values = ", ".join(f"(:e{i}, :t{i}, :b{i}, {received.format(i)})" for i in range(count))
-    return text(
+def _inbox_keep_sql(dialect: str, paramstyle: str, count: int) -> str:
+    """Written out, and kept per dialect and row count."""
+    mark = "?" if paramstyle == "qmark" else "%s"
+    received = f"CAST({mark} AS TIMESTAMP WITH TIME ZONE)" if dialect == "postgresql" else mark
+    values = ", ".join([f"({mark}, {mark}, {mark}, {received})"] * count)
+    return (
         f"WITH kept (event_id, team_id, body, received_at) AS (VALUES {values}) "
         "INSERT INTO inbox (event_id, team_id, body, received_at, attempts) "
         "SELECT event_id, team_id, body, received_at, 0 FROM kept "
         "WHERE NOT EXISTS (SELECT 1 FROM processed_events WHERE processed_events.event_id = kept.event_id) "
         "ON CONFLICT DO NOTHING"
-    ).bindparams(*(bindparam(f"r{i}", type_=UTCDateTime()) for i in range(count)))
+    )
+
+
+@functools.cache
+def _received_at(dialect: Dialect) -> Callable[[Any], Any] | None:
+    """How the dialect stores an aware datetime in a UTCDateTime column (as SQLAlchemy would)."""
+    return UTCDateTime().bind_processor(dialect)  # type: ignore[no-any-return]
 
 
 def inbox_done(session: Session, event_id: str) -> None:

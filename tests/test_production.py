@@ -279,11 +279,57 @@ def test_a_decision_whose_processing_failed_after_the_ack_is_processed_again(
     assert jobs.redeliver(harness.deps, MONDAY + timedelta(minutes=5), harness.redeliver) == 0
 
 
-def test_only_decision_like_events_are_kept_and_they_leave_once_processed(harness: Harness) -> None:
-    harness.message("Lunch is here!")
-    harness.message(DECISION)
+def _envelope(event: dict, event_id: str) -> str:
+    return json.dumps({"token": "legacy", "team_id": TEAM_ID, "api_app_id": "A0APP", "type": "event_callback",
+                       "event_id": event_id, "event_time": 1700000000, "event": event})
+
+
+def test_a_message_event_is_in_the_inbox_when_acknowledged_and_processed_after_the_ack(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot import recording
+
+    gate = threading.Event()
+    real = recording.record_message
+
+    def held(*args, **kwargs):  # type: ignore[no-untyped-def]
+        gate.wait(10)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(recording, "record_message", held)
+    event = {"type": "message", "channel": "C0HIRING", "channel_type": "channel", "user": MANAGER,
+             "text": DECISION, "ts": "1700000000.000700"}
+    status, _ = harness.signed(_envelope(event, "Ev0KEPT"), "application/json")
+    assert status == 200
+    with harness.deps.sessions.begin() as session:  # committed before the ack
+        assert [row.event_id for row in session.scalars(select(InboxEvent))] == ["Ev0KEPT"]
+    assert harness.fake.calls_to("chat.postMessage") == []  # processing comes after the ack
+    gate.set()
+    harness.drain()
+    assert len(harness.fake.calls_to("chat.postMessage")) == 1
     with harness.deps.sessions.begin() as session:
         assert session.scalars(select(InboxEvent)).all() == []
+
+
+def test_what_is_kept_before_the_ack_every_channel_message_but_the_bots_own_and_direct_messages() -> None:
+    from handlers.events import own_checker, worth_keeping
+    from tests.fake_slack import BOT_ID, BOT_USER_ID
+
+    is_own = own_checker(BOT_ID, BOT_USER_ID)
+
+    def kept(**event: object) -> bool:
+        return worth_keeping({"type": "event_callback", "event": {"type": "message", "channel_type": "channel",
+                                                                  "user": MANAGER, **event}}, is_own)
+
+    assert kept(text=DECISION) and kept(text="Lunch is here!")  # reading it is processing, after the ack
+    assert kept(subtype="bot_message", bot_id="B0ATS", text=DECISION)  # an ATS bot's post
+    assert not kept(text=DECISION, user=BOT_USER_ID) and not kept(subtype="bot_message", bot_id=BOT_ID, text="x")
+    assert not kept(text=DECISION, channel_type="im") and not kept(subtype="channel_join", text="joined")
+    assert not kept(text="")
+    assert kept(subtype="message_deleted", deleted_ts="1.2")
+    assert kept(subtype="message_changed", message={"user": MANAGER, "text": "new"}, previous_message={"text": "old"})
+    assert not kept(subtype="message_changed", message={"user": MANAGER, "text": "same"},
+                    previous_message={"text": "same"})
 
 
 def test_when_the_inbox_cannot_be_written_slack_is_asked_to_deliver_again(
