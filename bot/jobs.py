@@ -104,9 +104,10 @@ def sweep(deps: Deps, now: datetime) -> SweepReport:
         ids = repo.claim_due(session, now=now, claimer=deps.replica_id, lease=lease, limit=SWEEP_BATCH)
         batch = {f.id: f for f in repo.followups(session, ids)}  # one read for the whole batch
         inactive = repo.inactive_teams(session)
+        known = repo.get_managers(session, {(f.team_id, f.manager_id) for f in batch.values()})
     report.claimed = len(ids)
     started = time.monotonic()
-    managers: dict[tuple[str, str], Profile] = {}  # each manager's profile, read once per sweep
+    managers: dict[tuple[str, str], Profile] = {}  # each manager's profile, once per sweep (rows read above)
     with SingleWrites(writer(deps)) as writes:  # the batch's attempt and record writes
         for index, followup_id in enumerate(ids):
             if deps.stopping.is_set():
@@ -123,7 +124,8 @@ def sweep(deps: Deps, now: datetime) -> SweepReport:
                 continue
             key = (f.team_id, f.manager_id)
             if key not in managers:
-                managers[key] = profile(deps, team_id=f.team_id, user_id=f.manager_id, now=now)
+                managers[key] = profile(deps, team_id=f.team_id, user_id=f.manager_id, now=now,
+                                        cached=known.get(key))
             outcome = _nudge(deps, f, managers[key], now, started, writes)
             setattr(report, outcome, getattr(report, outcome) + 1)
     if ids:

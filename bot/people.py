@@ -24,10 +24,17 @@ class Profile:
     tone: str = "warm"
 
 
-def profile(deps: Deps, *, team_id: str, user_id: str, now: datetime) -> Profile:
-    """The manager's time zone and display name. Falls back to what is cached, then to UTC."""
-    with reading(deps).begin() as session:
-        cached = repo.get_manager(session, team_id=team_id, user_id=user_id)
+_READ = object()  # profile(): read the cached row
+
+
+def profile(deps: Deps, *, team_id: str, user_id: str, now: datetime, cached: object = _READ) -> Profile:
+    """The manager's time zone and display name. Falls back to what is cached, then to UTC.
+
+    `cached`: the manager's row when the caller already read it (repo.get_managers), or None."""
+    if cached is _READ:
+        with reading(deps).begin() as session:
+            cached = repo.get_manager(session, team_id=team_id, user_id=user_id)
+    assert cached is None or isinstance(cached, repo.ManagerView)
     tone = (cached.tone if cached is not None else None) or "warm"
     if cached is not None and cached.checked_at is not None and now - cached.checked_at < FRESH_FOR:
         return Profile(safe_zone(cached.tz), cached.display_name, tone)

@@ -930,6 +930,17 @@ def get_manager(session: Session, *, team_id: str, user_id: str) -> ManagerView 
     return ManagerView(manager.user_id, manager.tz, manager.display_name, manager.checked_at, manager.tone)
 
 
+def get_managers(session: Session, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], ManagerView]:
+    """get_manager for many (team_id, user_id) at once: one query for a sweep's batch."""
+    wanted = set(keys)
+    if not wanted:
+        return {}
+    rows = session.scalars(select(Manager).where(
+        Manager.user_id.in_({user for _, user in wanted}), Manager.team_id.in_({team for team, _ in wanted})))
+    return {(m.team_id, m.user_id): ManagerView(m.user_id, m.tz, m.display_name, m.checked_at, m.tone)
+            for m in rows if (m.team_id, m.user_id) in wanted}
+
+
 def save_manager(
     session: Session, *, team_id: str, user_id: str, tz: str | None, display_name: str | None, now: datetime
 ) -> None:
