@@ -52,7 +52,8 @@ def reading(deps: Deps) -> sessionmaker[Session]:
 
 
 def writer(deps: Deps) -> Engine:
-    """The engine behind deps.sessions, for the few hot writes that go through Core (the sweep's)."""
+    """The engine behind deps.sessions, for the few hot writes that go through Core (the sweep's, the
+    inbox's)."""
     return deps.sessions.kw["bind"]  # type: ignore[no-any-return]
 
 

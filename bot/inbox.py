@@ -30,9 +30,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine
-
-from bot.deps import Deps
+from bot.deps import Deps, writer
 from storage import repo
 from storage.db import one_statement
 
@@ -105,9 +103,8 @@ class _Ticket:
 class Inbox:
     """Keeps message events durably before the ack (`keep`) and processes them after it."""
 
-    def __init__(self, engine: Engine, deps: Deps, process: Callable[[dict[str, Any]], None], *,
-                 activity: Activity | None = None, lanes: int = LANES, max_delay: float = MAX_DELAY) -> None:
-        self._engine = engine
+    def __init__(self, deps: Deps, process: Callable[[dict[str, Any]], None], *, activity: Activity | None = None,
+                 lanes: int = LANES, max_delay: float = MAX_DELAY) -> None:
         self._deps = deps
         self._process = process
         self.activity = activity or Activity()
@@ -170,7 +167,7 @@ class Inbox:
         error: BaseException | None = None
         try:
             now = self._deps.clock()
-            with one_statement(self._engine) as connection:
+            with one_statement(writer(self._deps)) as connection:
                 repo.inbox_keep_many(connection, [_row(t, now) for t in batch])
         except Exception as failure:  # every request of the batch answers 503; Slack delivers again
             logger.error("could not keep %d events in the inbox: %s", len(batch), type(failure).__name__)

@@ -74,7 +74,7 @@ def build_runtime(settings: Settings, *, auth: dict[str, Any]) -> Runtime:
                 client=make_client(settings), team_id=auth.get("team_id"), bot_id=auth.get("bot_id"),
                 bot_user_id=auth.get("user_id"))
     process = processor(deps)
-    inbox = Inbox(engine, deps, process)
+    inbox = Inbox(deps, process)
     app = create_app(deps, inbox, token_verification_enabled=False)
     runtime = Runtime(engine=engine, deps=deps, app=app, scheduler=build_scheduler(deps, redeliver=process),
                       inbox=inbox)

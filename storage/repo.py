@@ -129,7 +129,7 @@ def _dialect_name(db: Session | Connection) -> str:
 
 def _insert(session: Session):  # type: ignore[no-untyped-def]
     """The dialect's INSERT, which knows ON CONFLICT (only SQLite and PostgreSQL are supported)."""
-    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    return postgresql.insert if _dialect_name(session) == "postgresql" else sqlite.insert
 
 
 def _insert_new(session: Session, model: type, values: dict[str, object], returning: Any) -> bool:
@@ -148,10 +148,6 @@ def claim_event(session: Session, *, event_id: str, team_id: str, now: datetime)
     """Record that an event is being handled. False when it was seen before (a retried delivery)."""
     values = {"event_id": event_id, "team_id": team_id, "received_at": now}
     return _insert_new(session, ProcessedEvent, values, ProcessedEvent.event_id)
-
-
-def event_seen(session: Session, event_id: str) -> bool:
-    return session.get(ProcessedEvent, event_id) is not None
 
 
 def purge_events(session: Session, *, before: datetime) -> int:

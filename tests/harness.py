@@ -95,7 +95,7 @@ class Harness:
         from bot.app import create_app
 
         self.redeliver = processor(self.deps)
-        self.inbox = Inbox(self.engine, self.deps, self.redeliver, activity=Activity(quiet=0))
+        self.inbox = Inbox(self.deps, self.redeliver, activity=Activity(quiet=0))
         self.app = create_app(self.deps, self.inbox, listener_executor=self.executor)
         self.runtime = Runtime(engine=self.engine, deps=self.deps, app=self.app,
                                scheduler=build_scheduler(self.deps, redeliver=self.redeliver), inbox=self.inbox)

@@ -49,8 +49,8 @@ def recorder() -> Recorder:
 
 
 @pytest.fixture
-def inbox(engine: Engine, harness: Harness, recorder: Recorder) -> Iterator[Inbox]:
-    inbox = Inbox(engine, harness.deps, recorder, activity=Activity(quiet=0))
+def inbox(harness: Harness, recorder: Recorder) -> Iterator[Inbox]:
+    inbox = Inbox(harness.deps, recorder, activity=Activity(quiet=0))
     yield inbox
     inbox.stop()
 
@@ -69,7 +69,7 @@ def test_a_kept_event_is_in_the_table_when_keep_returns_and_leaves_it_once_proce
         gate.wait(5)
         recorder(event_body)
 
-    inbox = Inbox(engine, harness.deps, slow, activity=Activity(quiet=0))
+    inbox = Inbox(harness.deps, slow, activity=Activity(quiet=0))
     try:
         inbox.keep(body(1))
         assert kept(engine) == ["Ev000001"]  # committed before keep returned: before the ack
@@ -134,7 +134,7 @@ def test_processing_waits_for_a_quiet_moment_but_not_longer_than_max_delay(
     engine: Engine, harness: Harness, recorder: Recorder
 ) -> None:
     activity = Activity(quiet=0.05)
-    inbox = Inbox(engine, harness.deps, recorder, activity=activity, max_delay=0.5)
+    inbox = Inbox(harness.deps, recorder, activity=activity, max_delay=0.5)
     try:
         with activity.request():  # a request in flight: the ack path comes first
             inbox.keep(body(1))
@@ -178,7 +178,7 @@ def test_once_stopped_it_takes_nothing_new_and_leaves_what_it_had_not_processed(
     engine: Engine, harness: Harness, recorder: Recorder
 ) -> None:
     activity = Activity(quiet=0.05)
-    inbox = Inbox(engine, harness.deps, recorder, activity=activity, max_delay=30)
+    inbox = Inbox(harness.deps, recorder, activity=activity, max_delay=30)
     with activity.request():
         inbox.keep(body(1))  # waits for a quiet moment that has not come when we stop
         inbox.stop(timeout=1)
