@@ -287,7 +287,7 @@ def decision_reply(
 
 
 def reading_summary(reading: Any) -> str:
-    """One line per outcome of a reading (a bot.decisions.Decision), for the confirm prompt."""
+    """One line per outcome of a reading (a bot.reader.Decision), for the confirm prompt."""
 
     def people(persons: Sequence[Any]) -> str:
         return names_list([p.name + (f" ({p.stage})" if p.stage else "") for p in persons])

@@ -18,15 +18,15 @@ from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
-from bot import blocks, decisions, language
+from bot import blocks, language, reader
 from bot.cadence import first_due
-from bot.decisions import Decision, Person
 from bot.deps import Deps
 from bot.deps import reading as reading_sessions
 from bot.errors import NotAllowed, OutOfDate
 from bot.followups import may_act, publish_home
 from bot.jobs import slack_error
 from bot.people import profile
+from bot.reader import Decision, Person
 from bot.rounds import RoundParseError, RoundSpec, parse_candidates
 from storage import repo
 from storage.repo import NewCandidate, RecordedDecision
@@ -39,9 +39,8 @@ class IncomingMessage:
     team_id: str
     channel_id: str
     ts: str
-    author_id: str | None  # None for a bot post without a user
-    text: str
-    attachments_text: str
+    author_id: str | None  # the person who posted it; None for an app's post
+    text: str  # every readable part of the message (bot.slack_text.message_texts), a line apart
     event_id: str | None
 
 
@@ -54,23 +53,6 @@ class Outcome:
     cleared: bool = False
 
 
-def attachments_text(attachments: Sequence[dict[str, Any]] | None) -> str:
-    """The readable text of legacy attachments (what ATS bots post)."""
-    parts: list[str] = []
-    for attachment in attachments or ():
-        found: list[str] = []
-        for key in ("pretext", "title", "text"):
-            value = attachment.get(key)
-            if isinstance(value, str) and value:
-                found.append(value)
-        for field in attachment.get("fields") or ():
-            found.extend(str(field.get(k)) for k in ("title", "value") if field.get(k))
-        if not found and isinstance(attachment.get("fallback"), str):
-            found.append(attachment["fallback"])
-        parts.extend(found)
-    return "\n".join(parts)
-
-
 def _entries(people: Sequence[Person]) -> list[NewCandidate]:
     return [NewCandidate(name=p.name, stage=p.stage) for p in people]
 
@@ -81,13 +63,13 @@ def _has_people(reading: Decision) -> bool:
 
 def read_message(deps: Deps, message: IncomingMessage) -> Decision | None:
     """The best reading of a message (any confidence), or None when it is not about a decision."""
-    reading = decisions.read(message.text, attachments_text=message.attachments_text)
+    reading = reader.read(message.text)
     if reading is None:
         return None
-    if reading.confidence < decisions.CONFIDENCE_THRESHOLD:
+    if reading.confidence < reader.CONFIDENCE_THRESHOLD:
         with reading_sessions(deps).begin() as session:
             known = repo.known_candidate_names(session, team_id=message.team_id)
-        better = decisions.read(message.text, attachments_text=message.attachments_text, known_names=known)
+        better = reader.read(message.text, known_names=known)
         if better is not None and better.confidence > reading.confidence:
             reading = better
     return reading if _has_people(reading) else None
@@ -145,12 +127,12 @@ def record_message(deps: Deps, message: IncomingMessage, now: datetime, *, edite
     is no longer a decision clears it.
     """
     reading = read_message(deps, message)
-    if reading is None or (edited and reading.confidence < decisions.CONFIDENCE_THRESHOLD):
+    if reading is None or (edited and reading.confidence < reader.CONFIDENCE_THRESHOLD):
         if edited:
             return Outcome(cleared=clear_message(deps, team_id=message.team_id, channel_id=message.channel_id,
                                                  message_ts=message.ts, now=now))
         return Outcome()
-    if reading.confidence < decisions.CONFIDENCE_THRESHOLD:
+    if reading.confidence < reader.CONFIDENCE_THRESHOLD:
         return Outcome(asked=ask_about(deps, message, reading, now))
     recorded = record_reading(
         deps, reading, team_id=message.team_id, channel_id=message.channel_id, message_ts=message.ts,

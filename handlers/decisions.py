@@ -9,9 +9,10 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
-from bot import blocks, decisions, followups, recording
+from bot import blocks, followups, reader, recording
 from bot.deps import Deps
 from bot.errors import NotAllowed, OutOfDate
+from bot.slack_text import message_texts
 from handlers.replies import friendly_errors, team_of
 from storage import repo
 
@@ -46,7 +47,7 @@ def register(app: App, deps: Deps) -> None:
         client.views_open(trigger_id=body["trigger_id"],
                           view=blocks.decision_modal(recording.reading_of(deps, decision_id), metadata))
 
-    def _draft(body: dict[str, Any], action: dict[str, Any]) -> tuple[decisions.Decision, str | None, str, str]:
+    def _draft(body: dict[str, Any], action: dict[str, Any]) -> tuple[reader.Decision, str | None, str, str]:
         reading, author = recording.draft_from_value(str(action.get("value") or ""))
         container = body.get("container") or {}
         message = body.get("message") or {}
@@ -90,9 +91,7 @@ def register(app: App, deps: Deps) -> None:
                         respond: Respond) -> None:
         ack()
         message = shortcut.get("message") or {}
-        text = str(message.get("text") or "")
-        attachments = recording.attachments_text(message.get("attachments"))
-        reading = decisions.read(text, attachments_text=attachments)
+        reading = reader.read("\n".join(message_texts(message)))
         metadata = _metadata(c=(shortcut.get("channel") or {}).get("id"), ts=message.get("ts"),
                              a=message.get("user"))
         client.views_open(trigger_id=shortcut["trigger_id"], view=blocks.decision_modal(

@@ -14,6 +14,7 @@ from slack_bolt import App
 
 from bot import recording
 from bot.deps import Deps
+from bot.slack_text import message_texts
 from storage import repo
 
 READ_SUBTYPES = {None, "bot_message", "thread_broadcast", "file_share"}
@@ -26,8 +27,7 @@ def incoming(message: dict[str, Any], *, team_id: str, channel_id: str, event_id
         channel_id=channel_id,
         ts=str(message.get("ts")),
         author_id=message.get("user"),
-        text=str(message.get("text") or ""),
-        attachments_text=recording.attachments_text(message.get("attachments")),
+        text="\n".join(message_texts(message)),
         event_id=event_id,
     )
 
@@ -55,7 +55,8 @@ def worth_keeping(body: dict[str, Any], is_own: Callable[[dict[str, Any]], bool]
     if subtype == "message_changed":
         message = event.get("message") or {}
         return not is_own(message) and message.get("text") != (event.get("previous_message") or {}).get("text")
-    return subtype in READ_SUBTYPES and not is_own(event) and bool(event.get("text") or event.get("attachments"))
+    readable = event.get("text") or event.get("attachments") or event.get("blocks")
+    return subtype in READ_SUBTYPES and not is_own(event) and bool(readable)
 
 
 def process(deps: Deps, body: dict[str, Any], is_own: Callable[[dict[str, Any]], bool]) -> None:

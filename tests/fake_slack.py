@@ -43,6 +43,8 @@ class FakeSlack:
         self.scripts: dict[str, list[Scripted]] = {}
         self.time_zones: dict[str, str] = {}
         self.history: dict[str, list[dict[str, Any]]] = {}  # channel -> messages posted, newest first
+        self.messages: dict[tuple[str, str], dict[str, Any]] = {}  # (channel, ts) -> a message people posted
+        self.bots: set[str] = set()  # user ids that users.info describes as bot users
         self.invalid: list[str] = []  # Block Kit or fallback-text problems in what the app sent
         self.socket_mode_url = "ws://127.0.0.1:9/"  # set by a Socket Mode test to its websocket server
         self.lock = threading.Lock()
@@ -88,6 +90,11 @@ class FakeSlack:
         self.scripts.setdefault(method, []).append(Scripted(hold=release))
         return release
 
+    def remember(self, channel: str, message: dict[str, Any]) -> None:
+        """A message someone posted in `channel`, for conversations.replies to return."""
+        with self.lock:
+            self.messages[(channel, str(message["ts"]))] = message
+
     def calls_to(self, method: str) -> list[Call]:
         with self.lock:
             return [c for c in self.calls if c.method == method]
@@ -128,6 +135,7 @@ class FakeSlack:
         if method == "users.info":
             user = str(args.get("user"))
             return {"ok": True, "user": {"id": user, "tz": self.time_zones.get(user, "UTC"),
+                                         "is_bot": user in self.bots,
                                          "real_name": f"Manager {user}",
                                          "profile": {"display_name": f"Manager {user}"}}}
         if method in ("views.open", "views.publish", "views.update", "views.push"):
@@ -141,6 +149,13 @@ class FakeSlack:
                 for m in self.history.get(str(args.get("channel")), [])
             ]
             return {"ok": True, "messages": messages, "has_more": False}
+        if method == "conversations.replies":
+            key = (str(args.get("channel")), str(args.get("ts")))
+            with self.lock:
+                parent = self.messages.get(key)
+            if parent is None:
+                return {"ok": False, "error": "thread_not_found"}
+            return {"ok": True, "messages": [parent], "has_more": False}
         if method == "apps.connections.open":
             return {"ok": True, "url": self.socket_mode_url}
         if method == "respond":

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot import blocks, decisions
+from bot import blocks, reader
 from storage.models import Candidate, Decision, Followup, Round
 from tests.fake_slack import TEAM_ID
 from tests.harness import CHANNEL, MANAGER, MONDAY, OTHER, Harness
@@ -148,8 +148,8 @@ def test_decision_modal_answers_with_field_errors(harness: Harness) -> None:
 
 
 def test_an_unsure_reading_is_asked_about_and_recorded_when_confirmed(harness: Harness) -> None:
-    reading = decisions.read(UNSURE)
-    assert reading is not None and reading.confidence < decisions.CONFIDENCE_THRESHOLD
+    reading = reader.read(UNSURE)
+    assert reading is not None and reading.confidence < reader.CONFIDENCE_THRESHOLD
     harness.message(UNSURE, ts=TS)
     assert state(harness) == {}
     [question] = thread_replies(harness)

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.decision_rules import (
+from bot.reader import CONFIDENCE_THRESHOLD, Decision, Person, read
+from bot.reader.rules import (
     NO_KNOWN,
     KnownNames,
     canonical_stage,
@@ -25,7 +26,6 @@ from bot.decision_rules import (
     stage_in_context,
     tokenize,
 )
-from bot.decisions import CONFIDENCE_THRESHOLD, Decision, Person, read
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -1,7 +1,7 @@
 """The pieces of the decision reader: a Slack-text normaliser, a sentence splitter, a name-list parser,
 a role finder, a stage finder and the named rules, one per way people write a hiring decision.
 
-Everything here is pure: strings in, plain values out. `bot.decisions.read` puts the pieces together.
+Everything here is pure: strings in, plain values out. `bot.reader.reading.read` puts the pieces together.
 """
 
 from __future__ import annotations

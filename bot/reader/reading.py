@@ -14,7 +14,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.decision_rules import (
+from bot.reader.rules import (
+    NO_KNOWN,
     UNIT_RULES,
     Context,
     Finding,
@@ -65,12 +66,20 @@ class Decision:
     rules: tuple[str, ...]
 
 
-def read(text: str, *, known_names: Sequence[str] = (), attachments_text: str = "") -> Decision | None:
-    """Return the reading of a Slack message's text, or None when it is not a decision about a person."""
+def read(text: str, *, known_names: Sequence[str] = (), attachments_text: str = "", context: str = ""
+         ) -> Decision | None:
+    """Return the reading of a Slack message's text, or None when it is not a decision about a person.
+
+    `context` is the text of the thread's parent when the message is a reply in a thread: the people it
+    names can be referred to by first name ("tomasz and aaliyah are a no"), and its role is the reply's
+    when the reply names none."""
     raw = "\n".join(part for part in (text, attachments_text) if part and part.strip())
     plain = normalise(raw)
     if not plain:
         return None
+    parent = normalise(context) if context else ""
+    if parent:
+        known_names = [*known_names, *(n for _, n in mentioned_names(parent, NO_KNOWN))]
     known = KnownNames.of(known_names)
     units = split_units(plain)
     answered = [u for u in units if not u.question]
@@ -78,7 +87,7 @@ def read(text: str, *, known_names: Sequence[str] = (), attachments_text: str = 
 
     findings = _apply_rules(units, ctx)
     findings.extend(ats_fields(plain, known))
-    role = find_role(plain)
+    role = find_role(plain) or (find_role(parent) if parent else None)
     hiring_words = mentions_hiring(plain)
     if role is None and not hiring_words and all(f.contextual for f in findings):
         # "Lena said no to pineapple", "Kim is not a fit for on-call": loose verdicts need a hiring context

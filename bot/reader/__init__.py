@@ -1,0 +1,11 @@
+"""The decision reader: a Slack message's text in, a reading of the hiring decision it states out.
+
+Pure and offline: no Slack calls, no database, no logging. Only `read`, the reading (`Decision`), the
+person type (`Person`) and the confidence below which the bot asks instead of recording are public; the
+modules inside are its parts (`rules`: normalising, splitting, names, roles, stages and the rules;
+`reading`: how they are put together).
+"""
+
+from bot.reader.reading import CONFIDENCE_THRESHOLD, Decision, Person, read
+
+__all__ = ["CONFIDENCE_THRESHOLD", "Decision", "Person", "read"]
