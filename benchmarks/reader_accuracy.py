@@ -203,7 +203,8 @@ def read_case(case: dict) -> Decision | None:
     texts = message_texts(_message(case))
     if case.get("attachments_text"):
         texts = (*texts, case["attachments_text"])
-    return read("\n".join(texts), known_names=case.get("known_names", ()))
+    parent = case.get("parent") or case.get("thread_parent") or ""
+    return read("\n".join(texts), known_names=case.get("known_names", ()), context=parent)
 
 
 def _by_category(corpus: list[dict], tallies: Iterable[Tally]) -> dict[str, Tally]:
