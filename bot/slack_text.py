@@ -57,7 +57,7 @@ def _fields(texts: list[str]) -> list[str]:
     for text in texts:
         head, newline, rest = text.partition("\n")
         if newline and head.strip() and rest.strip() and ":" not in head:
-            out.append(f"{head.strip()}: {' '.join(rest.split())}")
+            out.append(f"{head.strip(' *_')}: {' '.join(rest.split())}")
         else:
             out.append(text)
     return out

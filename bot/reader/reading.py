@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from bot.reader.clauses import Gazetteer, Verdict, read_clauses
 from bot.reader.rules import (
     NO_KNOWN,
     UNIT_RULES,
@@ -98,30 +99,73 @@ def read(text: str, *, known_names: Sequence[str] = (), attachments_text: str = 
     findings.extend(_implied_not_selected(findings, answered, ctx, plain))
 
     people = _people_by_kind(findings, plain, known)
-    hired, not_selected, withdrawn = people
     decisive = [f for f in findings if f.kind != "hired" or f.standalone]
-    if not (not_selected or withdrawn) and not any(f.kind == "hired" for f in decisive):
-        return None
-    if not (hired or not_selected or withdrawn):
+    if not any(people[1:]) and not any(f.kind == "hired" for f in decisive):
+        people = ((), (), ())
+    names = [*(n for _, n in mentioned_names(parent, NO_KNOWN)), *(n for _, n in mentioned_names(plain, known))]
+    hiring = role is not None or hiring_words or bool(parent and mentions_hiring(parent))
+    verdicts = read_clauses(plain, names=names, hiring=hiring)
+    people, added = _merge(people, verdicts, Gazetteer([*names, *(v.name for v in verdicts)]))
+    hired, not_selected, withdrawn = people
+    if not (not_selected or withdrawn) and not (hired and (decisive or any(v.strong for v in added))):
         return None
 
-    rules = tuple(dict.fromkeys(f.rule for f in findings))
+    rules = tuple(dict.fromkeys([*(f.rule for f in findings), *(["clauses"] if added else [])]))
+    confidence = _confidence(
+        findings,
+        role,
+        people,
+        known,
+        hiring_words=hiring_words,
+        vote=only_a_vote("\n".join(u.text for u in answered)),
+    ) if findings else 0.97
+    if added:
+        confidence = min(confidence, _clause_confidence(added, role=role, hiring=hiring))
     return Decision(
         role=role,
         hired=hired,
         not_selected=not_selected,
         withdrawn=withdrawn,
         manager_id=find_manager(plain),
-        confidence=_confidence(
-            findings,
-            role,
-            people,
-            known,
-            hiring_words=hiring_words,
-            vote=only_a_vote("\n".join(u.text for u in answered)),
-        ),
+        confidence=confidence,
         rules=rules,
     )
+
+
+_People = tuple[tuple[Person, ...], tuple[Person, ...], tuple[Person, ...]]
+
+
+def _merge(people: _People, verdicts: Sequence[Verdict], gazetteer: Gazetteer) -> tuple[_People, list[Verdict]]:
+    """The rules' reading, with first names made whole from the message and its thread, plus the people only
+    the clause reader gave a verdict."""
+    groups: list[list[Person]] = [[], [], []]
+    seen: set[str] = set()
+    for index, group in enumerate(people):
+        for person in group:
+            name = gazetteer.resolve(person.name) or person.name
+            if name.lower() not in seen:
+                seen.add(name.lower())
+                groups[index].append(Person(name, person.stage))
+    added = []
+    slot = {"hired": 0, "not_selected": 1, "withdrawn": 2}
+    for verdict in verdicts:
+        if verdict.name.lower() in seen:
+            continue
+        seen.add(verdict.name.lower())
+        groups[slot[verdict.kind]].append(Person(verdict.name))
+        added.append(verdict)
+    return (tuple(groups[0]), tuple(groups[1]), tuple(groups[2])), added
+
+
+def _clause_confidence(added: Sequence[Verdict], *, role: str | None, hiring: bool) -> float:
+    score = 0.9 if all(v.strong for v in added) else 0.75
+    if role is None and not hiring:
+        score -= 0.3
+    if any(v.lowercase for v in added):
+        score -= 0.1
+    if any(" " not in v.name for v in added):
+        score -= 0.05
+    return round(score, 2)
 
 
 def _apply_rules(units: Sequence[Unit], ctx: Context) -> list[Finding]:

@@ -38,6 +38,7 @@ _STRIKE = re.compile(r"(?<![\w~])~[^~\n]+~(?![\w~])")
 _BOLD = re.compile(r"(?<![\w*])\*([^*\n]+)\*(?![\w*])")
 _ITALIC = re.compile(r"(?<![\w_])_([^_\n]+)_(?![\w_])")
 _CODE = re.compile(r"`{1,3}([^`]*)`{1,3}")
+_COLUMNS = re.compile(r"(?<=\S)[ \t]{3,}(?=\S)")  # columns lined up in a code block become cells
 _EMOJI_CODE = re.compile(r":[a-z0-9_+\-']+:")
 _QUOTE = re.compile(r"^\s*>+\s?", re.MULTILINE)
 _BULLET = re.compile(r"^[ \t]*(?:[•◦▪‣●·]|[-*+](?=\s)|\d+[.)](?=\s))[ \t]*", re.MULTILINE)
@@ -71,7 +72,8 @@ def normalise(text: str) -> str:
     is dropped (people strike a typo), check-mark and cross emoji become ``[YES]``/``[NO]`` and other
     emoji disappear, arrows become ``→``, list bullets and block quotes are removed.
     """
-    out = _MENTION.sub(lambda m: f"@{m.group(1)}", text)
+    out = _COLUMNS.sub(" | ", text)
+    out = _MENTION.sub(lambda m: f"@{m.group(1)}", out)
     out = _CHANNEL.sub(lambda m: f"#{m.group(1) or 'channel'}", out)
     out = _SPECIAL.sub(lambda m: f"@{m.group(1)}", out)
     out = _LABELLED_LINK.sub(lambda m: m.group(1), out)

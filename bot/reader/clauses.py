@@ -1,0 +1,426 @@
+"""The clause reader: find the people first, then give each the verdict of the words that govern it.
+
+The named rules in `rules` recognise the ways of writing a decision that someone wrote a rule for. This
+reader does not know sentence shapes. It finds the people a message names (capitalised names, names the
+thread or the workspace already knows, written in any case, and lower-case names where a verdict points at
+them), cuts the message into lines, sentences and clauses, finds the verdict phrases of
+`vocab/verdicts.json` in each, and gives each person the verdict of their own clause, of the clause
+their list runs into ("Lukas, Zara and Mohammed won't be moving forward"), of the label before them
+("No hire — Paul Young, Dmitri Volkov"), or of the header over their line ("*Not moving forward*").
+Questions, hedged sentences and people named as the one who acted ("rejected by Sam") get no verdict.
+
+Work is linear in the message: each phrase is a bounded regular expression run once over each sentence.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Literal
+
+from bot.reader.rules import (
+    NON_NAMES,
+    PARTICLES,
+    ROLE_WORDS,
+    STAGE_WORDS,
+    TITLES,
+    Unit,
+    is_capitalised_name_word,
+    split_units,
+)
+
+Kind = Literal["hired", "not_selected", "withdrawn"]
+KINDS: tuple[Kind, ...] = ("withdrawn", "not_selected", "hired")
+
+
+@dataclass(frozen=True)
+class Cue:
+    start: int
+    end: int
+    kind: Kind | Literal["neutral"]
+    strong: bool
+
+
+@dataclass(frozen=True)
+class Mention:
+    start: int
+    end: int
+    name: str
+    known: bool  # a name the thread, the workspace or another part of the message spells out
+    lowercase: bool
+
+
+@dataclass(frozen=True)
+class Verdict:
+    name: str
+    kind: Kind
+    strong: bool
+    lowercase: bool
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    cues: tuple[tuple[re.Pattern[str], Kind | Literal["neutral"], bool], ...]
+    hedge: re.Pattern[str]
+    common: frozenset[str]
+
+
+def _pattern(fragments: Iterable[str]) -> re.Pattern[str]:
+    alternatives = sorted(fragments, key=len, reverse=True)
+    return re.compile(r"(?<![\w\[])(?:" + "|".join(alternatives) + r")(?![\w\]])", re.IGNORECASE)
+
+
+@cache
+def vocabulary() -> Vocabulary:
+    folder = resources.files("bot.reader") / "vocab"
+    data = json.loads((folder / "verdicts.json").read_text(encoding="utf-8"))
+    cues: list[tuple[re.Pattern[str], Kind | Literal["neutral"], bool]] = []
+    for kind in KINDS:
+        for strength in ("strong", "weak"):
+            if data[kind][strength]:
+                cues.append((_pattern(data[kind][strength]), kind, strength == "strong"))
+    cues.append((_pattern(data["neutral"]), "neutral", True))
+    common = {
+        word
+        for line in (folder / "common_words.txt").read_text(encoding="utf-8").splitlines()
+        if not line.startswith("#")
+        for word in line.split()
+    }
+    hedge = re.compile(r"(?<!\w)(?:" + "|".join(sorted(data["hedges"], key=len, reverse=True)) + r")(?!\w)",
+                       re.IGNORECASE)
+    return Vocabulary(tuple(cues), hedge, frozenset(common))
+
+
+# --- names -----------------------------------------------------------------------------------------
+
+_WORD = re.compile(r"[^\W\d_](?:[^\W\d_]|['’\-](?=[^\W\d_]))*\.?")
+
+
+class Gazetteer:
+    """Full names the message, its thread or the workspace spell out; a first or last name finds them."""
+
+    def __init__(self, names: Iterable[str]) -> None:
+        self.full: dict[str, str] = {}
+        self.by_part: dict[str, set[str]] = {}
+        vocab = vocabulary()
+        for name in names:
+            words = name.split()
+            while words and (words[0].lower() in vocab.common or _cue_word(words[0], vocab)):
+                words = words[1:]  # "Rejecting Xu Ming" read as a name by a looser finder
+            name = " ".join(words)
+            key = _key(name)
+            if len(key.split()) < 2 or key in self.full:
+                continue
+            self.full[key] = name
+            for part in key.split():
+                if part not in PARTICLES:
+                    self.by_part.setdefault(part, set()).add(key)
+
+    def resolve(self, name: str) -> str | None:
+        key = _key(name)
+        if key in self.full:
+            return self.full[key]
+        keys = self.by_part.get(key, set()) if " " not in key else set()
+        if len(keys) == 1:
+            return self.full[next(iter(keys))]
+        return None
+
+
+def _key(name: str) -> str:
+    return " ".join(name.lower().replace("’", "'").split())
+
+
+def _name_word(word: str) -> bool:
+    return is_capitalised_name_word(word.rstrip("."))
+
+
+def _lower_ok(word: str, vocab: Vocabulary) -> bool:
+    w = word.lower()
+    return (
+        len(w) > 1
+        and w not in vocab.common
+        and w not in NON_NAMES
+        and w not in ROLE_WORDS
+        and w not in STAGE_WORDS
+        and not any(p.fullmatch(w) for p, _, _ in vocab.cues)
+    )
+
+
+def find_mentions(text: str, gazetteer: Gazetteer, cues: Sequence[Cue], vocab: Vocabulary) -> list[Mention]:
+    """The people a sentence names, left to right."""
+    words = [(m.start(), m.end(), m.group().rstrip(".")) for m in _WORD.finditer(text) if _standalone(text, m)]
+    mentions: list[Mention] = []
+    i = 0
+    while i < len(words):
+        start, _, word = words[i]
+        low = word.lower()
+        if low in TITLES or low in ROLE_WORDS or low in vocab.common or _cue_word(word, vocab):
+            if not gazetteer.resolve(word):
+                i += 1
+                continue
+        # a capitalised run: "María José Castillo", "Ilse van der Meer", or a name the thread spelled out
+        if _name_word(word) or gazetteer.resolve(word):
+            j = i + 1
+            while j < len(words) and text[words[j - 1][1] : words[j][0]] == " " and j - i < 5:
+                nxt = words[j][2]
+                if _name_word(nxt) or (gazetteer.resolve(nxt) and not _cue_word(nxt, vocab)):
+                    j += 1
+                elif nxt.lower() in PARTICLES and j + 1 < len(words) and _name_word(words[j + 1][2]):
+                    j += 2
+                else:
+                    break
+            span = re.sub(r"['’]s$", "", text[start : words[j - 1][1]])
+            if j - i > 1 or gazetteer.resolve(span):
+                mentions.append(Mention(start, start + len(span), span, gazetteer.resolve(span) is not None,
+                                        lowercase=not word[0].isupper()))
+            i = j
+            continue
+        i += 1
+    if text[:1].islower():  # a writer who types without capitals types names that way too
+        mentions.extend(_lowercase_objects(text, words, mentions, cues, vocab))
+    return sorted(mentions, key=lambda m: m.start)
+
+
+def _standalone(text: str, m: re.Match[str]) -> bool:
+    """Not part of a mention (@U04…), a domain (Hired.com) or a code."""
+    before = text[m.start() - 1 : m.start()] if m.start() else " "
+    after = text[m.end() : m.end() + 1]
+    return before not in "@./_#" and not (after and after in "@/_") and not after.isdigit()
+
+
+def _cue_word(word: str, vocab: Vocabulary) -> bool:
+    return any(p.fullmatch(word) for p, _, _ in vocab.cues)
+
+
+def _lowercase_objects(text: str, words: list[tuple[int, int, str]], mentions: list[Mention],
+                       cues: Sequence[Cue], vocab: Vocabulary) -> list[Mention]:
+    """Lower-case names where a verdict points at them ("pass on lin feng", "reject ali hassan"), in a
+    sentence written without capitals."""
+    taken = [(m.start, m.end) for m in mentions]
+    out: list[Mention] = []
+    for cue in cues:
+        if cue.kind == "neutral" or not cue.strong:
+            continue
+        run: list[tuple[int, int, str]] = []
+        for w in words:
+            if w[0] < cue.end or w[0] - cue.end > 12 + (run[-1][1] - cue.end if run else 0):
+                continue
+            if w[2].lower() in ("on", "to", "with", "w") and not run:
+                continue
+            if w[2].islower() and _lower_ok(w[2], vocab) and not any(s <= w[0] < e for s, e in taken):
+                if run and text[run[-1][1] : w[0]] != " ":
+                    break
+                run.append(w)
+                if len(run) == 3:
+                    break
+            else:
+                break
+        if run:
+            span = text[run[0][0] : run[-1][1]]
+            out.append(Mention(run[0][0], run[-1][1], span, False, lowercase=True))
+            taken.append((run[0][0], run[-1][1]))
+    return out
+
+
+def _in_cue(pos: int, cues: Sequence[Cue]) -> bool:
+    return any(c.start <= pos < c.end for c in cues)
+
+
+# --- cues ------------------------------------------------------------------------------------------
+
+
+def find_cues(text: str, vocab: Vocabulary) -> list[Cue]:
+    """Verdict and neutral phrases, the longest where they overlap."""
+    found = [
+        Cue(m.start(), m.end(), kind, strong)
+        for pattern, kind, strong in vocab.cues
+        for m in pattern.finditer(text)
+    ]
+    found.sort(key=lambda c: (-(c.end - c.start), c.start))
+    kept: list[Cue] = []
+    for cue in found:
+        if all(cue.end <= k.start or cue.start >= k.end for k in kept):
+            kept.append(cue)
+    return sorted((c for c in kept if not _negated_or_about_a_thing(text, c)), key=lambda c: c.start)
+
+
+_NEGATION = re.compile(r"(?:\bnot|n't|\bnever|\bno longer|\bwithout)\s+(?:\w+\s+)?$", re.IGNORECASE)
+_THING = re.compile(r"^\s+(?:(?:for|to|on|with|from)\s+)?(?:the|a|an|our|this|that|their|its|his|her|your|my)\s+"
+                    r"(?!offer\b|candidate|application|applicant|finalist|person|guy|girl|woman|man|folks?|candidacy|"
+                    r"role|position|job|req|opening|process|loop|onsite|final|next|panel|team\b|other|two|three|both)"
+                    r"[a-z]")
+_THING_BARE = re.compile(r"^\s+(?:(?:for|to|on)\s+)?(?!the\b|a\b|an\b|him\b|her\b|them\b|both\b|all\b|either\b|any\b)"
+                         r"[a-z][a-z-]+\b")
+_WITHDRAWN_THING = re.compile(r"^\s+(?:the|a|an|her|his|their|our)\s+(?!offer|application|candidacy|name)\w",
+                              re.IGNORECASE)
+
+
+def _negated_or_about_a_thing(text: str, cue: Cue) -> bool:
+    """"we are not rejecting Shira" says no verdict; "rejected the proposal from …" is about a thing."""
+    if cue.kind == "neutral":
+        return False
+    own = re.match(r"(?i)not|no\b|won.t", text[cue.start :])
+    if _NEGATION.search(text[max(0, cue.start - 20) : cue.start]) and not own:
+        return True
+    if cue.kind == "hired":
+        return False
+    after = text[cue.end : cue.end + 40]
+    if _THING.match(after):
+        return True
+    # "said no to pineapple", "not selected for jury duty": a lower-case word where a name would be, in a
+    # message written with capitals
+    if cue.kind == "withdrawn" and _WITHDRAWN_THING.match(after):
+        return True  # "withdrew her PR"
+    pointing = text[cue.start : cue.end].lower().endswith((" to", " on", "against", " no", "selected", " with"))
+    return pointing and text[:1].isupper() and bool(_THING_BARE.match(after))
+
+
+_CLAUSE_BREAK = re.compile(r",|:|\(|\)|\s[—–-]\s|\s(?:but|while|whereas|though|however)\s|\|")
+_ACTOR_BEFORE = re.compile(r"(?:\bby|\bper|\bcc|\bfrom|\bthanks?|\bask|\bping|@\w+)\s*:?\s*$", re.IGNORECASE)
+
+
+@dataclass
+class _Clause:
+    start: int
+    end: int
+    mentions: list[Mention]
+    cues: list[Cue]
+
+    @property
+    def verdicts(self) -> list[Cue]:
+        return [c for c in self.cues if c.kind != "neutral"]
+
+    @property
+    def neutral(self) -> bool:
+        return any(c.kind == "neutral" for c in self.cues)
+
+
+def _clauses(text: str, mentions: list[Mention], cues: list[Cue]) -> list[_Clause]:
+    bounds = [0] + [m.end() for m in _CLAUSE_BREAK.finditer(text)] + [len(text) + 1]
+    out = []
+    for a, b in itertools.pairwise(bounds):
+        out.append(_Clause(a, b, [m for m in mentions if a <= m.start < b], [c for c in cues if a <= c.start < b]))
+    return [c for c in out if c.mentions or c.cues]
+
+
+def _sentence_verdicts(text: str, gazetteer: Gazetteer, vocab: Vocabulary, *, hiring: bool,
+                       section: Cue | None) -> tuple[list[tuple[Mention, Cue]], Cue | None]:
+    """(person, verdict) pairs of one sentence, and the verdict a header line sets for the lines under it."""
+    cues = [c for c in find_cues(text, vocab) if c.kind == "neutral" or c.strong or hiring]
+    mentions = find_mentions(text, gazetteer, cues, vocab)
+    verdict_cues = [c for c in cues if c.kind != "neutral"]
+    if not mentions:
+        # a header line ("*Not moving forward*", "Rejected:") sets the verdict of the lines under it
+        if verdict_cues and len(text) <= 60 and len({c.kind for c in verdict_cues}) == 1:
+            return [], verdict_cues[0]
+        return [], section
+    clauses = _clauses(text, mentions, cues)
+    pairs: list[tuple[Mention, Cue]] = []
+    for index, clause in enumerate(clauses):
+        for mention in clause.mentions:
+            if _ACTOR_BEFORE.search(text[max(0, mention.start - 12) : mention.start]):
+                continue
+            cue = _own_cue(clause, mention)
+            if cue is None and clause.neutral:
+                continue
+            if cue is None:
+                cue = _neighbour_cue(clauses, index)
+            if cue is None and section is not None:
+                cue = section
+            if cue is not None:
+                pairs.append((mention, cue))
+    return pairs, section
+
+
+def _own_cue(clause: _Clause, mention: Mention) -> Cue | None:
+    verdicts = clause.verdicts
+    if not verdicts:
+        return None
+    # "Dana rejected Omar": with a name after an active verdict, the name before it is the one who acted
+    before = [c for c in verdicts if c.end <= mention.start]
+    after = [c for c in verdicts if c.start >= mention.end]
+    if after and not before:
+        cue = after[0]
+        objects = [m for m in clause.mentions if m.start >= cue.end]
+        if objects and cue.kind == "not_selected" and not _subject_verdict(cue):
+            return None
+        return cue
+    if before and not after:
+        return before[-1]
+    return min(verdicts, key=lambda c: min(abs(c.start - mention.end), abs(mention.start - c.end)))
+
+
+def _subject_verdict(cue: Cue) -> bool:
+    return cue.end - cue.start <= 4  # "no", "out", "nope": said of the name before them
+
+
+def _neighbour_cue(clauses: list[_Clause], index: int) -> Cue | None:
+    """A clause naming people without a verdict: a list running into the next clause's verdict, or a label
+    before it ("No hire — Paul Young, Dmitri Volkov")."""
+    for clause in clauses[index + 1 :]:
+        if clause.neutral and not clause.verdicts:
+            break
+        if clause.verdicts:
+            # "Lukas, Zara and Mohammed won't be moving forward"; a row: "Mateo Rossi: [NO] final"
+            if not clause.mentions or clause.mentions[0].start < clause.verdicts[0].start:
+                return clause.verdicts[0]
+            break
+        if not clause.mentions:
+            break
+    for clause in reversed(clauses[:index]):
+        if clause.verdicts and not clause.mentions:
+            return clause.verdicts[-1]
+        if clause.verdicts or not clause.mentions or clause.neutral:
+            break
+    return None
+
+
+# --- the message -----------------------------------------------------------------------------------
+
+_ROW = re.compile(r"\S\s*\|\s*\S")
+
+
+def _sentences(plain: str) -> list[Unit]:
+    """Sentences, but a table row (cells between "|", or columns a code block lined up) stays whole."""
+    out: list[Unit] = []
+    for line in plain.split("\n"):
+        if _ROW.search(line):
+            out.append(Unit(line, question=False, line_start=True))
+        else:
+            out.extend(split_units(line))
+    return out
+
+
+
+def read_clauses(plain: str, *, names: Sequence[str], hiring: bool) -> list[Verdict]:
+    """Each person the message gives a verdict, once, with the strongest verdict it gives them."""
+    vocab = vocabulary()
+    gazetteer = Gazetteer(names)
+    found: dict[str, Verdict] = {}
+    rank = {"withdrawn": 3, "not_selected": 2, "hired": 1}
+    section: Cue | None = None
+    header = plain.split("\n", 1)[0]
+    if "\n" in plain and vocab.hedge.search(header) and not find_mentions(header, gazetteer, [], vocab):
+        return []  # "Offsite availability" over a list of ticks and crosses
+    for unit in _sentences(plain):
+        if unit.line_start and section is not None and unit.text.strip().endswith(":"):
+            section = None
+        if unit.question or vocab.hedge.search(unit.text):
+            continue
+        pairs, section = _sentence_verdicts(unit.text, gazetteer, vocab, hiring=hiring, section=section)
+        for mention, cue in pairs:
+            assert cue.kind != "neutral"
+            name = gazetteer.resolve(mention.name) or (mention.name.title() if mention.lowercase else mention.name)
+            key = _key(name)
+            verdict = Verdict(name, cue.kind, cue.strong, mention.lowercase and not mention.known)
+            previous = found.get(key)
+            if previous is None or (cue.strong, rank[cue.kind]) > (previous.strong, rank[previous.kind]):
+                found[key] = verdict
+    if not any(v.kind != "hired" for v in found.values()):
+        return []  # a hire alone ("Rui is joining us Monday") is news, not a decision anyone is owed a note for
+    return list(found.values())

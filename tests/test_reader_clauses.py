@@ -1,0 +1,96 @@
+"""The clause reader and the structured shapes it reads: pure tests, no Slack, no database."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.reader import read
+from bot.slack_text import message_texts
+
+
+def _not_selected(text: str, **kw: str) -> list[str]:
+    reading = read(text, **kw)
+    return [p.name for p in reading.not_selected] if reading else []
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        # a list running into its clause's verdict
+        ("Making offers to Ananya Rao and Signe Berg. Lukas Hofmann, Zara Ahmed and Omid Karimi won't be moving"
+         " forward.", ["Lukas Hofmann", "Zara Ahmed", "Omid Karimi"]),
+        # a label before the names
+        ("Decision (Head of Support): offer to Rebecca Stone. Not moving forward: Paul Young, Dmitri Volkov.",
+         ["Paul Young", "Dmitri Volkov"]),
+        # rows: "Name: [NO] final", "Name – declined", "Name → reject"
+        ("Backend Engineer pipeline\nMateo Rossi: :x: final\nAiko Tanaka: :white_check_mark: offer accepted",
+         ["Mateo Rossi"]),
+        ("Recruiter screen batch — Executive Assistant\nPaloma Ruiz - declined\nGraham Whitlock - declined",
+         ["Paloma Ruiz", "Graham Whitlock"]),
+        # a markdown table and lined-up columns in a code block
+        ("| Name | Interview | Result |\n|---|---|---|\n| Astrid Haugen | Final | Offer |\n"
+         "| Roberto Chávez | Final | Rejected |", ["Roberto Chávez"]),
+        ("Trial shifts\n```\nName                 Shift   Result\nMaria Lopes          Tue     Rejected\n"
+         "Peni Vaka            Wed     Hired\n```", ["Maria Lopes"]),
+        # a header over the lines under it
+        ("Onsite results for Data Analyst\n*Offer*\n• Ilse van der Meer\n*Not moving forward*\n• Tomás Ruiz\n"
+         "• Bao Nguyen", ["Tomás Ruiz", "Bao Nguyen"]),
+        # lower case, in a message typed without capitals
+        ("lowkey fun loop. anyway: offer to kieran walsh, pass on lin feng", ["Lin Feng"]),
+    ],
+)
+def test_reads_verdicts_by_clause_row_and_header(text: str, names: list[str]) -> None:
+    assert sorted(_not_selected(text)) == sorted(names)
+
+
+def test_a_reply_names_people_of_its_thread_by_first_name() -> None:
+    parent = "debrief for *Senior Backend Engineer* loop\ncandidates: Ingrid Solberg, Tomasz Wójcik, Aaliyah Brooks"
+    reading = read("ingrid yes, making the offer today. tomasz and aaliyah are a no", context=parent)
+    assert reading is not None
+    assert [p.name for p in reading.not_selected] == ["Tomasz Wójcik", "Aaliyah Brooks"]
+    assert reading.role == "Senior Backend Engineer"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "To be clear, we are *not* rejecting Shira Levi — the HM just wants one more conversation.",
+        "FYI we rejected the proposal from TalentBridge (the agency Grace Liu introduced).",
+        "Finance rejected the headcount request for a second Security Engineer this quarter.",
+        "Are we sure about rejecting Imran Siddiqui? His notes say strong hire.",
+        "Hana Kobayashi rejected by the vendor portal again, IT is looking",
+        "Once the panel weighs in we may decline Anika Das.",
+        "Rui Santos is joining us on Monday as our new Staff SRE, say hi!",
+        "Lena Park withdrew her PR after review.",
+    ],
+)
+def test_silent_on_lookalikes(text: str) -> None:
+    reading = read(text)
+    assert reading is None or not reading.not_selected, reading
+
+
+def test_the_one_who_acted_is_not_a_candidate() -> None:
+    assert _not_selected("Jorge Ramirez was rejected for Account Manager by Taylor Swiftwater") == ["Jorge Ramirez"]
+    assert _not_selected("Candidate: Victor Hugo\nJob: Data Analyst\nStatus: Rejected\nRejected by: Dana Whitfield") \
+        == ["Victor Hugo"]
+
+
+def test_message_texts_reads_blocks_and_attachments_once() -> None:
+    message = {
+        "text": "Candidate rejected",
+        "blocks": [
+            {"type": "section", "text": {"type": "mrkdwn", "text": "Candidate rejected"}},
+            {"type": "section", "fields": [{"type": "mrkdwn", "text": "*Candidate*\nJane Doe"},
+                                           {"type": "mrkdwn", "text": "*Job*\nQA Lead"}]},
+            {"type": "context", "elements": [{"type": "mrkdwn", "text": "Rejected by <@U1>"}]},
+            {"type": "rich_text", "elements": [{"type": "rich_text_section", "elements": [
+                {"type": "link", "url": "https://ats.example/c/1", "text": "John Roe"},
+                {"type": "text", "text": " was archived"}]}]},
+        ],
+        "attachments": [{"title": "Rejected", "fields": [{"title": "Stage", "value": "Onsite"}]}],
+    }
+    assert message_texts(message) == (
+        "Candidate rejected", "Candidate: Jane Doe", "Job: QA Lead", "Rejected by <@U1>",
+        "<https://ats.example/c/1|John Roe> was archived", "Rejected", "Stage: Onsite",
+    )
+    assert message_texts({"text": "", "blocks": "not a list", "attachments": [None, 3]}) == ()
