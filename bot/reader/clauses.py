@@ -44,6 +44,7 @@ class Cue:
     end: int
     kind: Kind | Literal["neutral"]
     strong: bool
+    counted: bool = False  # followed by a count of people ("rejected 4 candidates"): its subject acted
 
 
 @dataclass(frozen=True)
@@ -168,13 +169,19 @@ def find_mentions(text: str, gazetteer: Gazetteer, cues: Sequence[Cue], vocab: V
             j = i + 1
             while j < len(words) and text[words[j - 1][1] : words[j][0]] == " " and j - i < 5:
                 nxt = words[j][2]
-                if _name_word(nxt) or (gazetteer.resolve(nxt) and not _cue_word(nxt, vocab)):
+                if nxt.lower() in vocab.common or _cue_word(nxt, vocab):
+                    break
+                if _name_word(nxt) or gazetteer.resolve(nxt):
                     j += 1
                 elif nxt.lower() in PARTICLES and j + 1 < len(words) and _name_word(words[j + 1][2]):
                     j += 2
                 else:
                     break
             span = re.sub(r"['’]s$", "", text[start : words[j - 1][1]])
+            following = words[j][2].lower() if j < len(words) else ""
+            if following in ROLE_WORDS and text[words[j - 1][1] : words[j][0]] == " " and not gazetteer.resolve(span):
+                i = j + 1  # "Bilingual Patient Coordinator", "Seasonal Retail Associate": a job title
+                continue
             if j - i > 1 or gazetteer.resolve(span):
                 mentions.append(Mention(start, start + len(span), span, gazetteer.resolve(span) is not None,
                                         lowercase=not word[0].isupper()))
@@ -237,7 +244,7 @@ def _in_cue(pos: int, cues: Sequence[Cue]) -> bool:
 def find_cues(text: str, vocab: Vocabulary) -> list[Cue]:
     """Verdict and neutral phrases, the longest where they overlap."""
     found = [
-        Cue(m.start(), m.end(), kind, strong)
+        Cue(m.start(), m.end(), kind, strong, counted=bool(_COUNTED.match(text, m.end())))
         for pattern, kind, strong in vocab.cues
         for m in pattern.finditer(text)
     ]
@@ -249,6 +256,8 @@ def find_cues(text: str, vocab: Vocabulary) -> list[Cue]:
     return sorted((c for c in kept if not _negated_or_about_a_thing(text, c)), key=lambda c: c.start)
 
 
+_COUNTED = re.compile(r"\s+(?:\d+|all|both|two|three|four|five|six|several|some|the|these|those|remaining|other)\s"
+                      r"(?:\w+\s)?(?:candidates?|applicants?|people|applications?|finalists|of them)", re.IGNORECASE)
 _NEGATION = re.compile(r"(?:\bnot|n't|\bnever|\bno longer|\bwithout)\s+(?:\w+\s+)?$", re.IGNORECASE)
 _THING = re.compile(r"^\s+(?:(?:for|to|on|with|from)\s+)?(?:the|a|an|our|this|that|their|its|his|her|your|my)\s+"
                     r"(?!offer\b|candidate|application|applicant|finalist|person|guy|girl|woman|man|folks?|candidacy|"
@@ -314,10 +323,17 @@ def _sentence_verdicts(text: str, gazetteer: Gazetteer, vocab: Vocabulary, *, hi
     cues = [c for c in find_cues(text, vocab) if c.kind == "neutral" or c.strong or hiring]
     mentions = find_mentions(text, gazetteer, cues, vocab)
     verdict_cues = [c for c in cues if c.kind != "neutral"]
+    kinds = {c.kind for c in verdict_cues}
+    if text.rstrip().endswith(":") and len(kinds) == 1:
+        # "Remaining candidates were archived with reason Hired someone else:" over a list of names
+        section = verdict_cues[-1]
     if not mentions:
-        # a header line ("*Not moving forward*", "Rejected:") sets the verdict of the lines under it
-        if verdict_cues and len(text) <= 60 and len({c.kind for c in verdict_cues}) == 1:
+        # a header line ("*Not moving forward*", "Rejected:") sets the verdict of the lines under it, and
+        # one with none ("*Still active*") ends it
+        if verdict_cues and len(text) <= 60 and len(kinds) == 1:
             return [], verdict_cues[0]
+        if len(text) <= 40:
+            return [], None
         return [], section
     clauses = _clauses(text, mentions, cues)
     pairs: list[tuple[Mention, Cue]] = []
@@ -347,7 +363,7 @@ def _own_cue(clause: _Clause, mention: Mention) -> Cue | None:
     if after and not before:
         cue = after[0]
         objects = [m for m in clause.mentions if m.start >= cue.end]
-        if objects and cue.kind == "not_selected" and not _subject_verdict(cue):
+        if (objects or cue.counted) and cue.kind == "not_selected" and not _subject_verdict(cue):
             return None
         return cue
     if before and not after:
