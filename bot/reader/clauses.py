@@ -54,6 +54,7 @@ class Mention:
     name: str
     known: bool  # a name the thread, the workspace or another part of the message spells out
     lowercase: bool
+    pronoun: bool = False  # "him", "both of them": resolved against the names mentioned before
 
 
 @dataclass(frozen=True)
@@ -190,7 +191,20 @@ def find_mentions(text: str, gazetteer: Gazetteer, cues: Sequence[Cue], vocab: V
         i += 1
     if text[:1].islower():  # a writer who types without capitals types names that way too
         mentions.extend(_lowercase_objects(text, words, mentions, cues, vocab))
+    for m in _PRONOUN.finditer(text):
+        if not any(x.start <= m.start() < x.end for x in mentions) and not _POSSESSIVE.match(text, m.end()):
+            mentions.append(Mention(m.start(), m.end(), m.group().lower(), False, False, pronoun=True))
     return sorted(mentions, key=lambda m: m.start)
+
+
+_PRONOUN = re.compile(
+    r"\b(?:him|her|them|both(?: of them)?|all (?:of them|three|four|five|two)|neither(?: of them)?|he|she|they"
+    r"|the (?:other|remaining) (?:two|three|four|candidates|finalists|ones|folks)|the rest|everyone else)\b",
+    re.IGNORECASE)
+_POSSESSIVE = re.compile(  # "her references", not "tell her today"
+    r"\s+(?!know\b|out\b|go\b|down\b|a\b|an\b|the\b|that\b|this\b|today\b|now\b|asap\b|up\b)[a-z]{3,}")
+_SINGULAR = frozenset({"him", "her", "he", "she"})
+_OTHERS = ("the other", "the remaining", "the rest", "everyone else")
 
 
 def _standalone(text: str, m: re.Match[str]) -> bool:
@@ -204,31 +218,59 @@ def _cue_word(word: str, vocab: Vocabulary) -> bool:
     return any(p.fullmatch(word) for p, _, _ in vocab.cues)
 
 
+_JOINERS = frozenset({"and", "&", "+", "or", "nor", "n"})
+_SUBJECT_LINKS = frozenset({"is", "are", "was", "were", "get", "gets", "got", "it's", "its", "a", "also", "too"})
+_OBJECT_LINKS = frozenset({"on", "to", "with", "w", "for", "from", "off"})
+
+
 def _lowercase_objects(text: str, words: list[tuple[int, int, str]], mentions: list[Mention],
                        cues: Sequence[Cue], vocab: Vocabulary) -> list[Mention]:
-    """Lower-case names where a verdict points at them ("pass on lin feng", "reject ali hassan"), in a
-    sentence written without capitals."""
+    """Lower-case names where a verdict points at them, in a sentence written without capitals: after it
+    ("pass on lin feng", "reject ali hassan and noor al-sayed") or before it ("lamar and félix no",
+    "ayşe is rejected")."""
     taken = [(m.start, m.end) for m in mentions]
     out: list[Mention] = []
-    for cue in cues:
-        if cue.kind == "neutral" or not cue.strong:
-            continue
+
+    def free(w: tuple[int, int, str]) -> bool:
+        return w[2].islower() and _lower_ok(w[2], vocab) and not any(s <= w[0] < e for s, e in taken)
+
+    def collect(sequence: list[tuple[int, int, str]], links: frozenset[str]) -> list[list[tuple[int, int, str]]]:
+        names: list[list[tuple[int, int, str]]] = []
         run: list[tuple[int, int, str]] = []
-        for w in words:
-            if w[0] < cue.end or w[0] - cue.end > 12 + (run[-1][1] - cue.end if run else 0):
+        previous: tuple[int, int, str] | None = None
+        for w in sequence:
+            low = w[2].lower()
+            gap = "" if previous is None else text[min(previous[1], w[1]) : max(previous[0], w[0])]
+            previous = w
+            if any(ch in gap for ch in ".;:!?()[]"):
+                break
+            if run and any(ch in gap for ch in ",+&/"):
+                names.append(run)
+                run = []
+            if not names and not run and low in links:
                 continue
-            if w[2].lower() in ("on", "to", "with", "w") and not run:
-                continue
-            if w[2].islower() and _lower_ok(w[2], vocab) and not any(s <= w[0] < e for s, e in taken):
-                if run and text[run[-1][1] : w[0]] != " ":
-                    break
+            if free(w) and len(run) < 3:
                 run.append(w)
-                if len(run) == 3:
-                    break
+            elif run and (low in _JOINERS or low == ","):
+                names.append(run)
+                run = []
             else:
                 break
         if run:
+            names.append(run)
+        return names[:4]
+
+    for cue in cues:
+        if cue.kind == "neutral":
+            continue
+        after = [w for w in words if w[0] >= cue.end]
+        before = [w for w in reversed(words) if w[1] <= cue.start]
+        found = collect(after, _OBJECT_LINKS) if cue.strong else []
+        found += [list(reversed(run)) for run in collect(before, _SUBJECT_LINKS)]
+        for run in found:
             span = text[run[0][0] : run[-1][1]]
+            if any(ch in span for ch in ".,;:!?()"):
+                continue
             out.append(Mention(run[0][0], run[-1][1], span, False, lowercase=True))
             taken.append((run[0][0], run[-1][1]))
     return out
@@ -318,7 +360,7 @@ def _clauses(text: str, mentions: list[Mention], cues: list[Cue]) -> list[_Claus
 
 
 def _sentence_verdicts(text: str, gazetteer: Gazetteer, vocab: Vocabulary, *, hiring: bool,
-                       section: Cue | None) -> tuple[list[tuple[Mention, Cue]], Cue | None]:
+                       section: Cue | None) -> tuple[list[tuple[Mention, Cue]], Cue | None, list[Mention]]:
     """(person, verdict) pairs of one sentence, and the verdict a header line sets for the lines under it."""
     cues = [c for c in find_cues(text, vocab) if c.kind == "neutral" or c.strong or hiring]
     mentions = find_mentions(text, gazetteer, cues, vocab)
@@ -331,10 +373,10 @@ def _sentence_verdicts(text: str, gazetteer: Gazetteer, vocab: Vocabulary, *, hi
         # a header line ("*Not moving forward*", "Rejected:") sets the verdict of the lines under it, and
         # one with none ("*Still active*") ends it
         if verdict_cues and len(text) <= 60 and len(kinds) == 1:
-            return [], verdict_cues[0]
+            return [], verdict_cues[0], []
         if len(text) <= 40:
-            return [], None
-        return [], section
+            return [], None, []
+        return [], section, []
     clauses = _clauses(text, mentions, cues)
     pairs: list[tuple[Mention, Cue]] = []
     for index, clause in enumerate(clauses):
@@ -348,9 +390,9 @@ def _sentence_verdicts(text: str, gazetteer: Gazetteer, vocab: Vocabulary, *, hi
                 cue = _neighbour_cue(clauses, index)
             if cue is None and section is not None:
                 cue = section
-            if cue is not None:
+            if cue is not None and not (mention.pronoun and cue is section):
                 pairs.append((mention, cue))
-    return pairs, section
+    return pairs, section, mentions
 
 
 def _own_cue(clause: _Clause, mention: Mention) -> Cue | None:
@@ -398,6 +440,31 @@ def _neighbour_cue(clauses: list[_Clause], index: int) -> Cue | None:
 
 # --- the message -----------------------------------------------------------------------------------
 
+
+def _display(mention: Mention, gazetteer: Gazetteer) -> str:
+    return gazetteer.resolve(mention.name) or (mention.name.title() if mention.lowercase else mention.name)
+
+
+def _antecedents(pronoun: str, before: list[str], recent: list[list[str]], context: Sequence[str],
+                 decided: set[str]) -> list[str]:
+    """Whom a pronoun means: "him" the last person named, "both" / "them" the people of the last sentence
+    that named any (or of the thread's parent), "the other two" everyone named not yet decided."""
+    if pronoun.startswith(_OTHERS):
+        pool = [n for group in recent for n in group] + list(context) + before
+        return [n for n in dict.fromkeys(pool) if _key(n) not in decided]
+    if pronoun in _SINGULAR:
+        if before:
+            return before[-1:]
+        if recent:
+            return recent[-1][-1:]
+        return list(context) if len(context) == 1 else []
+    if before:
+        return before
+    if recent:
+        return recent[-1]
+    return list(context)
+
+
 _ROW = re.compile(r"\S\s*\|\s*\S")
 
 
@@ -413,10 +480,14 @@ def _sentences(plain: str) -> list[Unit]:
 
 
 
-def read_clauses(plain: str, *, names: Sequence[str], hiring: bool) -> list[Verdict]:
-    """Each person the message gives a verdict, once, with the strongest verdict it gives them."""
+def read_clauses(plain: str, *, names: Sequence[str], hiring: bool, context_names: Sequence[str] = ()
+                 ) -> list[Verdict]:
+    """Each person the message gives a verdict, once, with the strongest verdict it gives them.
+
+    `context_names`: the people the thread's parent names, whom "both", "them" or "him" may mean."""
     vocab = vocabulary()
-    gazetteer = Gazetteer(names)
+    gazetteer = Gazetteer([*names, *context_names])
+    recent: list[list[str]] = []  # the people each sentence named, in order
     found: dict[str, Verdict] = {}
     rank = {"withdrawn": 3, "not_selected": 2, "hired": 1}
     section: Cue | None = None
@@ -428,15 +499,23 @@ def read_clauses(plain: str, *, names: Sequence[str], hiring: bool) -> list[Verd
             section = None
         if unit.question or vocab.hedge.search(unit.text):
             continue
-        pairs, section = _sentence_verdicts(unit.text, gazetteer, vocab, hiring=hiring, section=section)
+        pairs, section, named = _sentence_verdicts(unit.text, gazetteer, vocab, hiring=hiring, section=section)
+        here = [_display(m, gazetteer) for m in named if not m.pronoun]
         for mention, cue in pairs:
             assert cue.kind != "neutral"
-            name = gazetteer.resolve(mention.name) or (mention.name.title() if mention.lowercase else mention.name)
-            key = _key(name)
-            verdict = Verdict(name, cue.kind, cue.strong, mention.lowercase and not mention.known)
-            previous = found.get(key)
-            if previous is None or (cue.strong, rank[cue.kind]) > (previous.strong, rank[previous.kind]):
-                found[key] = verdict
+            if mention.pronoun:
+                before = [_display(m, gazetteer) for m in named if not m.pronoun and m.start < mention.start]
+                people = _antecedents(mention.name, before, recent, context_names, decided=set(found))
+            else:
+                people = [_display(mention, gazetteer)]
+            for name in people:
+                key = _key(name)
+                verdict = Verdict(name, cue.kind, cue.strong, mention.lowercase and not mention.known)
+                previous = found.get(key)
+                if previous is None or (cue.strong, rank[cue.kind]) > (previous.strong, rank[previous.kind]):
+                    found[key] = verdict
+        if here:
+            recent.append(here)
     if not any(v.kind != "hired" for v in found.values()):
         return []  # a hire alone ("Rui is joining us Monday") is news, not a decision anyone is owed a note for
     return list(found.values())

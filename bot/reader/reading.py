@@ -104,7 +104,8 @@ def read(text: str, *, known_names: Sequence[str] = (), attachments_text: str = 
         people = ((), (), ())
     names = [*(n for _, n in mentioned_names(parent, NO_KNOWN)), *(n for _, n in mentioned_names(plain, known))]
     hiring = role is not None or hiring_words or bool(parent and mentions_hiring(parent))
-    verdicts = read_clauses(plain, names=names, hiring=hiring)
+    verdicts = read_clauses(plain, names=names, hiring=hiring,
+                            context_names=[n for _, n in mentioned_names(parent, NO_KNOWN)] if parent else ())
     people, added = _merge(people, verdicts, Gazetteer([*names, *(v.name for v in verdicts)]))
     hired, not_selected, withdrawn = people
     if not (not_selected or withdrawn) and not (hired and (decisive or any(v.strong for v in added))):
