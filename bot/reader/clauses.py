@@ -155,7 +155,8 @@ def _lower_ok(word: str, vocab: Vocabulary) -> bool:
 
 def find_mentions(text: str, gazetteer: Gazetteer, cues: Sequence[Cue], vocab: Vocabulary) -> list[Mention]:
     """The people a sentence names, left to right."""
-    words = [(m.start(), m.end(), m.group().rstrip(".")) for m in _WORD.finditer(text) if _standalone(text, m)]
+    words = [(m.start(), m.start() + len(m.group().rstrip(".")), m.group().rstrip("."))
+             for m in _WORD.finditer(text) if _standalone(text, m)]
     mentions: list[Mention] = []
     i = 0
     while i < len(words):
@@ -183,7 +184,7 @@ def find_mentions(text: str, gazetteer: Gazetteer, cues: Sequence[Cue], vocab: V
             if following in ROLE_WORDS and text[words[j - 1][1] : words[j][0]] == " " and not gazetteer.resolve(span):
                 i = j + 1  # "Bilingual Patient Coordinator", "Seasonal Retail Associate": a job title
                 continue
-            if j - i > 1 or gazetteer.resolve(span):
+            if j - i > 1 or gazetteer.resolve(span) or _lone_name(text, start, start + len(span), word, cues, vocab):
                 mentions.append(Mention(start, start + len(span), span, gazetteer.resolve(span) is not None,
                                         lowercase=not word[0].isupper()))
             i = j
@@ -199,12 +200,35 @@ def find_mentions(text: str, gazetteer: Gazetteer, cues: Sequence[Cue], vocab: V
 
 _PRONOUN = re.compile(
     r"\b(?:him|her|them|both(?: of them)?|all (?:of them|three|four|five|two)|neither(?: of them)?|he|she|they"
-    r"|the (?:other|remaining) (?:two|three|four|candidates|finalists|ones|folks)|the rest|everyone else)\b",
+    r"|the (?:other|remaining) (?:\d+|two|three|four|five|candidates|finalists|ones|folks)|the rest|everyone else)\b",
     re.IGNORECASE)
 _POSSESSIVE = re.compile(  # "her references", not "tell her today"
     r"\s+(?!know\b|out\b|go\b|down\b|a\b|an\b|the\b|that\b|this\b|today\b|now\b|asap\b|up\b)[a-z]{3,}")
 _SINGULAR = frozenset({"him", "her", "he", "she"})
 _OTHERS = ("the other", "the remaining", "the rest", "everyone else")
+
+
+_NEXT_TO_OBJECT = re.compile(r"^\s*(?:on|to|with|w)?\s*$", re.IGNORECASE)
+_NEXT_TO_SUBJECT = re.compile(r"^\s*(?:is|was|'s|gets|got|also|too|,)?\s*$", re.IGNORECASE)
+
+
+def _lone_name(text: str, start: int, end: int, word: str, cues: Sequence[Cue], vocab: Vocabulary) -> bool:
+    """A single capitalised word is a first name only right next to a verdict ("Nope on Gunnar", "told Pedro
+    no", "Tomas – no"), and never an English word, a job or a stage word."""
+    low = word.lower()
+    if low in vocab.common or low in NON_NAMES or low in ROLE_WORDS or low in STAGE_WORDS or len(word) < 3:
+        return False
+    if text[end : end + 2] in ("'s", "’s"):
+        return False  # "pass on Omar's feedback"
+    for cue in cues:
+        if cue.kind == "neutral":
+            continue
+        if cue.end <= start and _NEXT_TO_OBJECT.match(text[cue.end : start]) and cue.strong:
+            return True
+        if cue.start >= end and (_NEXT_TO_SUBJECT.match(text[end : cue.start]) or text[end : cue.start].strip() in
+                                 ("-", "–", "—", ":", "→")):
+            return True
+    return False
 
 
 def _standalone(text: str, m: re.Match[str]) -> bool:
@@ -431,14 +455,17 @@ def _neighbour_cue(clauses: list[_Clause], index: int) -> Cue | None:
         if not clause.mentions:
             break
     for clause in reversed(clauses[:index]):
-        if clause.verdicts and not clause.mentions:
-            return clause.verdicts[-1]
+        if clause.verdicts and all(m.pronoun for m in clause.mentions):
+            return clause.verdicts[-1]  # "passing on the other 3 (Olu Adeyemi, Brandon Kowalczyk, …)"
         if clause.verdicts or not clause.mentions or clause.neutral:
             break
     return None
 
 
 # --- the message -----------------------------------------------------------------------------------
+
+
+_VOTES = re.compile(r"\b(?:scorecards?|votes?|feedback|availability|interview notes)\b", re.IGNORECASE)
 
 
 def _display(mention: Mention, gazetteer: Gazetteer) -> str:
@@ -492,7 +519,8 @@ def read_clauses(plain: str, *, names: Sequence[str], hiring: bool, context_name
     rank = {"withdrawn": 3, "not_selected": 2, "hired": 1}
     section: Cue | None = None
     header = plain.split("\n", 1)[0]
-    if "\n" in plain and vocab.hedge.search(header) and not find_mentions(header, gazetteer, [], vocab):
+    votes = _VOTES.search(header)
+    if "\n" in plain and vocab.hedge.search(header) and (votes or not find_mentions(header, gazetteer, [], vocab)):
         return []  # "Offsite availability" over a list of ticks and crosses
     for unit in _sentences(plain):
         if unit.line_start and section is not None and unit.text.strip().endswith(":"):
