@@ -327,7 +327,7 @@ _COUNTED = re.compile(r"\s+(?:\d+|all|both|two|three|four|five|six|several|some|
 _NEGATION = re.compile(r"(?:\bnot|n't|\bnever|\bno longer|\bwithout)\s+(?:\w+\s+)?$", re.IGNORECASE)
 _THING = re.compile(r"^\s+(?:(?:for|to|on|with|from)\s+)?(?:the|a|an|our|this|that|their|its|his|her|your|my)\s+"
                     r"(?!offer\b|candidate|application|applicant|finalist|person|guy|girl|woman|man|folks?|candidacy|"
-                    r"role|position|job|req|opening|process|loop|onsite|final|next|panel|team\b|other|two|three|both)"
+                    r"role|position|job|req|opening|process|loop|onsite|final|next|panel|team\b|other|two|three|both|time\b)"
                     r"[a-z]")
 _THING_BARE = re.compile(r"^\s+(?:(?:for|to|on)\s+)?(?!the\b|a\b|an\b|him\b|her\b|them\b|both\b|all\b|either\b|any\b)"
                          r"[a-z][a-z-]+\b")
@@ -345,6 +345,8 @@ def _negated_or_about_a_thing(text: str, cue: Cue) -> bool:
     if cue.kind == "hired":
         return False
     after = text[cue.end : cue.end + 40]
+    if not text[cue.start : cue.end].lower().endswith(" to") and re.match(r"\s+to\s+[a-z]", after):
+        return True  # "declined to sit on the panel"
     if _THING.match(after):
         return True
     # "said no to pineapple", "not selected for jury duty": a lower-case word where a name would be, in a
@@ -365,6 +367,7 @@ class _Clause:
     end: int
     mentions: list[Mention]
     cues: list[Cue]
+    labels: bool = False  # ends in ":", a dash or a cell border: a label for what follows
 
     @property
     def verdicts(self) -> list[Cue]:
@@ -379,7 +382,9 @@ def _clauses(text: str, mentions: list[Mention], cues: list[Cue]) -> list[_Claus
     bounds = [0] + [m.end() for m in _CLAUSE_BREAK.finditer(text)] + [len(text) + 1]
     out = []
     for a, b in itertools.pairwise(bounds):
-        out.append(_Clause(a, b, [m for m in mentions if a <= m.start < b], [c for c in cues if a <= c.start < b]))
+        labels = text[max(a, b - 3) : b].strip()[-1:] in (":", "—", "–", "-", "|", "(")
+        out.append(_Clause(a, b, [m for m in mentions if a <= m.start < b], [c for c in cues if a <= c.start < b],
+                           labels))
     return [c for c in out if c.mentions or c.cues]
 
 
@@ -407,7 +412,7 @@ def _sentence_verdicts(text: str, gazetteer: Gazetteer, vocab: Vocabulary, *, hi
         for mention in clause.mentions:
             if _ACTOR_BEFORE.search(text[max(0, mention.start - 12) : mention.start]):
                 continue
-            cue = _own_cue(clause, mention)
+            cue = _own_cue(clause, mention, text)
             if cue is None and clause.neutral:
                 continue
             if cue is None:
@@ -419,8 +424,8 @@ def _sentence_verdicts(text: str, gazetteer: Gazetteer, vocab: Vocabulary, *, hi
     return pairs, section, mentions
 
 
-def _own_cue(clause: _Clause, mention: Mention) -> Cue | None:
-    verdicts = clause.verdicts
+def _own_cue(clause: _Clause, mention: Mention, text: str = "") -> Cue | None:
+    verdicts = [c for c in clause.verdicts if not _mark(text, c) or _adjacent(text, c, mention)]
     if not verdicts:
         return None
     # "Dana rejected Omar": with a name after an active verdict, the name before it is the one who acted
@@ -435,6 +440,16 @@ def _own_cue(clause: _Clause, mention: Mention) -> Cue | None:
     if before and not after:
         return before[-1]
     return min(verdicts, key=lambda c: min(abs(c.start - mention.end), abs(mention.start - c.end)))
+
+
+def _mark(text: str, cue: Cue) -> bool:
+    return text[cue.start : cue.end] in ("[NO]", "[YES]")
+
+
+def _adjacent(text: str, cue: Cue, mention: Mention) -> bool:
+    """":x: Beth Moore", "Beth Moore: :x:", "Beth Moore – :x: final": a mark says its verdict of the name next to it."""
+    between = text[cue.end : mention.start] if cue.end <= mention.start else text[mention.end : cue.start]
+    return len(between.strip(" :-–—|*_()")) == 0
 
 
 def _subject_verdict(cue: Cue) -> bool:
@@ -455,7 +470,7 @@ def _neighbour_cue(clauses: list[_Clause], index: int) -> Cue | None:
         if not clause.mentions:
             break
     for clause in reversed(clauses[:index]):
-        if clause.verdicts and all(m.pronoun for m in clause.mentions):
+        if clause.verdicts and (all(m.pronoun for m in clause.mentions) if clause.mentions else clause.labels):
             return clause.verdicts[-1]  # "passing on the other 3 (Olu Adeyemi, Brandon Kowalczyk, …)"
         if clause.verdicts or not clause.mentions or clause.neutral:
             break
@@ -547,3 +562,44 @@ def read_clauses(plain: str, *, names: Sequence[str], hiring: bool, context_name
     if not any(v.kind != "hired" for v in found.values()):
         return []  # a hire alone ("Rui is joining us Monday") is news, not a decision anyone is owed a note for
     return list(found.values())
+
+
+_HONORIFIC_SUFFIX = re.compile(r"-(?:san|sama|kun|chan|ssi|ji|sensei)$", re.IGNORECASE)
+_TITLE_WORDS = frozenset({"dra", "sra", "srta", "sr", "mme", "mlle", "herr", "frau", "pt", "approver", "candidate",
+                          "applicant", "interviewed", "regretfully", "unfortunately", "sadly", "kindly", "dear"})
+
+
+def clean_name(name: str) -> str | None:
+    """A person's name as it should be recorded, or None when what was read is not a name ("line cook",
+    "opportunity", "Regretfully Mr."): titles, honorific suffixes and leading filler words dropped."""
+    vocab = vocabulary()
+    words = [w for w in name.replace("’", "'").split() if w]
+    while words and (words[0].lower().rstrip(".") in TITLES | _TITLE_WORDS or _cue_word(words[0], vocab)):
+        words = words[1:]
+    while words and _cue_word(words[-1], vocab):
+        words = words[:-1]
+    if words:
+        words[-1] = _HONORIFIC_SUFFIX.sub("", words[-1])
+    if not words or all(w.lower() in vocab.common or w.lower() in ROLE_WORDS or w.lower() in STAGE_WORDS
+                        or w.lower() in NON_NAMES for w in words):
+        return None
+    return " ".join(words).rstrip(".,;:")
+
+
+def clean_people(people: tuple[tuple, tuple, tuple]) -> tuple[tuple, tuple, tuple]:
+    """Each group of a reading with its names cleaned; a name that is the start of a fuller one dropped."""
+    cleaned: list[list] = [[], [], []]
+    everyone: list[str] = []
+    for index, group in enumerate(people):
+        for person in group:
+            name = clean_name(person.name)
+            if name is not None:
+                cleaned[index].append(type(person)(name, person.stage))
+                everyone.append(name.lower())
+    out = []
+    for group in cleaned:
+        kept = [p for p in group
+                if not any(o != p.name.lower() and o.startswith(p.name.lower() + " ") for o in everyone)]
+        seen: set[str] = set()
+        out.append(tuple(p for p in kept if not (p.name.lower() in seen or seen.add(p.name.lower()))))
+    return out[0], out[1], out[2]

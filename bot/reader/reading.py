@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.reader.clauses import Gazetteer, Verdict, read_clauses
+from bot.reader.clauses import _VOTES, Gazetteer, Verdict, clean_people, read_clauses
 from bot.reader.rules import (
     NO_KNOWN,
     UNIT_RULES,
@@ -107,7 +107,9 @@ def read(text: str, *, known_names: Sequence[str] = (), attachments_text: str = 
     verdicts = read_clauses(plain, names=names, hiring=hiring,
                             context_names=[n for _, n in mentioned_names(parent, NO_KNOWN)] if parent else ())
     people, added = _merge(people, verdicts, Gazetteer([*names, *(v.name for v in verdicts)]))
-    hired, not_selected, withdrawn = people
+    hired, not_selected, withdrawn = people = clean_people(people)
+    if findings and {f.rule for f in findings} == {"no_hire_named"} and not added and _VOTES.search(plain):
+        return None  # "my scorecard for Camille Dubois: No hire" is one interviewer's vote
     if not (not_selected or withdrawn) and not (hired and (decisive or any(v.strong for v in added))):
         return None
 
