@@ -537,13 +537,32 @@ def read_clauses(plain: str, *, names: Sequence[str], hiring: bool, context_name
     votes = _VOTES.search(header)
     if "\n" in plain and vocab.hedge.search(header) and (votes or not find_mentions(header, gazetteer, [], vocab)):
         return []  # "Offsite availability" over a list of ticks and crosses
+    asked: list[str] = []  # "kojo? no.": the person a one-word question names, for the answer after it
+    unnamed: list[Cue] = []  # verdicts of sentences that name nobody: in a thread, about its parent's people
+    anyone = deliberating = False
     for unit in _sentences(plain):
         if unit.line_start and section is not None and unit.text.strip().endswith(":"):
             section = None
-        if unit.question or vocab.hedge.search(unit.text):
+        if unit.question:
+            named = find_mentions(unit.text, gazetteer, [], vocab)
+            short = len(unit.text.split()) <= 4
+            asked = [_display(m, gazetteer) for m in named if not m.pronoun] if short else []
+            anyone = anyone or bool(named)
+            continue
+        if vocab.hedge.search(unit.text):
+            asked = []
+            deliberating = True
             continue
         pairs, section, named = _sentence_verdicts(unit.text, gazetteer, vocab, hiring=hiring, section=section)
+        anyone = anyone or bool(named)
         here = [_display(m, gazetteer) for m in named if not m.pronoun]
+        if not named:
+            opening = [c for c in find_cues(unit.text, vocab) if c.kind != "neutral" and (c.strong or hiring)]
+            if asked and opening and opening[0].start <= 2:
+                pairs = [(Mention(0, 0, name, True, False), opening[0]) for name in asked]
+            elif opening:
+                unnamed.extend(opening)
+        asked = []
         for mention, cue in pairs:
             assert cue.kind != "neutral"
             if mention.pronoun:
@@ -559,6 +578,13 @@ def read_clauses(plain: str, *, names: Sequence[str], hiring: bool, context_name
                     found[key] = verdict
         if here:
             recent.append(here)
+    kinds = {c.kind for c in unnamed}
+    if not (anyone or found or deliberating) and context_names and len(kinds) == 1 and kinds != {"hired"}:
+        # a reply that names nobody ("decision: no. thanks everyone") decides about its thread's candidate;
+        # about several of them it is too vague to record without asking
+        cue = unnamed[0]
+        for name in context_names:
+            found[_key(name)] = Verdict(name, cue.kind, cue.strong and len(context_names) == 1, False)
     if not any(v.kind != "hired" for v in found.values()):
         return []  # a hire alone ("Rui is joining us Monday") is news, not a decision anyone is owed a note for
     return list(found.values())
