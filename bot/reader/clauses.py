@@ -70,6 +70,7 @@ class Vocabulary:
     cues: tuple[tuple[re.Pattern[str], Kind | Literal["neutral"], bool], ...]
     hedge: re.Pattern[str]
     common: frozenset[str]
+    hiring: re.Pattern[str]
 
 
 def _pattern(fragments: Iterable[str]) -> re.Pattern[str]:
@@ -95,7 +96,12 @@ def vocabulary() -> Vocabulary:
     }
     hedge = re.compile(r"(?<!\w)(?:" + "|".join(sorted(data["hedges"], key=len, reverse=True)) + r")(?!\w)",
                        re.IGNORECASE)
-    return Vocabulary(tuple(cues), hedge, frozenset(common))
+    return Vocabulary(tuple(cues), hedge, frozenset(common), _pattern(data["hiring_words"]))
+
+
+def about_hiring(text: str) -> bool:
+    """Whether a text talks about hiring at all (trial shifts, walk-ins, the spot, interviews, offers)."""
+    return bool(vocabulary().hiring.search(text))
 
 
 # --- names -----------------------------------------------------------------------------------------
@@ -539,6 +545,7 @@ def read_clauses(plain: str, *, names: Sequence[str], hiring: bool, context_name
         return []  # "Offsite availability" over a list of ticks and crosses
     asked: list[str] = []  # "kojo? no.": the person a one-word question names, for the answer after it
     unnamed: list[Cue] = []  # verdicts of sentences that name nobody: in a thread, about its parent's people
+    unnamed_hiring: list[Cue] = []  # those of them in a sentence about hiring
     anyone = deliberating = False
     for unit in _sentences(plain):
         if unit.line_start and section is not None and unit.text.strip().endswith(":"):
@@ -562,6 +569,8 @@ def read_clauses(plain: str, *, names: Sequence[str], hiring: bool, context_name
                 pairs = [(Mention(0, 0, name, True, False), opening[0]) for name in asked]
             elif opening:
                 unnamed.extend(opening)
+                if about_hiring(unit.text):
+                    unnamed_hiring.extend(opening)
         asked = []
         for mention, cue in pairs:
             assert cue.kind != "neutral"
@@ -579,6 +588,11 @@ def read_clauses(plain: str, *, names: Sequence[str], hiring: bool, context_name
         if here:
             recent.append(here)
     kinds = {c.kind for c in unnamed}
+    named_people = list(dict.fromkeys(n for group in recent for n in group))
+    if (not found and not deliberating and len(named_people) == 1 and unnamed_hiring
+            and {c.kind for c in unnamed_hiring} == {"not_selected"} and any(c.strong for c in unnamed_hiring)):
+        # "Sent to Ioana Popescu just now: > … we've decided to move forward with other candidates"
+        found[_key(named_people[0])] = Verdict(named_people[0], "not_selected", True, False)
     if not (anyone or found or deliberating) and context_names and len(kinds) == 1 and kinds != {"hired"}:
         # a reply that names nobody ("decision: no. thanks everyone") decides about its thread's candidate;
         # about several of them it is too vague to record without asking

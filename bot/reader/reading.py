@@ -11,10 +11,11 @@ of the rules that fired are kept on the `Decision` so the bot can explain what i
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.reader.clauses import _VOTES, Gazetteer, Verdict, clean_people, read_clauses
+from bot.reader.clauses import _VOTES, Gazetteer, Verdict, about_hiring, clean_people, read_clauses
 from bot.reader.rules import (
     NO_KNOWN,
     UNIT_RULES,
@@ -103,8 +104,9 @@ def read(text: str, *, known_names: Sequence[str] = (), attachments_text: str = 
     if not any(people[1:]) and not any(f.kind == "hired" for f in decisive):
         people = ((), (), ())
     names = [*(n for _, n in mentioned_names(parent, NO_KNOWN)), *(n for _, n in mentioned_names(plain, known))]
-    hiring = role is not None or hiring_words or bool(parent and mentions_hiring(parent))
-    verdicts = read_clauses(plain, names=names, hiring=hiring,
+    hiring = role is not None or hiring_words or about_hiring(plain) or bool(parent and about_hiring(parent))
+    broken = normalise(_EMOJI_BREAK.sub(". ", raw)) if _EMOJI_BREAK.search(raw) else plain
+    verdicts = read_clauses(broken, names=names, hiring=hiring,
                             context_names=[n for _, n in mentioned_names(parent, NO_KNOWN)] if parent else ())
     people, added = _merge(people, verdicts, Gazetteer([*names, *(v.name for v in verdicts)]))
     hired, not_selected, withdrawn = people = clean_people(people)
@@ -134,6 +136,11 @@ def read(text: str, *, known_names: Sequence[str] = (), attachments_text: str = 
         rules=rules,
     )
 
+
+# an emoji between two thoughts ends the first: "offer accepted by Kai :tada: Declined: Rosa Delgado"
+_EMOJI_BREAK = re.compile(
+    r"(?<=[\w)*_])\s*:(?!x:|white_check_mark:|heavy_check_mark:|no_entry|negative_squared|heavy_multiplication)"
+    r"[a-z0-9_+\-']+:(?=\s+[A-Z])")
 
 _People = tuple[tuple[Person, ...], tuple[Person, ...], tuple[Person, ...]]
 
