@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from bot.reader.clauses import _VOTES, Gazetteer, Verdict, about_hiring, clean_people, read_clauses
 from bot.reader.rules import (
     NO_KNOWN,
+    ROLE_HEADS,
     UNIT_RULES,
     Context,
     Finding,
@@ -89,7 +90,7 @@ def read(text: str, *, known_names: Sequence[str] = (), attachments_text: str = 
 
     findings = _apply_rules(units, ctx)
     findings.extend(ats_fields(plain, known))
-    role = find_role(plain) or (find_role(parent) if parent else None)
+    role = find_role(plain) or _role_before_a_noun(plain) or (find_role(parent) if parent else None)
     hiring_words = mentions_hiring(plain)
     if role is None and not hiring_words and all(f.contextual for f in findings):
         # "Lena said no to pineapple", "Kim is not a fit for on-call": loose verdicts need a hiring context
@@ -141,6 +142,23 @@ def read(text: str, *, known_names: Sequence[str] = (), attachments_text: str = 
 _EMOJI_BREAK = re.compile(
     r"(?<=[\w)*_])\s*:(?!x:|white_check_mark:|heavy_check_mark:|no_entry|negative_squared|heavy_multiplication)"
     r"[a-z0-9_+\-']+:(?=\s+[A-Z])")
+
+_ROLE_BEFORE_NOUN = re.compile(
+    r"\b(?:for|the|our|a|an)\s+((?:[A-Za-z][\w/&'-]*\s+){0,3}?[A-Za-z][\w/&'-]*)\s+"
+    r"(?:role|position|spot|job|req|requisition|opening|posting|process|search|vacancy|loop)\b")
+
+
+def _role_before_a_noun(plain: str) -> str | None:
+    """"for the housekeeper spot", "the night shift RN posting": a title typed any way, before a word that
+    means a job, when it ends in a job-title noun."""
+    for m in _ROLE_BEFORE_NOUN.finditer(plain):
+        words = m.group(1).split()
+        while words and words[0].lower() in {"the", "a", "an", "our", "this", "that", "new", "open"}:
+            words = words[1:]
+        if words and words[-1].lower().rstrip("s") in ROLE_HEADS | {"cook", "server", "porter"}:
+            return " ".join(words)
+    return None
+
 
 _People = tuple[tuple[Person, ...], tuple[Person, ...], tuple[Person, ...]]
 

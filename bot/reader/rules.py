@@ -11,6 +11,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from importlib import resources
 from typing import Literal
 
 Kind = Literal["hired", "not_selected", "withdrawn"]
@@ -193,6 +194,12 @@ def _question_units(sentence: str, asks: bool, line_start: bool) -> list[Unit]:
 # Tokens and the name-list parser
 # --------------------------------------------------------------------------------------------------
 
+def _words(name: str) -> frozenset[str]:
+    """A word list of bot/reader/vocab (one or more words a line, "#" starts a comment)."""
+    text = (resources.files("bot.reader") / "vocab" / name).read_text(encoding="utf-8")
+    return frozenset(w for line in text.splitlines() if not line.startswith("#") for w in line.split())
+
+
 TITLES = {"dr", "mr", "ms", "mrs", "mx", "miss", "prof", "professor", "sir", "dame"}
 SUFFIXES = {"jr", "sr", "ii", "iii", "iv", "phd", "md"}
 PARTICLES = frozenset(
@@ -200,59 +207,15 @@ PARTICLES = frozenset(
     van von de da del della der den di du la le bin binti al el ter ten dos das do y ibn zu af av st
     """.split()
 )
-ROLE_HEADS = frozenset(
-    """
-    engineer developer designer manager analyst scientist architect lead director specialist coordinator
-    recruiter representative executive associate partner accountant controller counsel paralegal writer
-    researcher strategist marketer editor copywriter consultant administrator officer intern sre pm em
-    tpm ae sdr bdr coach pilot technician advocate operator agent assistant generalist owner producer
-    programmer tester admin sourcer nurse teacher chef driver clerk auditor actuary economist
-    statistician illustrator animator photographer videographer cto cfo coo cmo ciso vp dba qa devrel
-    swe sde mle receptionist bookkeeper buyer planner trainer instructor tutor librarian head principal
-    fellow attorney lawyer physician pharmacist therapist mechanic electrician welder cashier barista
-    supervisor foreman superintendent steward investigator inspector surveyor translator interpreter
-    journalist reporter hacker
-    """.split()
-)
-ROLE_WORDS = ROLE_HEADS | frozenset(
-    """
-    senior staff junior sr jr associate data backend frontend full stack fullstack software product
-    platform security mobile site reliability devops customer success support sales marketing
-    engineering growth design ux ui research machine learning ml ai account solutions technical program
-    project people finance financial legal operations ops content brand recruiting talent office
-    analytics embedded hardware firmware infrastructure cloud systems network ios android web test
-    quality payroll revenue business development community partnerships intern payments localization ii
-    iii iv vice president chief
-    """.split()
-)
+ROLE_HEADS = _words("role_heads.txt")
+ROLE_WORDS = ROLE_HEADS | _words("role_words.txt")
 STAGE_WORDS = frozenset(
     """
     onsite on-site screen screening round panel take-home loop interview interviews debrief references
     offer final phone stage
     """.split()
 )
-NON_NAMES = frozenset(
-    """
-    i we you he she they it me us him her them his hers their our my your its the a an this that these
-    those both either neither all each every everyone everybody anyone someone nobody none no not yes
-    application applications applicant applicants archive
-    alright yeah yep yup nope welp ugh alas anyway anyways meanwhile consensus verdict answer outcome result
-    results summary recap feedback
-    and or but so also then if unless once when while as after before for with to from on in at by of
-    about re per we're we've we'll we'd i'm i've i'll i'd it's that's they're he's she's let's there
-    here thanks thank thx ty hi hey hello ok okay fyi icymi tl;dr tldr update updates decision decisions
-    note reminder unfortunately sadly fortunately luckily finally honestly basically obviously hopefully
-    ultimately overall however great good congrats congratulations welcome sorry please pls just quick
-    heads still again yet now today tomorrow yesterday tonight monday tuesday wednesday thursday friday
-    saturday sunday january february march september october november december eod eow team teams
-    candidate candidates role roles job position req opening status stage reason offer offers hired hire
-    rejected rejection declined withdrawn archived selected passing pass new final finalists hm hr ta cc
-    slack zoom google greenhouse lever ashby workable workday teamtailor linkedin notion jira github
-    gmail calendar sql python java kubernetes aws gcp q1 q2 q3 q4 ceo cto vp thursday's friday's great,
-    nice awesome interview interviews interviewer interviewers panel onsite debrief loop screen other
-    others rest remaining only even whoever via strong weak no-hire
-    """.split()
-)
+NON_NAMES = _words("non_names.txt")
 PRONOUNS = frozenset(
     phrase.replace("_", " ")
     for phrase in """
