@@ -11,21 +11,11 @@ from pathlib import Path
 import pytest
 
 from bot.reader import CONFIDENCE_THRESHOLD, Decision, Person, read
-from bot.reader.rules import (
-    NO_KNOWN,
-    KnownNames,
-    canonical_stage,
-    clean_role,
-    find_manager,
-    find_role,
-    is_capitalised_name_word,
-    normalise,
-    parse_names,
-    parse_names_before,
-    split_units,
-    stage_in_context,
-    tokenize,
-)
+from bot.reader.names import NO_KNOWN, KnownNames, is_capitalised_name_word, parse_names, parse_names_before, tokenize
+from bot.reader.normalise import normalise, split_units
+from bot.reader.roles import clean_role, find_role
+from bot.reader.signals import find_manager
+from bot.reader.stages import canonical_stage, stage_in_context
 
 ROOT = Path(__file__).resolve().parent.parent
 

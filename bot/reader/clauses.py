@@ -23,16 +23,9 @@ from functools import cache
 from importlib import resources
 from typing import Literal
 
-from bot.reader.rules import (
-    NON_NAMES,
-    PARTICLES,
-    ROLE_WORDS,
-    STAGE_WORDS,
-    TITLES,
-    Unit,
-    is_capitalised_name_word,
-    split_units,
-)
+from bot.reader.names import is_capitalised_name_word
+from bot.reader.normalise import Unit, split_units
+from bot.reader.vocab import NON_NAMES, PARTICLES, ROLE_WORDS, STAGE_WORDS, TITLES
 
 Kind = Literal["hired", "not_selected", "withdrawn"]
 KINDS: tuple[Kind, ...] = ("withdrawn", "not_selected", "hired")
@@ -80,7 +73,7 @@ def _pattern(fragments: Iterable[str]) -> re.Pattern[str]:
 
 @cache
 def vocabulary() -> Vocabulary:
-    folder = resources.files("bot.reader") / "vocab"
+    folder = resources.files("bot.reader.vocab")
     data = json.loads((folder / "verdicts.json").read_text(encoding="utf-8"))
     cues: list[tuple[re.Pattern[str], Kind | Literal["neutral"], bool]] = []
     for kind in KINDS:

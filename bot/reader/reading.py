@@ -16,32 +16,22 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.reader.clauses import _VOTES, Gazetteer, Verdict, about_hiring, clean_people, read_clauses
+from bot.reader.names import NO_KNOWN, KnownNames, NameItem, tokenize
+from bot.reader.normalise import Unit, normalise, split_units
+from bot.reader.roles import find_role
 from bot.reader.rules import (
-    NO_KNOWN,
-    ROLE_HEADS,
     UNIT_RULES,
     Context,
     Finding,
-    KnownNames,
-    NameItem,
-    Unit,
     ats_fields,
     finalists,
-    find_manager,
-    find_role,
-    hedged,
-    is_conditional,
-    marked_roster,
     mentioned_names,
     mentions_hiring,
-    normalise,
-    only_a_vote,
     says_no_hire,
-    split_units,
-    stage_field,
-    stage_in_header,
-    tokenize,
 )
+from bot.reader.signals import find_manager, hedged, is_conditional, marked_roster, only_a_vote
+from bot.reader.stages import stage_field, stage_in_header
+from bot.reader.vocab import ROLE_HEADS
 
 __all__ = ["CONFIDENCE_THRESHOLD", "Decision", "Person", "read"]
 
