@@ -25,6 +25,9 @@ ACTION_UNDO = "decision_undo"
 ACTION_EDIT = "decision_edit"
 ACTION_CONFIRM = "decision_confirm"
 ACTION_EDIT_DRAFT = "decision_edit_draft"
+ACTION_ADD_ROLE = "decision_add_role"
+ACTION_PICK_MANAGER = "decision_pick_manager"
+VIEW_ROLE = "decision_role_modal"
 VIEW_SKIP = "followup_skip_modal"
 VIEW_DECISION = "decision_modal"
 SHORTCUT_RECORD = "record_decision"
@@ -52,6 +55,13 @@ Block = dict[str, Any]
 def esc(text: str) -> str:
     """Escape user text for mrkdwn (Slack's three control characters)."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def about(name: str, role: str | None, stage: str | None = None) -> str:
+    """Who, for which role: "Omar Haddad (Staff Data Engineer)", or "Omar Haddad (onsite)" with no role
+    known, or the name alone. Plain text: escape it where it goes into mrkdwn."""
+    detail = role or stage
+    return f"{name} ({detail})" if detail else name
 
 
 def clip(text: str, limit: int) -> str:
@@ -158,11 +168,12 @@ def nudge_message(content: NudgeContent) -> dict[str, Any]:
     who = esc(f.candidate_name)
     detail = " · ".join(
         part
-        for part in (esc(f.role), esc(f.stage) if f.stage else None, days_waiting(f.decided_at, content.now))
+        for part in (esc(f.role) if f.role else None, esc(f.stage) if f.stage else None,
+                     days_waiting(f.decided_at, content.now))
         if part
     )
     reminder = "" if content.seq <= 1 else f" (reminder {content.seq} of {content.of})"
-    text = f"Time to close the loop with {f.candidate_name} ({f.role}){reminder}"
+    text = f"Time to close the loop with {esc(about(f.candidate_name, f.role, f.stage))}{reminder}"
     note_title = "*Your note*" if f.note else "*Suggested note* (edit it to make it yours)"
     careful = careful_language(content.findings)
     blocks = [
@@ -204,16 +215,17 @@ def closed_message(f: FollowupView) -> dict[str, Any]:
     when = slack_date(f.closed_at) if f.closed_at else "today"
     if f.status == "contacted":
         line = f"✅ You contacted {who} on {when}"
-        text = f"You contacted {f.candidate_name} ({f.role})"
+        text = f"You contacted {esc(about(f.candidate_name, f.role, f.stage))}"
     elif f.status == "skipped":
         reason = f" ({esc(f.skip_reason)})" if f.skip_reason else ""
         line = f"☑️ No personal note needed for {who}{reason}, marked on {when}"
-        text = f"No personal note needed for {f.candidate_name} ({f.role})"
+        text = f"No personal note needed for {esc(about(f.candidate_name, f.role, f.stage))}"
     else:
         line = f"This follow-up with {who} was cancelled"
         text = line
     by = f" by <@{f.closed_by}>" if f.closed_by and f.closed_by != f.manager_id else ""
-    blocks = [section(f"{line}{by}\n{esc(f.role)}" + (f" · {esc(f.stage)}" if f.stage else ""))]
+    detail = " · ".join(esc(part) for part in (f.role, f.stage) if part)
+    blocks = [section(f"{line}{by}" + (f"\n{detail}" if detail else ""))]
     return {"text": clip(text, 3000), "blocks": blocks}
 
 
@@ -230,7 +242,8 @@ def forget_prompt(matches: Sequence[Any]) -> dict[str, Any]:
     )]
     for m in matches[:10]:
         stage = f" ({esc(m.stage)})" if m.stage else ""
-        blocks.append(section(f"*{esc(m.name)}*: {esc(m.role)}{stage}, {m.outcome.replace('_', ' ')}",
+        role = f": {esc(m.role)}" if m.role else ""
+        blocks.append(section(f"*{esc(m.name)}*{role}{stage}, {m.outcome.replace('_', ' ')}",
                               accessory=button("Erase", ACTION_FORGET, str(m.candidate_id), style="danger")))
     blocks.append({"type": "actions", "block_id": "forget_cancel",
                    "elements": [button("Cancel", ACTION_FORGET_CANCEL, "cancel")]})
@@ -257,33 +270,80 @@ def names_list(names: Sequence[str]) -> str:
 
 
 def decision_reply(
-    *, decision_id: int, manager_id: str, role: str, not_selected: Sequence[str], hired: Sequence[str],
+    *, decision_id: int, manager_id: str, role: str | None, not_selected: Sequence[str], hired: Sequence[str],
     withdrawn: Sequence[str], first_due: datetime | None,
 ) -> dict[str, Any]:
+    """The thread reply to a recorded decision. With no role known it asks for one ("Add the role")."""
     lines = []
+    noted = f"📝 Noted for *{esc(role)}*" if role else "📝 Noted"
     if not_selected:
         when = f" from {slack_date(first_due, '{date_short_pretty}')}" if first_due else ""
         lines.append(
-            f"📝 Noted for *{esc(role)}*: I'll remind <@{manager_id}>{when} to personally follow up with "
+            f"{noted}: I'll remind <@{manager_id}>{when} to personally follow up with "
             f"{names_list(not_selected)}."
         )
+    elif not role:
+        lines.append(f"{noted}.")
     if hired:
         lines.append(f"🎉 Hired: {names_list(hired)}.")
     if withdrawn:
         lines.append(f"Withdrew: {names_list(withdrawn)} (no follow-up needed).")
-    text = f"Noted the decision for {role}."
-    blocks = [
-        section(clip("\n".join(lines), SECTION_LIMIT)),
-        {
-            "type": "actions",
-            "block_id": f"decision:{decision_id}",
-            "elements": [
-                button("Undo", ACTION_UNDO, str(decision_id)),
-                button("Edit", ACTION_EDIT, str(decision_id)),
-            ],
-        },
-    ]
+    if role:
+        text = f"Noted the decision for {esc(role)}."
+    elif not_selected:
+        text = clip(f"Noted: I'll remind <@{manager_id}> to follow up with {names_list(not_selected)}. "
+                    "Which role was it for?", 3000)
+    else:
+        text = "Noted the decision. Which role was it for?"
+    elements = [button("Undo", ACTION_UNDO, str(decision_id)), button("Edit", ACTION_EDIT, str(decision_id))]
+    blocks = [section(clip("\n".join(lines), SECTION_LIMIT))]
+    if not role:
+        blocks.append(context("Which role was this for? The message didn't say; the reminder reads better with it."))
+        elements.insert(0, button("Add the role", ACTION_ADD_ROLE, str(decision_id), style="primary"))
+    blocks.append({"type": "actions", "block_id": f"decision:{decision_id}", "elements": elements})
     return {"text": text, "blocks": blocks}
+
+
+def role_modal(private_metadata: str) -> dict[str, Any]:
+    """One field: the role of a decision recorded without one."""
+    return {
+        "type": "modal",
+        "callback_id": VIEW_ROLE,
+        "private_metadata": private_metadata,
+        "title": plain("Add the role", 24),
+        "submit": plain("Save", 24),
+        "close": plain("Cancel", 24),
+        "blocks": [
+            {"type": "input", "block_id": "role", "label": plain("Role", 2000),
+             "element": {"type": "plain_text_input", "action_id": "role", "max_length": 150,
+                         "placeholder": plain("Staff Data Engineer", 150)}},
+        ],
+    }
+
+
+def manager_question(reading: Any, value: str | None) -> dict[str, Any]:
+    """Asked in the thread when nobody is known to own a decision (an app posted it): pick the manager.
+
+    The choice records the reading, which travels in the Confirm button's value in the same message;
+    Confirm alone makes the person who clicks the manager."""
+    elements: list[dict[str, Any]] = []
+    if value is not None:
+        elements.append({"type": "users_select", "action_id": ACTION_PICK_MANAGER,
+                         "placeholder": plain("Pick the hiring manager")})
+        elements.append(button("I'm the manager", ACTION_CONFIRM, value, style="primary"))
+    elements.append(button("Edit", ACTION_EDIT_DRAFT, value if value is not None else "{}"))
+    names = names_list([p.name for p in reading.not_selected])
+    whom = f" to follow up with {names}" if names else " to follow up"
+    text = clip(f"Who is the hiring manager? I'll remind them{whom}.", 3000)
+    return {
+        "text": text,
+        "blocks": [
+            section(f"🙋 *Who is the hiring manager for this decision?* I'll remind them{whom}.\n"
+                    f"{reading_summary(reading)}"),
+            {"type": "actions", "block_id": "pick_manager", "elements": elements},
+            context("Pick them and I'll record it. Nothing is recorded until someone answers."),
+        ],
+    }
 
 
 def reading_summary(reading: Any) -> str:
@@ -382,8 +442,9 @@ def undone_reply(actor: str) -> dict[str, Any]:
 
 def followup_line(f: FollowupView, now: datetime, overdue_after: int) -> str:
     stage = f" ({esc(f.stage)})" if f.stage else ""
+    role = f": {esc(f.role)}" if f.role else ""
     overdue = " ⚠️ *overdue*" if f.nudges_sent >= overdue_after else ""
-    return f"• *{esc(f.candidate_name)}*: {esc(f.role)}{stage}, {days_waiting(f.decided_at, now)}{overdue}"
+    return f"• *{esc(f.candidate_name)}*{role}{stage}, {days_waiting(f.decided_at, now)}{overdue}"
 
 
 def _packed_sections(lines: Sequence[str]) -> list[Block]:
@@ -531,7 +592,7 @@ def home_view(
     recent_blocks: list[Block] = []
     if recent:
         recent_blocks = [{"type": "divider"}, section("*Recently closed*"), *_packed_sections([
-            f"• {esc(f.candidate_name)}: {esc(f.role)}, "
+            f"• {esc(f.candidate_name)}" + (f": {esc(f.role)}" if f.role else "") + ", "
             + ("contacted" if f.status == "contacted" else "no note needed")
             + f" on {slack_date(f.closed_at)}"
             for f in recent if f.closed_at

@@ -23,7 +23,7 @@ def manifest(*, request_url: str | None = None, name: str = "Persona Grata") -> 
     command: dict[str, Any] = {
         "command": "/interview-round",
         "description": "Log an interview round, see pending follow-ups, post a digest",
-        "usage_hint": "ROLE: Name (stage), Name (stage) | pending | digest | help",
+        "usage_hint": "ROLE: Name (stage), Name (stage) | pending | digest | channel-manager @user | help",
         "should_escape": True,
     }
     events: dict[str, Any] = {"bot_events": list(BOT_EVENTS)}

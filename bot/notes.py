@@ -97,8 +97,10 @@ def _stage_phrase(stage: str) -> str:
     return f"{stage} interview"
 
 
-def _role_phrase(role: str, noun: str) -> str:
-    role = " ".join(role.split())
+def _role_phrase(role: str | None, noun: str) -> str:
+    role = " ".join((role or "").split())
+    if not role:
+        return f"the {noun}"
     if role.lower().split()[-1:] in (["role"], ["position"], ["opening"], ["job"]):
         return f"the {role}"
     return f"the {role} {noun}"
@@ -312,7 +314,7 @@ def _sign_off(closing: str, manager_name: str | None, company: str | None) -> st
 def suggest_note(
     *,
     candidate_name: str,
-    role: str,
+    role: str | None,
     stage: str | None = None,
     strengths: str | None = None,
     manager_name: str | None = None,
@@ -362,11 +364,11 @@ def suggest_note(
     return "\n\n".join(parts)
 
 
-def email_subject(*, role: str, company: str | None = None) -> str:
-    """A neutral subject line for the note sent by email."""
-    role = " ".join(role.split())
+def email_subject(*, role: str | None, company: str | None = None) -> str:
+    """A neutral subject line for the note sent by email ("Thank you for interviewing" with no role)."""
+    role = " ".join((role or "").split())
     at = f" at {' '.join(company.split())}" if company and company.strip() else ""
-    return f"Thank you for interviewing for {role}{at}"
+    return f"Thank you for interviewing{f' for {role}' if role else ''}{at}"
 
 
 # --- mailto: ---------------------------------------------------------------------------------------

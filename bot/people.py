@@ -22,6 +22,7 @@ class Profile:
     tz: ZoneInfo
     name: str | None
     tone: str = "warm"
+    is_bot: bool = False  # users.info says so: never a hiring manager, never DMed
 
 
 _READ = object()  # profile(): read the cached row
@@ -37,20 +38,22 @@ def profile(deps: Deps, *, team_id: str, user_id: str, now: datetime, cached: ob
     assert cached is None or isinstance(cached, repo.ManagerView)
     tone = (cached.tone if cached is not None else None) or "warm"
     if cached is not None and cached.checked_at is not None and now - cached.checked_at < FRESH_FOR:
-        return Profile(safe_zone(cached.tz), cached.display_name, tone)
+        return Profile(safe_zone(cached.tz), cached.display_name, tone, cached.is_bot)
     try:
         user = deps.client.users_info(user=user_id)["user"]
     except (SlackApiError, OSError) as error:
         logger.warning("users.info failed for user=%s: %s", user_id, _why(error))
         if cached is not None:
-            return Profile(safe_zone(cached.tz), cached.display_name, tone)
+            return Profile(safe_zone(cached.tz), cached.display_name, tone, cached.is_bot)
         return Profile(safe_zone(None), None, tone)
     names = user.get("profile") or {}
     name = names.get("display_name") or names.get("real_name") or user.get("real_name") or None
     tz = user.get("tz")
+    is_bot = bool(user.get("is_bot"))
     with deps.sessions.begin() as session:
-        repo.save_manager(session, team_id=team_id, user_id=user_id, tz=tz, display_name=name, now=now)
-    return Profile(safe_zone(tz), name, tone)
+        repo.save_manager(session, team_id=team_id, user_id=user_id, tz=tz, display_name=name, now=now,
+                          is_bot=is_bot)
+    return Profile(safe_zone(tz), name, tone, is_bot)
 
 
 def _why(error: Exception) -> str:

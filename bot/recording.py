@@ -5,12 +5,18 @@ the Edit modal, the "Record hiring decision" shortcut) ends in `record_reading`:
 follow-ups they are, record everything in one unit of work together with the event id (so a retried
 delivery is dropped, also after a restart), replacing what the same message recorded before while no
 nudge has gone out, then answer in the message's thread.
+
+No silent loss: a message read as a decision ends recorded or asked about in its thread. With no role
+it is recorded with the role unknown and the reply asks for it ("Add the role"); with nobody to own it
+(an app posted it, no round or channel manager is known) the thread is asked who the manager is.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -28,6 +34,7 @@ from bot.jobs import slack_error
 from bot.people import profile
 from bot.reader import Decision, Person
 from bot.rounds import RoundParseError, RoundSpec, parse_candidates
+from bot.slack_text import message_texts
 from storage import repo
 from storage.repo import NewCandidate, RecordedDecision
 
@@ -42,6 +49,16 @@ class IncomingMessage:
     author_id: str | None  # the person who posted it; None for an app's post
     text: str  # every readable part of the message (bot.slack_text.message_texts), a line apart
     event_id: str | None
+    thread_ts: str | None = None  # the thread's parent when the message is a reply in a thread
+
+    @property
+    def is_reply(self) -> bool:
+        return bool(self.thread_ts) and self.thread_ts != self.ts
+
+    @property
+    def answer_ts(self) -> str:
+        """Where the bot answers: the parent's thread for a reply, else the message's own thread."""
+        return self.thread_ts if self.thread_ts and self.is_reply else self.ts
 
 
 @dataclass(frozen=True)
@@ -61,37 +78,92 @@ def _has_people(reading: Decision) -> bool:
     return bool(reading.not_selected or reading.hired or reading.withdrawn)
 
 
-def read_message(deps: Deps, message: IncomingMessage) -> Decision | None:
-    """The best reading of a message (any confidence), or None when it is not about a decision."""
-    reading = reader.read(message.text)
+@dataclass(frozen=True)
+class ThreadContext:
+    """What a reply's thread says: what was recorded for its parent, if anything, and the parent's text."""
+
+    record: repo.ThreadRecord | None
+    text: str
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return self.record.names if self.record else ()
+
+
+def thread_context(deps: Deps, message: IncomingMessage) -> ThreadContext | None:
+    """The context of a reply in a thread (None for a message that is no reply).
+
+    What was recorded for the parent (a decision, a round logged from it) is used first; else the parent
+    is read from Slack. A failing conversations.replies loses nothing: the reply is read without context.
+    """
+    if not message.is_reply or not message.thread_ts:
+        return None
+    with reading_sessions(deps).begin() as session:
+        record = repo.thread_record(session, team_id=message.team_id, channel_id=message.channel_id,
+                                    thread_ts=message.thread_ts)
+    if record is not None:
+        said = ", ".join(record.names)
+        text = f"{record.role}: {said}" if record.role and said else (record.role or said)
+        return ThreadContext(record, text)
+    try:
+        response = deps.client.conversations_replies(channel=message.channel_id, ts=message.thread_ts, limit=1)
+        parents = [m for m in response.get("messages") or () if str(m.get("ts")) == message.thread_ts]
+        text = "\n".join(message_texts(parents[0])) if parents else ""
+    except (SlackApiError, OSError) as error:
+        logger.warning("conversations.replies failed channel=%s ts=%s: %s (read without its thread)",
+                       message.channel_id, message.thread_ts, slack_error(error))
+        text = ""
+    return ThreadContext(None, text)
+
+
+def read_message(deps: Deps, message: IncomingMessage, thread: ThreadContext | None = None) -> Decision | None:
+    """The best reading of a message (any confidence), or None when it is not about a decision.
+
+    A reply in a thread is read with its parent as context, and inherits the role recorded for it."""
+    context = thread.text if thread else ""
+    names = thread.names if thread else ()
+    reading = reader.read(message.text, known_names=names, context=context)
     if reading is None:
         return None
     if reading.confidence < reader.CONFIDENCE_THRESHOLD:
         with reading_sessions(deps).begin() as session:
             known = repo.known_candidate_names(session, team_id=message.team_id)
-        better = reader.read(message.text, known_names=known)
+        better = reader.read(message.text, known_names=[*names, *known], context=context)
         if better is not None and better.confidence > reading.confidence:
             reading = better
+    if reading.role is None and thread is not None and thread.record is not None and thread.record.role:
+        reading = dataclasses.replace(reading, role=thread.record.role)
     return reading if _has_people(reading) else None
 
 
 # --- drafts: a reading carried in a button value or a modal's private_metadata ---------------------
 
 
-def draft_value(reading: Decision, *, author_id: str | None) -> str:
-    """A compact JSON form of a reading (for Confirm buttons); callers check it fits 2,000 characters."""
-    return json.dumps(
-        {
-            "r": reading.role,
-            "m": reading.manager_id,
-            "a": author_id,
-            "n": [[p.name, p.stage] for p in reading.not_selected],
-            "h": [[p.name, p.stage] for p in reading.hired],
-            "w": [[p.name, p.stage] for p in reading.withdrawn],
-        },
-        separators=(",", ":"),
-        ensure_ascii=False,
-    )
+def draft_value(reading: Decision, *, author_id: str | None, message_ts: str | None = None) -> str:
+    """A compact JSON form of a reading (for Confirm buttons); callers check it fits 2,000 characters.
+
+    `message_ts`: the decision message, when it is a reply (the button's message is in the parent's
+    thread, so its thread_ts is the parent's)."""
+    data = {
+        "r": reading.role,
+        "m": reading.manager_id,
+        "a": author_id,
+        "n": [[p.name, p.stage] for p in reading.not_selected],
+        "h": [[p.name, p.stage] for p in reading.hired],
+        "w": [[p.name, p.stage] for p in reading.withdrawn],
+    }
+    if message_ts:
+        data["t"] = message_ts
+    return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+
+
+def draft_message_ts(value: str) -> str | None:
+    """The decision message a draft is about, when it is not the thread's parent (see `draft_value`)."""
+    try:
+        ts = json.loads(value).get("t")
+    except (ValueError, AttributeError):
+        return None
+    return str(ts) if ts else None
 
 
 def draft_from_value(value: str) -> tuple[Decision, str | None]:
@@ -126,7 +198,8 @@ def record_message(deps: Deps, message: IncomingMessage, now: datetime, *, edite
     An edited message replaces what it recorded before (while no nudge has gone out); an edit that
     is no longer a decision clears it.
     """
-    reading = read_message(deps, message)
+    thread = thread_context(deps, message)
+    reading = read_message(deps, message, thread)
     if reading is None or (edited and reading.confidence < reader.CONFIDENCE_THRESHOLD):
         if edited:
             return Outcome(cleared=clear_message(deps, team_id=message.team_id, channel_id=message.channel_id,
@@ -137,6 +210,7 @@ def record_message(deps: Deps, message: IncomingMessage, now: datetime, *, edite
     recorded = record_reading(
         deps, reading, team_id=message.team_id, channel_id=message.channel_id, message_ts=message.ts,
         author_id=message.author_id, now=now, event_id=message.event_id, replace=edited,
+        thread_ts=message.answer_ts, thread_manager=thread.record.manager_id if thread and thread.record else None,
     )
     return Outcome(recorded=recorded)
 
@@ -155,6 +229,8 @@ def record_reading(
     reply_to: str | None = None,
     reply_ts: str | None = None,
     in_thread: bool = True,
+    thread_ts: str | None = None,
+    thread_manager: str | None = None,
 ) -> RecordedDecision | None:
     """Record a reading of the message at (channel_id, message_ts) and answer in its thread.
 
@@ -162,6 +238,13 @@ def record_reading(
     went out. `reply_to` is a user to DM the confirmation to when the thread cannot be answered;
     `reply_ts` is a bot message in the thread to turn into the answer (the question that was confirmed);
     `in_thread=False` (a decision from a form, with no message) sends the answer to `reply_to` only.
+    `thread_ts` is the thread to answer in (the parent's, for a reply; else the message's own);
+    `thread_manager` the manager recorded for that thread's parent.
+
+    With no role known the decision is recorded in a round of its own and the reply asks for the role.
+    The manager is the one the reading names, else the logged round's (or the thread's), else the poster
+    (a person), else the channel's default manager; never a bot user. With none of them the thread is
+    asked who the manager is, and nothing is recorded until someone answers (returns None).
     """
     with reading_sessions(deps).begin() as session:
         role = reading.role or repo.role_for_names(
@@ -169,14 +252,29 @@ def record_reading(
             names=[p.name for p in (*reading.not_selected, *reading.hired, *reading.withdrawn)],
         )
         round_manager = repo.open_round_manager(session, team_id=team_id, role=role)
+        channel_manager = repo.channel_manager(session, team_id=team_id, channel_id=channel_id)
+    manager_id, tz = None, None
+    for candidate in dict.fromkeys(
+        (reading.manager_id, round_manager or thread_manager, author_id, channel_manager)
+    ):
+        if not candidate:
+            continue
+        person = profile(deps, team_id=team_id, user_id=candidate, now=now)
+        if person.is_bot:
+            logger.info("user=%s is a bot: not a hiring manager (channel=%s ts=%s)", candidate, channel_id,
+                        message_ts)
+            continue
+        manager_id, tz = candidate, person.tz
+        break
+    if manager_id is None or tz is None:
+        if in_thread:
+            ask_for_manager(deps, dataclasses.replace(reading, role=role), team_id=team_id, channel_id=channel_id,
+                            message_ts=message_ts, thread_ts=thread_ts or message_ts, event_id=event_id,
+                            reply_ts=reply_ts, now=now)
+        return None
     if role is None:
-        logger.info("decision without a role in channel=%s ts=%s: not recorded", channel_id, message_ts)
-        return None
-    manager_id = reading.manager_id or round_manager or author_id
-    if manager_id is None:
-        logger.info("decision with no known manager in channel=%s ts=%s: not recorded", channel_id, message_ts)
-        return None
-    tz = profile(deps, team_id=team_id, user_id=manager_id, now=now).tz
+        logger.info("decision without a role in channel=%s ts=%s: recorded, asking for the role", channel_id,
+                    message_ts)
     due = first_due(now, deps.settings.nudge_schedule, tz, deps.settings.work_hours)
     previous_reply: str | None = reply_ts
     with deps.sessions.begin() as session:
@@ -227,8 +325,8 @@ def record_reading(
     if not in_thread:
         _tell_user(deps, reply_to, reply)
         return recorded
-    reply_ts = _answer_in_thread(deps, channel_id=channel_id, thread_ts=message_ts, previous=previous_reply,
-                                 message=reply, fallback_user=reply_to)
+    reply_ts = _answer_in_thread(deps, channel_id=channel_id, thread_ts=thread_ts or message_ts,
+                                 previous=previous_reply, message=reply, fallback_user=reply_to)
     if reply_ts:
         with deps.sessions.begin() as session:
             repo.set_decision_reply(session, recorded.decision_id, reply_ts)
@@ -272,11 +370,11 @@ def ask_about(deps: Deps, message: IncomingMessage, reading: Decision, now: date
         if repo.live_decision_id(session, team_id=message.team_id, channel_id=message.channel_id,
                                  message_ts=message.ts) is not None:
             return False
-    value = draft_value(reading, author_id=message.author_id)
+    value = draft_value(reading, author_id=message.author_id, message_ts=message.ts if message.is_reply else None)
     prompt = blocks.confirm_prompt(reading, value if len(value) <= blocks.VALUE_LIMIT else None)
     try:
         deps.client.chat_postMessage(
-            channel=message.channel_id, thread_ts=message.ts, text=prompt["text"], blocks=prompt["blocks"]
+            channel=message.channel_id, thread_ts=message.answer_ts, text=prompt["text"], blocks=prompt["blocks"]
         )
     except (SlackApiError, OSError) as error:
         logger.warning("question in thread failed channel=%s: %s", message.channel_id, slack_error(error))
@@ -284,6 +382,109 @@ def ask_about(deps: Deps, message: IncomingMessage, reading: Decision, now: date
     logger.info("asked about an unsure reading in channel=%s ts=%s (confidence %.2f)",
                 message.channel_id, message.ts, reading.confidence)
     return True
+
+
+def ask_for_manager(deps: Deps, reading: Decision, *, team_id: str, channel_id: str, message_ts: str,
+                    thread_ts: str, event_id: str | None, reply_ts: str | None, now: datetime) -> bool:
+    """Nobody is known to own the decision: ask in the thread who the hiring manager is (once per message).
+
+    The reading travels in the question's Confirm button; picking a manager records it."""
+    with deps.sessions.begin() as session:
+        if event_id and not repo.claim_event(session, event_id=event_id, team_id=team_id, now=now):
+            return False
+        if repo.live_decision_id(session, team_id=team_id, channel_id=channel_id, message_ts=message_ts):
+            return False
+    value = draft_value(dataclasses.replace(reading, manager_id=None), author_id=None,
+                        message_ts=message_ts if message_ts != thread_ts else None)
+    question = blocks.manager_question(reading, value if len(value) <= blocks.VALUE_LIMIT else None)
+    try:
+        if reply_ts:
+            deps.client.chat_update(channel=channel_id, ts=reply_ts, text=question["text"],
+                                    blocks=question["blocks"])
+        else:
+            deps.client.chat_postMessage(channel=channel_id, thread_ts=thread_ts, text=question["text"],
+                                         blocks=question["blocks"])
+    except (SlackApiError, OSError) as error:
+        logger.warning("manager question failed channel=%s: %s", channel_id, slack_error(error))
+        return False
+    logger.info("asked who the manager is in channel=%s ts=%s", channel_id, message_ts)
+    return True
+
+
+def pick_manager(deps: Deps, value: str, *, manager_id: str, actor: str, team_id: str, channel_id: str,
+                 thread_ts: str, question_ts: str | None, now: datetime) -> RecordedDecision | None:
+    """Someone answered "who is the hiring manager?": record the reading the question carried."""
+    reading, _ = draft_from_value(value)
+    if profile(deps, team_id=team_id, user_id=manager_id, now=now).is_bot:
+        raise NotAllowed("That's an app, not a person. Pick the hiring manager who should write to them.")
+    return record_reading(
+        deps, dataclasses.replace(reading, manager_id=manager_id), team_id=team_id, channel_id=channel_id,
+        message_ts=draft_message_ts(value) or thread_ts, author_id=actor, now=now, reply_to=actor,
+        reply_ts=question_ts, thread_ts=thread_ts,
+    )
+
+
+USER_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
+CHANNEL_MANAGER_USAGE = (
+    "`/interview-round channel-manager @someone` sets the hiring manager for decisions that apps post in this "
+    "channel; `channel-manager` alone shows it, `channel-manager off` clears it."
+)
+
+
+def channel_manager_command(deps: Deps, argument: str, *, team_id: str, channel_id: str, user_id: str,
+                            now: datetime) -> str:
+    """`/interview-round channel-manager [@user | off]`: show, set or clear the channel's default manager.
+    The answer is shown to the person who typed it only."""
+    argument = argument.strip()
+    if not argument:
+        with reading_sessions(deps).begin() as session:
+            current = repo.channel_manager(session, team_id=team_id, channel_id=channel_id)
+        if current is None:
+            return f"No hiring manager is set for decisions apps post in <#{channel_id}>. {CHANNEL_MANAGER_USAGE}"
+        return (f"<@{current}> is the hiring manager for decisions apps post in <#{channel_id}>. "
+                "`/interview-round channel-manager off` clears it.")
+    if argument.lower() == "off":
+        with deps.sessions.begin() as session:
+            repo.set_channel_manager(session, team_id=team_id, channel_id=channel_id, manager_id=None,
+                                     user_id=user_id, now=now)
+        logger.info("channel=%s: default manager cleared by user=%s", channel_id, user_id)
+        return (f"Done: decisions apps post in <#{channel_id}> go to the logged round's manager, or I'll ask "
+                "in the thread.")
+    mentions = USER_MENTION.findall(argument)
+    if len(mentions) != 1 or USER_MENTION.sub("", argument).strip():
+        return f"I need one person, mentioned with @. {CHANNEL_MANAGER_USAGE}"
+    manager_id = mentions[0]
+    if profile(deps, team_id=team_id, user_id=manager_id, now=now).is_bot:
+        return "That's an app, not a person: the channel's hiring manager has to be someone I can remind."
+    with deps.sessions.begin() as session:
+        repo.set_channel_manager(session, team_id=team_id, channel_id=channel_id, manager_id=manager_id,
+                                 user_id=user_id, now=now)
+    logger.info("channel=%s: default manager user=%s set by user=%s", channel_id, manager_id, user_id)
+    return (f"Done: <@{manager_id}> is the hiring manager for decisions apps post in <#{channel_id}> when no "
+            "logged round names one.")
+
+
+def set_role(deps: Deps, decision_id: int, role: str, *, team_id: str, actor: str, reply_ts: str | None,
+             now: datetime) -> repo.DecisionView:
+    """Name the role of a decision recorded without one, and turn its thread reply into the full answer."""
+    view = decision_for(deps, decision_id, team_id=team_id, actor=actor)
+    with deps.sessions.begin() as session:
+        repo.set_decision_role(session, decision_id, role)
+        contents = repo.decision_contents(session, decision_id)
+    logger.info("decision id=%s: role set by user=%s", decision_id, actor)
+    reply = blocks.decision_reply(
+        decision_id=decision_id, manager_id=contents.manager_id, role=contents.role,
+        not_selected=[n for n, _ in contents.not_selected], hired=[n for n, _ in contents.hired],
+        withdrawn=[n for n, _ in contents.withdrawn], first_due=contents.first_due,
+    )
+    target = view.reply_ts or reply_ts
+    if target:
+        try:
+            deps.client.chat_update(channel=view.channel_id, ts=target, text=reply["text"], blocks=reply["blocks"])
+        except (SlackApiError, OSError) as error:
+            logger.warning("chat.update failed channel=%s: %s", view.channel_id, slack_error(error))
+    publish_home(deps, team_id=team_id, user_id=contents.manager_id, now=now)
+    return view
 
 
 def clear_message(deps: Deps, *, team_id: str, channel_id: str, message_ts: str, now: datetime) -> bool:

@@ -66,6 +66,8 @@ final round...) and, after a semicolon, `strengths:` what stood out. Commas insi
 • `{COMMAND} pending`: your open follow-ups.
 • `{COMMAND} digest`: open follow-ups for the team, grouped by manager, oldest first.
 • `{COMMAND} forget NAME`: stop tracking a candidate and erase what I stored about them.
+• `{COMMAND} channel-manager @someone`: the hiring manager for decisions apps (an ATS, a workflow) post in \
+this channel; `channel-manager` alone shows it, `channel-manager off` clears it.
 • `{COMMAND} help`: this message."""
 
 # --- Slack formatting -------------------------------------------------------------------------------

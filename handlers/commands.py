@@ -1,4 +1,5 @@
-"""`/interview-round`: log a round (text or modal), pending, digest (now, or daily/weekly/off), help."""
+"""`/interview-round`: log a round (text or modal), pending, digest (now, or daily/weekly/off), forget,
+channel-manager (the channel's default manager for decisions apps post), help."""
 
 from __future__ import annotations
 
@@ -66,6 +67,10 @@ def register(app: App, deps: Deps) -> None:
                 repo.set_subscription(session, team_id=team_id, channel_id=channel_id, frequency=frequency,
                                       user_id=user_id, now=now)
             ack(text=subscription_reply(frequency, channel_id, deps.settings.digest_cron, deps.settings.digest_tz))
+            return
+        if words[0] == "channel-manager":
+            ack(text=recording.channel_manager_command(deps, " ".join(text.split()[1:]), team_id=team_id,
+                                                       channel_id=channel_id, user_id=user_id, now=now))
             return
         if words[0] == "forget":
             name = html.unescape(text).split(maxsplit=1)[1].strip() if len(words) > 1 else ""

@@ -1,5 +1,6 @@
-"""Fixing a reading: Undo and Edit on the thread reply, Confirm on an unsure reading, the decision
-modal, and the "Record hiring decision" message shortcut."""
+"""Fixing a reading: Undo, Edit and Add the role on the thread reply, Confirm on an unsure reading, the
+manager picked in answer to "who is the hiring manager?", the decision and role modals, and the "Record
+hiring decision" message shortcut."""
 
 from __future__ import annotations
 
@@ -47,41 +48,94 @@ def register(app: App, deps: Deps) -> None:
         client.views_open(trigger_id=body["trigger_id"],
                           view=blocks.decision_modal(recording.reading_of(deps, decision_id), metadata))
 
-    def _draft(body: dict[str, Any], action: dict[str, Any]) -> tuple[reader.Decision, str | None, str, str]:
-        reading, author = recording.draft_from_value(str(action.get("value") or ""))
+    def _draft(body: dict[str, Any], action: dict[str, Any]
+               ) -> tuple[reader.Decision, str | None, str, str, str]:
+        """The reading a question carries, its author, channel, the decision message's ts and the thread's."""
+        value = str(action.get("value") or "")
+        reading, author = recording.draft_from_value(value)
         container = body.get("container") or {}
         message = body.get("message") or {}
         channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
         thread_ts = message.get("thread_ts")
         if not channel or not thread_ts:
             raise OutOfDate("That button is out of date.")
-        return reading, author, str(channel), str(thread_ts)
+        return reading, author, str(channel), recording.draft_message_ts(value) or str(thread_ts), str(thread_ts)
 
     @friendly
     def handle_confirm(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
         ack()
-        reading, author, channel, thread_ts = _draft(body, action)
+        reading, author, channel, message_ts, thread_ts = _draft(body, action)
         actor = body["user"]["id"]
-        if not followups.may_act(actor, owners=(author, reading.manager_id), admins=deps.settings.admin_users):
+        owners = [owner for owner in (author, reading.manager_id) if owner]
+        if owners and not followups.may_act(actor, owners=owners, admins=deps.settings.admin_users):
             raise NotAllowed("Only the person who posted this, the hiring manager or an admin can confirm it.")
-        recording.record_reading(
-            deps, reading, team_id=team_of(body), channel_id=channel, message_ts=thread_ts,
+        recording.record_reading(  # with no manager named, the person who confirms it is the manager
+            deps, reading, team_id=team_of(body), channel_id=channel, message_ts=message_ts,
             author_id=author or actor, now=deps.clock(), reply_to=actor,
-            reply_ts=(body.get("container") or {}).get("message_ts"),
+            reply_ts=(body.get("container") or {}).get("message_ts"), thread_ts=thread_ts,
         )
+
+    @friendly
+    def handle_pick_manager(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
+        ack()
+        manager = action.get("selected_user")
+        value = next((str(element.get("value")) for block in (body.get("message") or {}).get("blocks") or ()
+                      for element in block.get("elements") or ()
+                      if isinstance(element, dict) and element.get("action_id") == blocks.ACTION_CONFIRM), None)
+        container = body.get("container") or {}
+        channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
+        thread_ts = (body.get("message") or {}).get("thread_ts")
+        if not manager or value is None or not channel or not thread_ts:
+            raise OutOfDate("That question is out of date.")
+        recording.pick_manager(deps, value, manager_id=str(manager), actor=body["user"]["id"], team_id=team_of(body),
+                               channel_id=str(channel), thread_ts=str(thread_ts),
+                               question_ts=container.get("message_ts"), now=deps.clock())
+
+    @friendly
+    def handle_add_role(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,
+                        respond: Respond) -> None:
+        ack()
+        decision_id = followups.parse_id(action.get("value"))
+        recording.decision_for(deps, decision_id, team_id=team_of(body), actor=body["user"]["id"])
+        metadata = _metadata(d=decision_id, p=(body.get("container") or {}).get("message_ts"))
+        client.views_open(trigger_id=body["trigger_id"], view=blocks.role_modal(metadata))
+
+    @friendly
+    def handle_role_submission(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        role = " ".join(str((view.get("state", {}).get("values", {}).get("role") or {}).get("role", {})
+                            .get("value") or "").split())
+        try:
+            metadata = json.loads(view.get("private_metadata") or "{}")
+            decision_id = int(metadata["d"])
+        except (ValueError, KeyError, TypeError):
+            ack(response_action="errors", errors={"role": "This form is out of date; close it and try again."})
+            return
+        if not role:
+            ack(response_action="errors", errors={"role": "Which role was this decision for?"})
+            return
+        actor, team_id = body["user"]["id"], team_of(body)
+        try:
+            recording.decision_for(deps, decision_id, team_id=team_id, actor=actor)
+        except (NotAllowed, OutOfDate) as error:
+            ack(response_action="errors", errors={"role": str(error)})
+            return
+        ack()
+        recording.set_role(deps, decision_id, role, team_id=team_id, actor=actor, reply_ts=metadata.get("p"),
+                           now=deps.clock())
 
     @friendly
     def handle_edit_draft(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,
                           respond: Respond) -> None:
         ack()
         try:
-            reading, author, channel, thread_ts = _draft(body, action)
+            reading, author, channel, message_ts, thread_ts = _draft(body, action)
         except OutOfDate:
             reading, author = None, None
             container = body.get("container") or {}
             channel = str(container.get("channel_id"))
             thread_ts = str((body.get("message") or {}).get("thread_ts") or container.get("message_ts"))
-        metadata = _metadata(c=channel, ts=thread_ts, a=author,
+            message_ts = thread_ts
+        metadata = _metadata(c=channel, ts=message_ts, th=thread_ts if thread_ts != message_ts else None, a=author,
                              p=(body.get("container") or {}).get("message_ts"))
         client.views_open(trigger_id=body["trigger_id"], view=blocks.decision_modal(
             reading, metadata, default_manager=body["user"]["id"]))
@@ -122,12 +176,15 @@ def register(app: App, deps: Deps) -> None:
         recording.record_reading(
             deps, reading, team_id=team_id, channel_id=channel, message_ts=message_ts,
             author_id=metadata.get("a") or actor, now=deps.clock(), replace=True, reply_to=actor,
-            reply_ts=metadata.get("p"),
+            reply_ts=metadata.get("p"), thread_ts=metadata.get("th"),
         )
 
     app.action(blocks.ACTION_UNDO)(handle_undo)
     app.action(blocks.ACTION_EDIT)(handle_edit)
     app.action(blocks.ACTION_CONFIRM)(handle_confirm)
+    app.action(blocks.ACTION_PICK_MANAGER)(handle_pick_manager)
+    app.action(blocks.ACTION_ADD_ROLE)(handle_add_role)
+    app.view(blocks.VIEW_ROLE)(handle_role_submission)
     app.action(blocks.ACTION_EDIT_DRAFT)(handle_edit_draft)
     app.shortcut(blocks.SHORTCUT_RECORD)(handle_shortcut)
     app.view(blocks.VIEW_DECISION)(handle_decision_submission)

@@ -29,6 +29,7 @@ def incoming(message: dict[str, Any], *, team_id: str, channel_id: str, event_id
         author_id=message.get("user"),
         text="\n".join(message_texts(message)),
         event_id=event_id,
+        thread_ts=str(message["thread_ts"]) if message.get("thread_ts") else None,
     )
 
 
@@ -44,8 +45,9 @@ def own_checker(bot_id: str | None, bot_user_id: str | None) -> Callable[[dict[s
 
 def worth_keeping(body: dict[str, Any], is_own: Callable[[dict[str, Any]], bool]) -> bool:
     """Whether a message event may change what is recorded: a new message someone else posted in a
-    channel, an edit that changed a message's text, or a deletion. Nothing is read here: deciding
-    whether a message is about a decision is processing, and processing comes after the ack."""
+    channel, an edit that changed what a message says (its text, blocks or attachments), or a deletion.
+    Nothing is read here: deciding whether a message is about a decision is processing, and processing
+    comes after the ack."""
     event = body.get("event") or {}
     if body.get("type") != "event_callback" or event.get("type") != "message" or event.get("channel_type") == "im":
         return False
@@ -54,7 +56,7 @@ def worth_keeping(body: dict[str, Any], is_own: Callable[[dict[str, Any]], bool]
         return True
     if subtype == "message_changed":
         message = event.get("message") or {}
-        return not is_own(message) and message.get("text") != (event.get("previous_message") or {}).get("text")
+        return not is_own(message) and message_texts(message) != message_texts(event.get("previous_message") or {})
     readable = event.get("text") or event.get("attachments") or event.get("blocks")
     return subtype in READ_SUBTYPES and not is_own(event) and bool(readable)
 

@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -73,8 +74,8 @@ class Round(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     team_id: Mapped[str] = mapped_column(String(32))
-    role: Mapped[str] = mapped_column(String(200))
-    role_key: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str | None] = mapped_column(String(200))  # None: a decision that named no role (yet)
+    role_key: Mapped[str | None] = mapped_column(String(200))
     manager_id: Mapped[str] = mapped_column(String(32))
     channel_id: Mapped[str | None] = mapped_column(String(32))
     source: Mapped[str] = mapped_column(String(16))  # command | message | shortcut | modal
@@ -255,3 +256,17 @@ class Manager(Base):
     display_name: Mapped[str | None] = mapped_column(String(200))
     checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     tone: Mapped[str | None] = mapped_column(String(16))
+    is_bot: Mapped[bool] = mapped_column(default=False, server_default=false())  # users.info: never a manager
+
+
+class ChannelManager(Base):
+    """The hiring manager for decisions that apps (an ATS, a workflow) post in a channel:
+    `/interview-round channel-manager @user`."""
+
+    __tablename__ = "channel_managers"
+
+    team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    channel_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    manager_id: Mapped[str] = mapped_column(String(32))
+    set_by: Mapped[str] = mapped_column(String(32))
+    set_at: Mapped[datetime] = mapped_column(UTCDateTime())

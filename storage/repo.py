@@ -43,6 +43,7 @@ from storage.models import (
     SKIPPED,
     WITHDRAWN,
     Candidate,
+    ChannelManager,
     Decision,
     DigestRun,
     DigestSubscription,
@@ -63,8 +64,8 @@ def name_key(name: str) -> str:
     return re.sub(r"\s+", " ", name).strip().casefold()
 
 
-def role_key(role: str) -> str:
-    return re.sub(r"[^\w]+", " ", role).strip().casefold()
+def role_key(role: str | None) -> str | None:
+    return re.sub(r"[^\w]+", " ", role).strip().casefold() if role else None
 
 
 # --- values that leave the repository -------------------------------------------------------------
@@ -92,7 +93,7 @@ class FollowupView:
     email: str | None
     stage: str | None
     strengths: str | None
-    role: str
+    role: str | None  # None: the decision named no role
     decided_at: datetime
     due_at: datetime | None
     nudges_sent: int
@@ -108,7 +109,7 @@ class FollowupView:
 class RecordedDecision:
     decision_id: int
     round_id: int
-    role: str
+    role: str | None
     manager_id: str
     not_selected: tuple[str, ...]
     hired: tuple[str, ...]
@@ -220,7 +221,7 @@ def log_round(
     session: Session,
     *,
     team_id: str,
-    role: str,
+    role: str | None,
     manager_id: str,
     created_by: str,
     channel_id: str | None,
@@ -260,8 +261,11 @@ def _candidate(team_id: str, entry: NewCandidate, **extra: object) -> Candidate:
     )
 
 
-def find_open_round(session: Session, *, team_id: str, role: str) -> Round | None:
-    """The newest undecided round for this role (rounds with interviewees still interviewing)."""
+def find_open_round(session: Session, *, team_id: str, role: str | None) -> Round | None:
+    """The newest undecided round for this role (rounds with interviewees still interviewing); None
+    for no role: decisions without a role never share a round."""
+    if not role:
+        return None
     stmt = (
         select(Round)
         .where(Round.team_id == team_id, Round.role_key == role_key(role), Round.decided_at.is_(None))
@@ -311,7 +315,7 @@ def record_decision(
     message_ts: str,
     author_id: str,
     manager_id: str,
-    role: str,
+    role: str | None,
     hired: Sequence[NewCandidate],
     not_selected: Sequence[NewCandidate],
     withdrawn: Sequence[NewCandidate],
@@ -321,6 +325,7 @@ def record_decision(
     """Record one decision message: outcomes, the round, one open follow-up per not-selected person.
 
     A hire announced for a logged round closes it: its other interviewees become not selected.
+    With no role, the decision gets a round of its own (its role can be set later: `set_decision_role`).
     """
     round_ = find_open_round(session, team_id=team_id, role=role)
     created_round = round_ is None
@@ -415,7 +420,8 @@ def role_for_names(session: Session, *, team_id: str, names: Sequence[str]) -> s
     rows = session.execute(
         select(Round.role, Candidate.name_key)
         .join(Candidate, Candidate.round_id == Round.id)
-        .where(Round.team_id == team_id, Round.decided_at.is_(None), Candidate.outcome == INTERVIEWING)
+        .where(Round.team_id == team_id, Round.decided_at.is_(None), Candidate.outcome == INTERVIEWING,
+               Round.role.is_not(None))
     ).all()
     roles = {role for role, key in rows if key in keys}
     return roles.pop() if len(roles) == 1 else None
@@ -433,6 +439,54 @@ def live_decision_id(session: Session, *, team_id: str, channel_id: str, message
 
 def set_decision_reply(session: Session, decision_id: int, reply_ts: str) -> None:
     session.execute(update(Decision).where(Decision.id == decision_id).values(reply_ts=reply_ts))
+
+
+def set_decision_role(session: Session, decision_id: int, role: str) -> None:
+    """Name the role of a decision recorded without one (its round is its own: nothing else changes)."""
+    decision = session.get(Decision, decision_id)
+    if decision is None:
+        raise NotFound(decision_id)
+    session.execute(update(Round).where(Round.id == decision.round_id).values(role=role, role_key=role_key(role)))
+
+
+@dataclass(frozen=True)
+class ThreadRecord:
+    """What was recorded for a thread's parent message: its role, people and manager."""
+
+    role: str | None
+    names: tuple[str, ...]
+    manager_id: str
+
+
+def thread_record(session: Session, *, team_id: str, channel_id: str, thread_ts: str) -> ThreadRecord | None:
+    """The round recorded for the message at (channel_id, thread_ts): by a decision, or logged from it."""
+    round_ = session.scalars(
+        select(Round).join(Decision, Decision.round_id == Round.id).where(
+            Decision.team_id == team_id, Decision.channel_id == channel_id, Decision.message_ts == thread_ts)
+    ).first() or session.scalars(
+        select(Round).where(Round.team_id == team_id, Round.channel_id == channel_id, Round.source_ts == thread_ts)
+        .order_by(Round.id.desc())
+    ).first()
+    if round_ is None:
+        return None
+    names = tuple(c.name for c in round_.candidates if c.name)
+    return ThreadRecord(role=round_.role, names=names, manager_id=round_.manager_id)
+
+
+def channel_manager(session: Session, *, team_id: str, channel_id: str) -> str | None:
+    row = session.get(ChannelManager, (team_id, channel_id))
+    return row.manager_id if row else None
+
+
+def set_channel_manager(session: Session, *, team_id: str, channel_id: str, manager_id: str | None, user_id: str,
+                        now: datetime) -> None:
+    """The channel's default hiring manager for decisions apps post there; None clears it."""
+    session.execute(delete(ChannelManager).where(ChannelManager.team_id == team_id,
+                                                 ChannelManager.channel_id == channel_id))
+    if manager_id is not None:
+        session.add(ChannelManager(team_id=team_id, channel_id=channel_id, manager_id=manager_id, set_by=user_id,
+                                   set_at=now))
+    session.flush()
 
 
 @dataclass(frozen=True)
@@ -514,11 +568,12 @@ def undo_decision(session: Session, decision_id: int, *, now: datetime) -> int:
 
 @dataclass(frozen=True)
 class DecisionContents:
-    role: str
+    role: str | None
     manager_id: str
     hired: tuple[tuple[str, str | None], ...]
     not_selected: tuple[tuple[str, str | None], ...]
     withdrawn: tuple[tuple[str, str | None], ...]
+    first_due: datetime | None = None  # the earliest due time of its open follow-ups
 
 
 def decision_contents(session: Session, decision_id: int) -> DecisionContents:
@@ -533,16 +588,21 @@ def decision_contents(session: Session, decision_id: int) -> DecisionContents:
         select(Followup.manager_id).join(Candidate, Followup.candidate_id == Candidate.id)
         .where(Candidate.decision_id == decision_id)
     ).first()
+    first_due = session.scalars(
+        select(func.min(Followup.due_at)).join(Candidate, Followup.candidate_id == Candidate.id)
+        .where(Candidate.decision_id == decision_id, Followup.status == OPEN)
+    ).one()
 
     def of(outcome: str) -> tuple[tuple[str, str | None], ...]:
         return tuple((c.name or "", c.stage) for c in candidates if c.outcome == outcome and c.name)
 
     return DecisionContents(
-        role=round_.role if round_ else "",
+        role=round_.role if round_ else None,
         manager_id=followup_manager or (round_.manager_id if round_ else decision.author_id),
         hired=of(HIRED),
         not_selected=of(NOT_SELECTED),
         withdrawn=of(WITHDRAWN),
+        first_due=first_due,
     )
 
 
@@ -812,7 +872,7 @@ class CandidateMatch:
     candidate_id: int
     team_id: str
     name: str
-    role: str
+    role: str | None
     stage: str | None
     outcome: str
     owners: tuple[str, ...]  # who may erase: the round's manager and creator, the follow-up's
@@ -917,13 +977,15 @@ class ManagerView:
     display_name: str | None
     checked_at: datetime | None
     tone: str | None
+    is_bot: bool = False
 
 
 def get_manager(session: Session, *, team_id: str, user_id: str) -> ManagerView | None:
     manager = session.get(Manager, (team_id, user_id))
     if manager is None:
         return None
-    return ManagerView(manager.user_id, manager.tz, manager.display_name, manager.checked_at, manager.tone)
+    return ManagerView(manager.user_id, manager.tz, manager.display_name, manager.checked_at, manager.tone,
+                       manager.is_bot)
 
 
 def get_managers(session: Session, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], ManagerView]:
@@ -933,14 +995,15 @@ def get_managers(session: Session, keys: Iterable[tuple[str, str]]) -> dict[tupl
         return {}
     rows = session.scalars(select(Manager).where(
         Manager.user_id.in_({user for _, user in wanted}), Manager.team_id.in_({team for team, _ in wanted})))
-    return {(m.team_id, m.user_id): ManagerView(m.user_id, m.tz, m.display_name, m.checked_at, m.tone)
+    return {(m.team_id, m.user_id): ManagerView(m.user_id, m.tz, m.display_name, m.checked_at, m.tone, m.is_bot)
             for m in rows if (m.team_id, m.user_id) in wanted}
 
 
 def save_manager(
-    session: Session, *, team_id: str, user_id: str, tz: str | None, display_name: str | None, now: datetime
+    session: Session, *, team_id: str, user_id: str, tz: str | None, display_name: str | None, now: datetime,
+    is_bot: bool = False,
 ) -> None:
-    changes = {"tz": tz, "display_name": display_name, "checked_at": now}
+    changes = {"tz": tz, "display_name": display_name, "checked_at": now, "is_bot": is_bot}
     _upsert(session, Manager, {"team_id": team_id, "user_id": user_id, **changes}, ["team_id", "user_id"], changes)
 
 
