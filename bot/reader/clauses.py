@@ -479,6 +479,10 @@ def _neighbour_cue(clauses: list[_Clause], index: int) -> Cue | None:
 # --- the message -----------------------------------------------------------------------------------
 
 
+_REQUEST = re.compile(  # "can you send the no to Ahmed today?" asks for a decision to be carried out
+    r"\b(?:can|could|would) you (?:please |pls )?"
+    r"(?:send|let|tell|email|inform|notify|call|ping|close|reject|decline)\b",
+    re.IGNORECASE)
 _VOTES = re.compile(r"\b(?:scorecards?|votes?|feedback|availability|interview notes)\b", re.IGNORECASE)
 
 
@@ -543,7 +547,7 @@ def read_clauses(plain: str, *, names: Sequence[str], hiring: bool, context_name
     for unit in _sentences(plain):
         if unit.line_start and section is not None and unit.text.strip().endswith(":"):
             section = None
-        if unit.question:
+        if unit.question and not _REQUEST.search(unit.text):
             named = find_mentions(unit.text, gazetteer, [], vocab)
             short = len(unit.text.split()) <= 4
             asked = [_display(m, gazetteer) for m in named if not m.pronoun] if short else []
