@@ -234,13 +234,16 @@ def _standalone(text: str, m: re.Match[str]) -> bool:
     """Not part of a mention (@U04…), a domain (Hired.com) or a code."""
     before = text[m.start() - 1 : m.start()] if m.start() else " "
     after = text[m.end() : m.end() + 1]
-    return before not in "@./_#" and not (after and after in "@/_") and not after.isdigit()
+    code = text[m.end() : m.end() + 2]
+    return (before not in "@./_#" and not (after and after in "@/_") and not after.isdigit()
+            and not (code[:1] == "-" and code[1:].isdigit()))
 
 
 def _cue_word(word: str, vocab: Vocabulary) -> bool:
     return any(p.fullmatch(word) for p, _, _ in vocab.cues)
 
 
+_DETERMINER_BEFORE = re.compile(r"\b(?:the|a|an|our|this|that|my|your|their|his|her|its)\s+$", re.IGNORECASE)
 _JOINERS = frozenset({"and", "&", "+", "or", "nor", "n"})
 _SUBJECT_LINKS = frozenset({"is", "are", "was", "were", "get", "gets", "got", "it's", "its", "a", "also", "too"})
 _OBJECT_LINKS = frozenset({"on", "to", "with", "w", "for", "from", "off"})
@@ -289,7 +292,9 @@ def _lowercase_objects(text: str, words: list[tuple[int, int, str]], mentions: l
         after = [w for w in words if w[0] >= cue.end]
         before = [w for w in reversed(words) if w[1] <= cue.start]
         found = collect(after, _OBJECT_LINKS) if cue.strong else []
-        found += [list(reversed(run)) for run in collect(before, _SUBJECT_LINKS)]
+        subjects = [list(reversed(run)) for run in collect(before, _SUBJECT_LINKS)]
+        # "the offsite got rejected", "rfc-0042 got rejected": a thing, unless a determiner-free name
+        found += [run for run in subjects if not _DETERMINER_BEFORE.search(text[: run[0][0]])]
         for run in found:
             span = text[run[0][0] : run[-1][1]]
             if any(ch in span for ch in ".,;:!?()"):

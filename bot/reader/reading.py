@@ -36,6 +36,7 @@ from bot.reader.vocab import ROLE_HEADS
 __all__ = ["CONFIDENCE_THRESHOLD", "Decision", "Person", "read"]
 
 CONFIDENCE_THRESHOLD: float = 0.6
+ASK_FLOOR: float = 0.5  # a reading only the clause reader makes is dropped below this, not asked about
 
 # which reading wins when rules disagree about a person: a withdrawal, then a plain hire ("A accepted
 # our offer"), then not selected, then a hire read from a choice ("moving forward with A")
@@ -106,17 +107,16 @@ def read(text: str, *, known_names: Sequence[str] = (), attachments_text: str = 
     if not (not_selected or withdrawn) and not (hired and (decisive or any(v.strong for v in added))):
         return None
 
+    vote = only_a_vote("\n".join(u.text for u in answered))
+    if (vote or any(f.hedged for f in findings)) and not verdicts:
+        # one interviewer's vote, "leaning no", "we might pass": a look-alike, not a decision to ask about
+        return None
     rules = tuple(dict.fromkeys([*(f.rule for f in findings), *(["clauses"] if added else [])]))
-    confidence = _confidence(
-        findings,
-        role,
-        people,
-        known,
-        hiring_words=hiring_words,
-        vote=only_a_vote("\n".join(u.text for u in answered)),
-    ) if findings else 0.97
+    confidence = _confidence(findings, role, people, known, hiring_words=hiring_words, vote=vote) if findings else 0.97
     if added:
         confidence = min(confidence, _clause_confidence(added, role=role, hiring=hiring))
+        if confidence < ASK_FLOOR and not findings:
+            return None  # lower-case words near "rejected" with nothing else about hiring: too little to ask about
     return Decision(
         role=role,
         hired=hired,
