@@ -13,6 +13,7 @@ Run from the repository root:
     python benchmarks/reader_accuracy.py                       # every corpus, reading alone
     python benchmarks/reader_accuracy.py --through app         # every message through the real app
     python benchmarks/reader_accuracy.py --corpus b05 --misses # one corpus, with every error listed
+    python benchmarks/reader_accuracy.py --through app --channel-manager  # channels with a default manager
 
 ``--through app`` posts each message as a signed event to the real Bolt app (the same WSGI entry
 point `serve` uses, a fresh SQLite database, the tests' fake Slack Web API), in a workspace of its own,
@@ -224,8 +225,12 @@ def evaluate(corpus: list[dict]) -> dict[str, Tally]:
 # --- through the app ---------------------------------------------------------------------------------
 
 
-def evaluate_through_app(corpus: list[dict]) -> dict[str, Tally]:
-    """Post every message to the real app as a signed event and score what it recorded and replied."""
+def evaluate_through_app(corpus: list[dict], *, channel_manager: bool = False) -> dict[str, Tally]:
+    """Post every message to the real app as a signed event and score what it recorded and replied.
+
+    `channel_manager`: each channel first gets a default hiring manager (`/interview-round channel-manager`),
+    as a team that lets its ATS post into Slack would set up; without it, an app's post is asked about
+    ("who is the hiring manager?") instead of recorded."""
     from sqlalchemy import select
 
     from bot.blocks import ACTION_CONFIRM
@@ -246,6 +251,8 @@ def evaluate_through_app(corpus: list[dict]) -> dict[str, Tally]:
     try:
         for index, case in enumerate(corpus):
             team, channel = f"T{index:07d}", f"C{index:07d}"
+            if channel_manager:
+                _command(harness, team, channel, "channel-manager <@U0HIRINGM>")
             base = time.time()
             parent_ts = None
             if case.get("parent") or case.get("thread_parent"):
@@ -286,6 +293,18 @@ def evaluate_through_app(corpus: list[dict]) -> dict[str, Tally]:
         harness.close()
         fake.stop()
     return _by_category(corpus, tallies)
+
+
+def _command(harness: Any, team: str, channel: str, text: str) -> None:
+    from urllib.parse import urlencode
+
+    form = {"token": "legacy", "team_id": team, "team_domain": "example", "channel_id": channel,
+            "channel_name": "hiring", "user_id": "U0ADMINUSR", "user_name": "admin", "command": "/interview-round",
+            "text": text, "api_app_id": "A0APP", "is_enterprise_install": "false",
+            "response_url": harness.fake.response_url(), "trigger_id": "1.2.3"}
+    status, _ = harness.signed(urlencode(form), "application/x-www-form-urlencoded")
+    assert status == 200, status
+    harness.drain()
 
 
 def _blocks(post: dict[str, Any]) -> list[dict[str, Any]]:
@@ -377,7 +396,8 @@ def main(argv: list[str]) -> int:
         if chosen is not None and name not in chosen:
             continue
         corpus = load_corpus(path)
-        results = evaluate_through_app(corpus) if through_app else evaluate(corpus)
+        results = (evaluate_through_app(corpus, channel_manager="--channel-manager" in argv) if through_app
+                   else evaluate(corpus))
         where = ROOT.parent if path.is_relative_to(ROOT.parent) else ROOT
         print(f"== {name}: {path.relative_to(where)} ({'through the app' if through_app else 'reading alone'})")
         print(report(results))
