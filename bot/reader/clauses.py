@@ -161,7 +161,8 @@ def find_mentions(text: str, gazetteer: Gazetteer, cues: Sequence[Cue], vocab: V
     while i < len(words):
         start, _, word = words[i]
         low = word.lower()
-        if low in TITLES or low in ROLE_WORDS or low in vocab.common or _cue_word(word, vocab):
+        followed = i + 1 < len(words) and _name_word(words[i + 1][2]) and text[words[i][1] : words[i + 1][0]] == " "
+        if low in TITLES or low in ROLE_WORDS or _cue_word(word, vocab) or (low in vocab.common and not followed):
             if not gazetteer.resolve(word):
                 i += 1
                 continue
@@ -474,8 +475,12 @@ def _neighbour_cue(clauses: list[_Clause], index: int) -> Cue | None:
         if not clause.mentions:
             break
     for clause in reversed(clauses[:index]):
+        # a label, or a pronoun naming what follows: "passing on the other 3 (Olu Adeyemi, Brandon Kowalczyk, …)"
         if clause.verdicts and (all(m.pronoun for m in clause.mentions) if clause.mentions else clause.labels):
-            return clause.verdicts[-1]  # "passing on the other 3 (Olu Adeyemi, Brandon Kowalczyk, …)"
+            return clause.verdicts[-1]
+        # the list of objects goes on: "reject Ana Souza, Bruno Lima and Carla Dias"
+        if clause.verdicts and clause.mentions and clause.mentions[-1].start > clause.verdicts[-1].start:
+            return clause.verdicts[-1]
         if clause.verdicts or not clause.mentions or clause.neutral:
             break
     return None
