@@ -101,7 +101,7 @@ def read(text: str, *, known_names: Sequence[str] = (), attachments_text: str = 
     verdicts = read_clauses(broken, names=names, hiring=hiring,
                             context_names=[n for _, n in mentioned_names(parent, NO_KNOWN)] if parent else ())
     people, added = _merge(people, verdicts, Gazetteer([*names, *(v.name for v in verdicts)]))
-    hired, not_selected, withdrawn = people = clean_people(people)
+    hired, not_selected, withdrawn = people = clean_people(_without_actors(people, plain))
     if findings and {f.rule for f in findings} == {"no_hire_named"} and not added and _VOTES.search(plain):
         return None  # "my scorecard for Camille Dubois: No hire" is one interviewer's vote
     if not (not_selected or withdrawn) and not (hired and (decisive or any(v.strong for v in added))):
@@ -158,12 +158,14 @@ def _merge(people: _People, verdicts: Sequence[Verdict], gazetteer: Gazetteer) -
     the clause reader gave a verdict."""
     groups: list[list[Person]] = [[], [], []]
     seen: set[str] = set()
+    withdrew = {v.name.lower() for v in verdicts if v.kind == "withdrawn" and v.strong}
     for index, group in enumerate(people):
         for person in group:
             name = gazetteer.resolve(person.name) or person.name
             if name.lower() not in seen:
                 seen.add(name.lower())
-                groups[index].append(Person(name, person.stage))
+                # "Imogen Clarke archived — Withdrew, accepted competing offer": she withdrew
+                groups[2 if index == 1 and name.lower() in withdrew else index].append(Person(name, person.stage))
     added = []
     slot = {"hired": 0, "not_selected": 1, "withdrawn": 2}
     for verdict in verdicts:
@@ -173,6 +175,16 @@ def _merge(people: _People, verdicts: Sequence[Verdict], gazetteer: Gazetteer) -
         groups[slot[verdict.kind]].append(Person(verdict.name))
         added.append(verdict)
     return (tuple(groups[0]), tuple(groups[1]), tuple(groups[2])), added
+
+
+def _without_actors(people: _People, plain: str) -> _People:
+    """The one who rejected is no candidate: "… disqualified from Customer Success Manager by Oliver Steinmetz"."""
+    def acted(name: str) -> bool:
+        spots = [m.start() for m in re.finditer(re.escape(name), plain, re.IGNORECASE)]
+        return bool(spots) and all(re.search(r"\bby:?\s*[*_]?$", plain[max(0, i - 6) : i], re.IGNORECASE)
+                                   for i in spots)
+
+    return people[0], tuple(p for p in people[1] if not acted(p.name)), people[2]
 
 
 def _clause_confidence(added: Sequence[Verdict], *, role: str | None, hiring: bool) -> float:
