@@ -200,12 +200,13 @@ def find_mentions(text: str, gazetteer: Gazetteer, cues: Sequence[Cue], vocab: V
 
 _PRONOUN = re.compile(
     r"\b(?:him|her|them|both(?: of them)?|all (?:of them|three|four|five|two)|neither(?: of them)?|he|she|they"
-    r"|the (?:other|remaining) (?:\d+|two|three|four|five|candidates|finalists|ones|folks)|the rest|everyone else)\b",
+    r"|(?:the )?(?:other|remaining) (?:\d+|two|three|four|five|candidates|finalists|ones|folks)|(?:the )?rest"
+    r"|everyone else)\b",
     re.IGNORECASE)
 _POSSESSIVE = re.compile(  # "her references", not "tell her today"
     r"\s+(?!know\b|out\b|go\b|down\b|a\b|an\b|the\b|that\b|this\b|today\b|now\b|asap\b|up\b)[a-z]{3,}")
 _SINGULAR = frozenset({"him", "her", "he", "she"})
-_OTHERS = ("the other", "the remaining", "the rest", "everyone else")
+_OTHERS = ("the other", "the remaining", "the rest", "everyone else", "other ", "remaining ", "rest")
 
 
 _NEXT_TO_OBJECT = re.compile(r"^\s*(?:on|to|with|w)?\s*$", re.IGNORECASE)
@@ -319,6 +320,9 @@ def find_cues(text: str, vocab: Vocabulary) -> list[Cue]:
         for pattern, kind, strong in vocab.cues
         for m in pattern.finditer(text)
     ]
+    # "pavel no", "bethany + quinn no", "tell theo van der berg no pls": a bare no said of the word before it
+    found.extend(Cue(m.start(1), m.end(1), "not_selected", False) for m in _NO_AFTER_A_NAME.finditer(text)
+                 if m.group("word").lower() not in vocab.common and not _cue_word(m.group("word"), vocab))
     found.sort(key=lambda c: (-(c.end - c.start), c.start))
     kept: list[Cue] = []
     for cue in found:
@@ -327,13 +331,14 @@ def find_cues(text: str, vocab: Vocabulary) -> list[Cue]:
     return sorted((c for c in kept if not _negated_or_about_a_thing(text, c)), key=lambda c: c.start)
 
 
+_NO_AFTER_A_NAME = re.compile(r"(?P<word>[^\W\d_][\w'-]*)\s+(no|nope|nah|non)\b", re.IGNORECASE)
 _COUNTED = re.compile(r"\s+(?:\d+|all|both|two|three|four|five|six|several|some|the|these|those|remaining|other)\s"
                       r"(?:\w+\s)?(?:candidates?|applicants?|people|applications?|finalists|of them)", re.IGNORECASE)
 _NEGATION = re.compile(r"(?:\bnot|n't|\bnever|\bno longer|\bwithout)\s+(?:\w+\s+)?$", re.IGNORECASE)
 _THING = re.compile(r"^\s+(?:(?:for|to|on|with|from)\s+)?(?:the|a|an|our|this|that|their|its|his|her|your|my)\s+"
                     r"(?!offer\b|candidate|application|applicant|finalist|person|guy|girl|woman|man|folks?|candidacy|"
                     r"role|position|job|req|opening|process|loop|onsite|final|next|panel|team\b|other|two|three|both|time\b)"
-                    r"[a-z]")
+                    r"[a-z0-9]")
 _THING_BARE = re.compile(r"^\s+(?:(?:for|to|on)\s+)?(?!the\b|a\b|an\b|him\b|her\b|them\b|both\b|all\b|either\b|any\b)"
                          r"[a-z][a-z-]+\b")
 _WITHDRAWN_THING = re.compile(r"^\s+(?:the|a|an|her|his|their|our)\s+(?!offer|application|candidacy|name)\w",
@@ -453,8 +458,11 @@ def _mark(text: str, cue: Cue) -> bool:
 
 def _adjacent(text: str, cue: Cue, mention: Mention) -> bool:
     """":x: Beth Moore", "Beth Moore: :x:", "Beth Moore – :x: final": a mark says its verdict of the name next to it."""
-    between = text[cue.end : mention.start] if cue.end <= mention.start else text[mention.end : cue.start]
-    return len(between.strip(" :-–—|*_()")) == 0
+    if cue.end <= mention.start:
+        # a mark before a name heads its line (":x: Beth Moore"); after another name it is that one's
+        opens = text[: cue.start].rstrip(" *_")[-1:] in ("", "\n", "|", ";", ",", "•", "-", "(", ":")
+        return opens and not text[cue.end : mention.start].strip(" :-–—|*_()")
+    return not text[mention.end : cue.start].strip(" :-–—|*_()")
 
 
 def _subject_verdict(cue: Cue) -> bool:
@@ -600,7 +608,8 @@ def read_clauses(plain: str, *, names: Sequence[str], hiring: bool, context_name
             and {c.kind for c in unnamed_hiring} == {"not_selected"} and any(c.strong for c in unnamed_hiring)):
         # "Sent to Ioana Popescu just now: > … we've decided to move forward with other candidates"
         found[_key(named_people[0])] = Verdict(named_people[0], "not_selected", True, False)
-    if not (anyone or found or deliberating) and context_names and len(kinds) == 1 and kinds != {"hired"}:
+    if (not (anyone or found or deliberating) and context_names and len(kinds) == 1 and kinds != {"hired"}
+            and (unnamed_hiring or any(c.strong for c in unnamed))):
         # a reply that names nobody ("decision: no. thanks everyone") decides about its thread's candidate;
         # about several of them it is too vague to record without asking
         cue = unnamed[0]

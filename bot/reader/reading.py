@@ -131,7 +131,7 @@ def read(text: str, *, known_names: Sequence[str] = (), attachments_text: str = 
 # an emoji between two thoughts ends the first: "offer accepted by Kai :tada: Declined: Rosa Delgado"
 _EMOJI_BREAK = re.compile(
     r"(?<=[\w)*_])\s*:(?!x:|white_check_mark:|heavy_check_mark:|no_entry|negative_squared|heavy_multiplication)"
-    r"[a-z0-9_+\-']+:(?=\s+[A-Z])")
+    r"[a-z0-9_+\-']+:(?=\s+\w)")
 
 _ROLE_BEFORE_NOUN = re.compile(
     r"\b(?:for|the|our|a|an)\s+((?:[A-Za-z][\w/&'-]*\s+){0,3}?[A-Za-z][\w/&'-]*)\s+"
@@ -188,9 +188,10 @@ def _without_actors(people: _People, plain: str) -> _People:
 
 
 def _clause_confidence(added: Sequence[Verdict], *, role: str | None, hiring: bool) -> float:
-    score = 0.9 if all(v.strong for v in added) else 0.75
+    strong = all(v.strong for v in added)
+    score = 0.9 if strong else 0.75
     if role is None and not hiring:
-        score -= 0.3
+        score -= 0.15 if strong else 0.3  # "reject kevin o'malley" says what it is; "marco no" does not
     if any(v.lowercase for v in added):
         score -= 0.1
     if any(" " not in v.name for v in added):
