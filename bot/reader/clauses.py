@@ -180,6 +180,9 @@ def find_mentions(text: str, gazetteer: Gazetteer, cues: Sequence[Cue], vocab: V
                 else:
                     break
             span = re.sub(r"['’]s$", "", text[start : words[j - 1][1]])
+            if _OWNS_A_THING.match(text, start + len(span)):
+                i = j  # "Marguerite Lefebvre's PTO request", "Kirra Maddox's timesheet": about a thing of theirs
+                continue
             following = words[j][2].lower() if j < len(words) else ""
             if following in ROLE_WORDS and text[words[j - 1][1] : words[j][0]] == " " and not gazetteer.resolve(span):
                 i = j + 1  # "Bilingual Patient Coordinator", "Seasonal Retail Associate": a job title
@@ -209,6 +212,8 @@ _SINGULAR = frozenset({"him", "her", "he", "she"})
 _OTHERS = ("the other", "the remaining", "the rest", "everyone else", "other ", "remaining ", "rest")
 
 
+_OWNS_A_THING = re.compile(r"['’]s\s+(?!application|candidacy|profile|offer|resume|cv\b|candidate)[A-Za-z]",
+                           re.IGNORECASE)
 _NEXT_TO_OBJECT = re.compile(r"^\s*(?:on|to|with|w)?\s*$", re.IGNORECASE)
 _NEXT_TO_SUBJECT = re.compile(r"^\s*(?:is|was|'s|gets|got|also|too|,)?\s*$", re.IGNORECASE)
 
@@ -328,7 +333,12 @@ def find_cues(text: str, vocab: Vocabulary) -> list[Cue]:
     for cue in found:
         if all(cue.end <= k.start or cue.start >= k.end for k in kept):
             kept.append(cue)
-    return sorted((c for c in kept if not _negated_or_about_a_thing(text, c)), key=lambda c: c.start)
+    quoted = [(m.start(), m.end()) for m in _QUOTED.finditer(text)]
+    return sorted((c for c in kept if not _negated_or_about_a_thing(text, c)
+                   and not any(a < c.start < b for a, b in quoted)), key=lambda c: c.start)
+
+
+_QUOTED = re.compile(r"\"[^\"\n]{1,60}\"|“[^”\n]{1,60}”|(?<!\w)'[^'\n]{1,60}'(?!\w)")
 
 
 _NO_AFTER_A_NAME = re.compile(r"(?P<word>[^\W\d_][\w'-]*)\s+(no|nope|nah|non)\b", re.IGNORECASE)
@@ -341,8 +351,8 @@ _THING = re.compile(r"^\s+(?:(?:for|to|on|with|from)\s+)?(?:the|a|an|our|this|th
                     r"[a-z0-9]")
 _THING_BARE = re.compile(r"^\s+(?:(?:for|to|on)\s+)?(?!the\b|a\b|an\b|him\b|her\b|them\b|both\b|all\b|either\b|any\b)"
                          r"[a-z][a-z-]+\b")
-_WITHDRAWN_THING = re.compile(r"^\s+(?:the|a|an|her|his|their|our)\s+(?!offer|application|candidacy|name)\w",
-                              re.IGNORECASE)
+_WITHDRAWN_THING = re.compile(  # "withdrew her PR", "withdrew $300 from petty cash"
+    r"^\s+(?:(?:the|a|an|her|his|their|our)\s+(?!offer|application|candidacy|name)\w|[$€£\d])", re.IGNORECASE)
 
 
 def _negated_or_about_a_thing(text: str, cue: Cue) -> bool:
@@ -501,7 +511,7 @@ _REQUEST = re.compile(  # "can you send the no to Ahmed today?" asks for a decis
     r"\b(?:can|could|would) you (?:please |pls )?"
     r"(?:send|let|tell|email|inform|notify|call|ping|close|reject|decline)\b",
     re.IGNORECASE)
-_VOTES = re.compile(r"\b(?:scorecards?|votes?|feedback|availability|interview notes)\b", re.IGNORECASE)
+_VOTES = re.compile(r"\b(?:scorecards?|votes?|feedback|availability|interview notes|evaluation)\b", re.IGNORECASE)
 
 
 def _display(mention: Mention, gazetteer: Gazetteer) -> str:
