@@ -56,8 +56,9 @@ def _fields(texts: list[str]) -> list[str]:
     out: list[str] = []
     for text in texts:
         head, newline, rest = text.partition("\n")
-        if newline and head.strip() and rest.strip() and ":" not in head:
-            out.append(f"{head.strip(' *_')}: {' '.join(rest.split())}")
+        label = head.strip(" *_")
+        if newline and label and rest.strip() and (":" not in label or label.endswith(":")):
+            out.append(f"{label.rstrip(':')}: {' '.join(rest.split())}")
         else:
             out.append(text)
     return out

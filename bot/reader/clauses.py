@@ -514,6 +514,61 @@ _REQUEST = re.compile(  # "can you send the no to Ahmed today?" asks for a decis
 _VOTES = re.compile(r"\b(?:scorecards?|votes?|feedback|availability|interview notes|evaluation)\b", re.IGNORECASE)
 
 
+_SALUTATION = re.compile(
+    r"^\W*(?:hi|hello|dear|hey|hola|bonjour|olá|hallo)\s+(?:(?:dr|mr|ms|mrs|mx|prof)\.?\s+)?"
+    r"(?P<name>[^\W\d_][\w'’.-]*(?:\s+[^\W\d_][\w'’.-]*){0,3})\s*[,!:]", re.IGNORECASE | re.MULTILINE)
+_FORM_VERDICT = re.compile(r"^\W*(?:new |current |final )?(?:status|decision|disposition|outcome|result|recommendation)"
+                           r"\W*:\W*(?P<value>.+)$", re.IGNORECASE | re.MULTILINE)
+_FORM_PEOPLE = re.compile(r"^\W*(?:candidates?|applicants?|candidate name|applicant name|name)\W*:\s*(?P<value>.+)$",
+                          re.IGNORECASE | re.MULTILINE)
+
+
+def _addressee(plain: str, gazetteer: Gazetteer) -> str | None:
+    """Whom a letter pasted into Slack is written to, when it opens "Hi Ingrid Solberg," / "Dear Dr. Ewa Lis,"."""
+    m = _SALUTATION.search(plain)
+    if m is None or (len(m.group("name").split()) < 2 and not gazetteer.resolve(m.group("name"))):
+        return None
+    name = m.group("name").rstrip(".")
+    return gazetteer.resolve(name) or name
+
+
+def _form_verdicts(plain: str, gazetteer: Gazetteer, vocab: Vocabulary) -> dict[str, Verdict]:
+    """A form or an ATS card: "Candidate: Zainab Hussain" with "Decision: No – not moving forward" (or "New
+    status: Not Hired") gives the people of its candidate field the verdict of its status field."""
+    kinds = set()
+    strong = False
+    for m in _FORM_VERDICT.finditer(plain):
+        cues = [c for c in find_cues(m.group("value"), vocab) if c.kind != "neutral"]
+        kinds.update(c.kind for c in cues)
+        said_no = re.match(r"\W*(?:no|rejected|declined)\b", m.group("value"), re.IGNORECASE)
+        strong = strong or any(c.strong for c in cues) or bool(said_no)
+    if len(kinds) != 1 or "hired" in kinds:
+        return {}
+    kind = kinds.pop()
+    people: list[str] = []
+    for m in _FORM_PEOPLE.finditer(plain):
+        people.extend(_field_names(m.group("value")))
+        # names listed on the lines under the field ("Candidates: Kalani Akana\nRuairí Ó Floinn")
+        for line in plain[m.end() :].split("\n")[1:]:
+            if ":" in line or not line.strip():
+                break
+            people.extend(_field_names(line))
+    out: dict[str, Verdict] = {}
+    for name in people:
+        shown = gazetteer.resolve(name) or (name.title() if name.islower() else name)
+        out[_key(shown)] = Verdict(shown, kind, strong, False)
+    return out
+
+
+def _field_names(value: str) -> list[str]:
+    names = []
+    for part in re.split(r",|;|\band\b|&|\+", value):
+        words = [w for w in re.split(r"\s+", re.sub(r"\(.*?\)|<[^>]*>|[*_]", " ", part).strip()) if w]
+        if 1 <= len(words) <= 5 and all(re.fullmatch(r"[^\W\d_][\w'’.-]*", w) for w in words):
+            names.append(" ".join(words))
+    return names
+
+
 def _display(mention: Mention, gazetteer: Gazetteer) -> str:
     return gazetteer.resolve(mention.name) or (mention.name.title() if mention.lowercase else mention.name)
 
@@ -614,10 +669,16 @@ def read_clauses(plain: str, *, names: Sequence[str], hiring: bool, context_name
             recent.append(here)
     kinds = {c.kind for c in unnamed}
     named_people = list(dict.fromkeys(n for group in recent for n in group))
+    addressee = _addressee(plain, gazetteer)
+    if addressee:
+        # a letter: "Hi Ingrid Solberg, … we've decided not to proceed with your application"
+        named_people = [addressee]
     if (not found and not deliberating and len(named_people) == 1 and unnamed_hiring
             and {c.kind for c in unnamed_hiring} == {"not_selected"} and any(c.strong for c in unnamed_hiring)):
         # "Sent to Ioana Popescu just now: > … we've decided to move forward with other candidates"
         found[_key(named_people[0])] = Verdict(named_people[0], "not_selected", True, False)
+    if not found:
+        found.update(_form_verdicts(plain, gazetteer, vocab))
     if (not (anyone or found or deliberating) and context_names and len(kinds) == 1 and kinds != {"hired"}
             and (unnamed_hiring or any(c.strong for c in unnamed))):
         # a reply that names nobody ("decision: no. thanks everyone") decides about its thread's candidate;
