@@ -196,7 +196,8 @@ def find_mentions(text: str, gazetteer: Gazetteer, cues: Sequence[Cue], vocab: V
     if text[:1].islower():  # a writer who types without capitals types names that way too
         mentions.extend(_lowercase_objects(text, words, mentions, cues, vocab))
     for m in _PRONOUN.finditer(text):
-        if not any(x.start <= m.start() < x.end for x in mentions) and not _POSSESSIVE.match(text, m.end()):
+        possessive = m.group().lower() == "her" and _POSSESSIVE.match(text, m.end())
+        if not any(x.start <= m.start() < x.end for x in mentions) and not possessive:
             mentions.append(Mention(m.start(), m.end(), m.group().lower(), False, False, pronoun=True))
     return sorted(mentions, key=lambda m: m.start)
 
@@ -212,7 +213,9 @@ _SINGULAR = frozenset({"him", "her", "he", "she"})
 _OTHERS = ("the other", "the remaining", "the rest", "everyone else", "other ", "remaining ", "rest")
 
 
-_OWNS_A_THING = re.compile(r"['’]s\s+(?!application|candidacy|profile|offer|resume|cv\b|candidate)[A-Za-z]",
+_OWNS_A_THING = re.compile(r"['’]s\s+(?!application|candidacy|profile|offer|resume|cv\b|candidate|an?\b|not\b|out\b|"
+                           r"been\b|no\b|yes\b|the\b|also\b|too\b|done\b|going\b|getting\b|off\b|in\b|on\b|"
+                           r"hired\b|rejected\b|withdrawn\b|definitely\b|still\b|now\b)[A-Za-z]",
                            re.IGNORECASE)
 _NEXT_TO_OBJECT = re.compile(r"^\s*(?:on|to|with|w)?\s*$", re.IGNORECASE)
 _NEXT_TO_SUBJECT = re.compile(r"^\s*(?:is|was|'s|gets|got|also|too|,)?\s*$", re.IGNORECASE)

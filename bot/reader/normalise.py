@@ -148,7 +148,9 @@ def split_units(text: str) -> list[Unit]:
             if m.group().strip() == ".":
                 before = re.search(r"(\S+)$", line[: m.start()])
                 word = before.group(1).lower().rstrip(".") if before else ""
-                if word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha()) or word.endswith("tl;dr"):
+                numbered = word != "no" or re.match(r"\s*\d", line[m.end() :])  # "No. 5", not "both no. Let's"
+                initial = len(word) == 1 and word.isalpha()
+                if (word in _ABBREVIATIONS and numbered) or initial or word.endswith("tl;dr"):
                     continue
             sentence = line[pos : m.start()].strip()
             terminator = m.group().strip()
