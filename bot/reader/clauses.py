@@ -347,7 +347,7 @@ _QUOTED = re.compile(r"\"[^\"\n]{1,60}\"|“[^”\n]{1,60}”|(?<!\w)'[^'\n]{1,6
 _NO_AFTER_A_NAME = re.compile(r"(?P<word>[^\W\d_][\w'-]*)\s+(no|nope|nah|non)\b", re.IGNORECASE)
 _COUNTED = re.compile(r"\s+(?:\d+|all|both|two|three|four|five|six|several|some|the|these|those|remaining|other)\s"
                       r"(?:\w+\s)?(?:candidates?|applicants?|people|applications?|finalists|of them)", re.IGNORECASE)
-_NEGATION = re.compile(r"(?:\bnot|n't|\bnever|\bno longer|\bwithout)\s+(?:\w+\s+)?$", re.IGNORECASE)
+_NEGATION = re.compile(r"(?:\bnot|n't|\bnever|\bno longer|\bwithout)\s+(?:\w+[\s-]+)?$", re.IGNORECASE)
 _THING = re.compile(r"^\s+(?:(?:for|to|on|with|from)\s+)?(?:the|a|an|our|this|that|their|its|his|her|your|my)\s+"
                     r"(?!offer\b|candidate|application|applicant|finalist|person|guy|girl|woman|man|folks?|candidacy|"
                     r"role|position|job|req|opening|process|loop|onsite|final|next|panel|team\b|other|two|three|both|time\b)"
@@ -514,13 +514,14 @@ _REQUEST = re.compile(  # "can you send the no to Ahmed today?" asks for a decis
     r"\b(?:can|could|would) you (?:please |pls )?"
     r"(?:send|let|tell|email|inform|notify|call|ping|close|reject|decline)\b",
     re.IGNORECASE)
+_VERDICT_WORDS = re.compile(r"\b(?:results?|outcomes?|decisions?|final|recap|closing|closed)\b", re.IGNORECASE)
 _VOTES = re.compile(r"\b(?:scorecards?|votes?|feedback|availability|interview notes|evaluation)\b", re.IGNORECASE)
 
 
 _SALUTATION = re.compile(
     r"^\W*(?:hi|hello|dear|hey|hola|bonjour|olá|hallo)\s+(?:(?:dr|mr|ms|mrs|mx|prof)\.?\s+)?"
     r"(?P<name>[^\W\d_][\w'’.-]*(?:\s+[^\W\d_][\w'’.-]*){0,3})\s*[,!:]", re.IGNORECASE | re.MULTILINE)
-_FORM_VERDICT = re.compile(r"^\W*(?:new |current |final )?(?:status|decision|disposition|outcome|result|recommendation)"
+_FORM_VERDICT = re.compile(r"^\W*(?:new |current |final )?(?:status|decision|disposition|outcome|result)"
                            r"\W*:\W*(?P<value>.+)$", re.IGNORECASE | re.MULTILINE)
 _FORM_PEOPLE = re.compile(r"^\W*(?:candidates?|applicants?|candidate name|applicant name|name)\W*:\s*(?P<value>.+)$",
                           re.IGNORECASE | re.MULTILINE)
@@ -623,8 +624,9 @@ def read_clauses(plain: str, *, names: Sequence[str], hiring: bool, context_name
     rank = {"withdrawn": 3, "not_selected": 2, "hired": 1}
     section: Cue | None = None
     header = plain.split("\n", 1)[0]
-    votes = _VOTES.search(header)
-    if "\n" in plain and vocab.hedge.search(header) and (votes or not find_mentions(header, gazetteer, [], vocab)):
+    if "\n" in plain and _VOTES.search(header) and not _VERDICT_WORDS.search(header):
+        return []  # "Interview Feedback", "Evaluation submitted by …": one interviewer's view
+    if "\n" in plain and vocab.hedge.search(header) and not find_mentions(header, gazetteer, [], vocab):
         return []  # "Offsite availability" over a list of ticks and crosses
     asked: list[str] = []  # "kojo? no.": the person a one-word question names, for the answer after it
     unnamed: list[Cue] = []  # verdicts of sentences that name nobody: in a thread, about its parent's people
