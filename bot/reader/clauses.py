@@ -333,9 +333,11 @@ def find_cues(text: str, vocab: Vocabulary) -> list[Cue]:
                  if m.group("word").lower() not in vocab.common and not _cue_word(m.group("word"), vocab))
     found.sort(key=lambda c: (-(c.end - c.start), c.start))
     kept: list[Cue] = []
+    covered = bytearray(len(text) + 1)
     for cue in found:
-        if all(cue.end <= k.start or cue.start >= k.end for k in kept):
+        if not any(covered[cue.start : cue.end]):
             kept.append(cue)
+            covered[cue.start : cue.end] = b"\x01" * (cue.end - cue.start)
     quoted = [(m.start(), m.end()) for m in _QUOTED.finditer(text)]
     return sorted((c for c in kept if not _negated_or_about_a_thing(text, c)
                    and not any(a < c.start < b for a, b in quoted)), key=lambda c: c.start)
@@ -728,10 +730,11 @@ def clean_people(people: tuple[tuple, tuple, tuple]) -> tuple[tuple, tuple, tupl
             if name is not None:
                 cleaned[index].append(type(person)(name, person.stage))
                 everyone.append(name.lower())
+    # the proper word-prefixes of every name: "Tuan Anh" when "Tuan Anh Pham" is there too
+    prefixes = {" ".join(n.split()[:k]) for n in everyone for k in range(1, len(n.split()))}
     out = []
     for group in cleaned:
-        kept = [p for p in group
-                if not any(o != p.name.lower() and o.startswith(p.name.lower() + " ") for o in everyone)]
+        kept = [p for p in group if p.name.lower() not in prefixes]
         seen: set[str] = set()
         out.append(tuple(p for p in kept if not (p.name.lower() in seen or seen.add(p.name.lower()))))
     return out[0], out[1], out[2]

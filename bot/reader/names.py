@@ -209,8 +209,10 @@ def _parse_item(cur: _Cursor, known: KnownNames, loose: bool, application: bool 
             cur.i = start + length
             return NameItem(name=phrase, pronoun=phrase)
     tok = cur.peek()
-    while tok is not None and tok.kind == "word" and tok.low in TITLES:
+    titles = 0
+    while tok is not None and tok.kind == "word" and tok.low in TITLES and titles < 2:  # "Dr. Prof." at most
         cur.i += 1
+        titles += 1
         tok = cur.peek()
     if tok is None or tok.kind != "word":
         cur.i = start
@@ -365,8 +367,10 @@ def parse_names_before(tokens: list[Token], end: int, known: KnownNames = NO_KNO
     # skip "both" / "all" just before the verb
     while stop > 0 and tokens[stop - 1].kind == "word" and tokens[stop - 1].low in {"both", "all", "each"}:
         stop -= 1
-    for j in range(stop - 1, max(-1, stop - 25), -1):
-        result = parse_names(tokens[:stop], j, known)
-        if result is not None and result.end == stop and all(it.pronoun is None for it in result.items):
-            best = result
+    base = max(0, stop - 25)  # a list of names is at most 24 tokens long: read only those, linear overall
+    window = tokens[base:stop]
+    for j in range(stop - 1, base - 1, -1):
+        result = parse_names(window, j - base, known)
+        if result is not None and result.end == len(window) and all(it.pronoun is None for it in result.items):
+            best = NameList(result.items, result.start + base, result.end + base)
     return best

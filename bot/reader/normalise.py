@@ -106,6 +106,7 @@ _ABBREVIATIONS = frozenset(
     dr mr ms mrs mx prof sr jr st vs etc e.g i.e approx inc ltd no re
     """.split()
 )
+_NUMBER_AFTER = re.compile(r"\s*\d")
 _SENTENCE_END = re.compile(r"[.!?]+(?=\s|$)|;|\s\|\s")
 _INTERROGATIVES = frozenset(
     """
@@ -146,9 +147,9 @@ def split_units(text: str) -> list[Unit]:
         first = True
         for m in _SENTENCE_END.finditer(line + " "):
             if m.group().strip() == ".":
-                before = re.search(r"(\S+)$", line[: m.start()])
+                before = re.search(r"(\S+)$", line[max(0, m.start() - 40) : m.start()])  # bounded: linear overall
                 word = before.group(1).lower().rstrip(".") if before else ""
-                numbered = word != "no" or re.match(r"\s*\d", line[m.end() :])  # "No. 5", not "both no. Let's"
+                numbered = word != "no" or _NUMBER_AFTER.match(line, m.end())  # "No. 5", not "both no. Let's"
                 initial = len(word) == 1 and word.isalpha()
                 if (word in _ABBREVIATIONS and numbered) or initial or word.endswith("tl;dr"):
                     continue

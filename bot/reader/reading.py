@@ -184,6 +184,8 @@ def _without_actors(people: _People, plain: str) -> _People:
         return bool(spots) and all(re.search(r"\bby:?\s*[*_]?$", plain[max(0, i - 6) : i], re.IGNORECASE)
                                    for i in spots)
 
+    if len(people[1]) > 50:  # a long roster is no ATS card with one actor: bound the work
+        return people
     return people[0], tuple(p for p in people[1] if not acted(p.name)), people[2]
 
 

@@ -149,7 +149,7 @@ def find_role(text: str) -> str | None:
         for start in range(len(words)):
             if words[start].lower() in NON_NAMES and words[start].lower() not in ROLE_WORDS:
                 continue
-            role = _longest_role_prefix(" ".join(words[start:]), allow_lower=False)
+            role = _longest_role_prefix(" ".join(words[start : start + 8]), allow_lower=False)  # titles are short
             if role is not None:
                 return role
     return None

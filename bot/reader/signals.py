@@ -6,6 +6,7 @@ Pure: strings in, plain values out.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 # --------------------------------------------------------------------------------------------------
 # Hiring manager
@@ -67,6 +68,7 @@ def is_conditional(prefix: str) -> bool:
     return bool(_CONDITIONAL.search(prefix))
 
 
+@lru_cache(maxsize=256)  # asked once per finding of a sentence, which can be a 40,000-character line
 def hedged(text: str) -> bool:
     return bool(_HEDGE.search(text) or _HEDGE_CASED.search(text))
 
