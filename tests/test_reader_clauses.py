@@ -94,3 +94,11 @@ def test_message_texts_reads_blocks_and_attachments_once() -> None:
         "<https://ats.example/c/1|John Roe> was archived", "Rejected", "Stage: Onsite",
     )
     assert message_texts({"text": "", "blocks": "not a list", "attachments": [None, 3]}) == ()
+
+
+def test_invisible_characters_do_not_cut_a_name() -> None:
+    reading = read("We are not moving forward with Om\u202ear Haddad for the QA Lead role.")
+    assert reading is not None
+    assert [p.name for p in reading.not_selected] == ["Omar Haddad"]
+    names = _not_selected("Rejected: Lena\u200b Park and Tom\u200dás Ruiz for Data Analyst")
+    assert names == ["Lena Park", "Tomás Ruiz"]

@@ -86,8 +86,12 @@ def normalise(text: str) -> str:
         out = out.replace(code, f" {NO_MARK} ")
     out = _EMOJI_CODE.sub(" ", out)
     out = _ARROW.sub(" → ", out)
+    # format characters (zero-width spaces, direction overrides) are invisible: "Om\u202ear Haddad" is one
+    # name; symbols and emoji separate words
     out = "".join(
-        " " if unicodedata.category(ch) in {"So", "Sk", "Cf"} and ch not in "→·" else ch for ch in out
+        "" if unicodedata.category(ch) == "Cf" else " " if unicodedata.category(ch) in {"So", "Sk"} and ch not in "→·"
+        else ch
+        for ch in out
     )
     for pattern, repl in _SHORTHAND:
         out = pattern.sub(repl, out)
