@@ -350,7 +350,9 @@ _NO_AFTER_A_NAME = re.compile(r"(?P<word>[^\W\d_][\w'-]*)\s+(no|nope|nah|non)\b"
 _COUNTED = re.compile(r"\s+(?:\d+|all|both|two|three|four|five|six|several|some|the|these|those|remaining|other)\s"
                       r"(?:\w+\s)?(?:candidates?|applicants?|people|applications?|finalists|of them)", re.IGNORECASE)
 _NEGATION = re.compile(r"(?:\bnot|n't|\bnever|\bno longer|\bwithout)\s+(?:\w+[\s-]+)?$", re.IGNORECASE)
-_THING = re.compile(r"^\s+(?:(?:for|to|on|with|from)\s+)?(?:the|a|an|our|this|that|their|its|his|her|your|my)\s+"
+_A_JOB = re.compile(r"\b(?:role|position|job|req|opening|spot|vacancy|posting|seat)\b", re.IGNORECASE)
+_FIT = re.compile(r"\b(?:fit|match|selected|chosen)$", re.IGNORECASE)
+_THING = re.compile(r"^\s+(?:(for|to|on|with|from)\s+)?(?:the|a|an|our|this|that|their|its|his|her|your|my)\s+"
                     r"(?!offer\b|candidate|application|applicant|finalist|person|guy|girl|woman|man|folks?|candidacy|"
                     r"role|position|job|req|opening|process|loop|onsite|final|next|panel|team\b|other|two|three|both|time\b)"
                     r"[a-z0-9]")
@@ -372,8 +374,10 @@ def _negated_or_about_a_thing(text: str, cue: Cue) -> bool:
     after = text[cue.end : cue.end + 40]
     if not text[cue.start : cue.end].lower().endswith(" to") and re.match(r"\s+to\s+[a-z]", after):
         return True  # "declined to sit on the panel"
-    if _THING.match(after):
-        return True
+    thing = _THING.match(after)
+    if thing and (not thing.group(1) or thing.group(1).lower() != "for" or _FIT.search(text[cue.start : cue.end])
+                  or not _A_JOB.search(text, cue.end, cue.end + 60)):
+        return True  # "rejected the proposal", "no offer for the apartment"; not "… direction for the front desk role"
     # "said no to pineapple", "not selected for jury duty": a lower-case word where a name would be, in a
     # message written with capitals
     if cue.kind == "withdrawn" and _WITHDRAWN_THING.match(after):
@@ -393,6 +397,7 @@ class _Clause:
     mentions: list[Mention]
     cues: list[Cue]
     labels: bool = False  # ends in ":", a dash or a cell border: a label for what follows
+    candidate_noun: bool = False  # says "the applicant", "the candidate", "the finalist"
 
     @property
     def verdicts(self) -> list[Cue]:
@@ -403,13 +408,16 @@ class _Clause:
         return any(c.kind == "neutral" for c in self.cues)
 
 
+_CANDIDATE_NOUN = re.compile(r"\bthe (?:applicant|candidate|finalist|interviewee)\b", re.IGNORECASE)
+
+
 def _clauses(text: str, mentions: list[Mention], cues: list[Cue]) -> list[_Clause]:
     bounds = [0] + [m.end() for m in _CLAUSE_BREAK.finditer(text)] + [len(text) + 1]
     out = []
     for a, b in itertools.pairwise(bounds):
         labels = text[max(a, b - 3) : b].strip()[-1:] in (":", "—", "–", "-", "|", "(")
         out.append(_Clause(a, b, [m for m in mentions if a <= m.start < b], [c for c in cues if a <= c.start < b],
-                           labels))
+                           labels, bool(_CANDIDATE_NOUN.search(text, a, min(b, len(text))))))
     return [c for c in out if c.mentions or c.cues]
 
 
@@ -503,6 +511,9 @@ def _neighbour_cue(clauses: list[_Clause], index: int) -> Cue | None:
             return clause.verdicts[-1]
         # the list of objects goes on: "reject Ana Souza, Bruno Lima and Carla Dias"
         if clause.verdicts and clause.mentions and clause.mentions[-1].start > clause.verdicts[-1].start:
+            return clause.verdicts[-1]
+        # an appositive: "not going to proceed with the applicant from the job fair, Tremaine Givens, …"
+        if clause.verdicts and not clause.mentions and clause.candidate_noun:
             return clause.verdicts[-1]
         if clause.verdicts or not clause.mentions or clause.neutral:
             break
