@@ -304,6 +304,15 @@ def decision_reply(
     return {"text": text, "blocks": blocks}
 
 
+def button_value(message_blocks: Any, action_id: str) -> str | None:
+    """The value of a message's button with this action_id (a block_actions payload carries the message)."""
+    for block in message_blocks if isinstance(message_blocks, list) else ():
+        for element in (block.get("elements") or ()) if isinstance(block, dict) else ():
+            if isinstance(element, dict) and element.get("action_id") == action_id and "value" in element:
+                return str(element["value"])
+    return None
+
+
 def role_modal(private_metadata: str) -> dict[str, Any]:
     """One field: the role of a decision recorded without one."""
     return {

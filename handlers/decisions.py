@@ -79,9 +79,7 @@ def register(app: App, deps: Deps) -> None:
     def handle_pick_manager(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
         ack()
         manager = action.get("selected_user")
-        value = next((str(element.get("value")) for block in (body.get("message") or {}).get("blocks") or ()
-                      for element in block.get("elements") or ()
-                      if isinstance(element, dict) and element.get("action_id") == blocks.ACTION_CONFIRM), None)
+        value = blocks.button_value((body.get("message") or {}).get("blocks"), blocks.ACTION_CONFIRM)
         container = body.get("container") or {}
         channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
         thread_ts = (body.get("message") or {}).get("thread_ts")

@@ -253,6 +253,19 @@ class Harness:
         self.inbox.drain()
 
 
+def pin_reading(monkeypatch: Any, text: str, reading: Any) -> None:
+    """Make the reader read `text` as `reading` (a bot.reader.Decision), whatever the reader does today:
+    for tests of what the app does with a reading (an unsure one, say), not of the reader."""
+    from bot import reader
+
+    real = reader.read
+
+    def read(message_text: str, **kw: Any) -> Any:
+        return reading if message_text.strip() == text else real(message_text, **kw)
+
+    monkeypatch.setattr(reader, "read", read)
+
+
 def with_settings(settings: Settings, **changes: Any) -> Settings:
     return replace(settings, **changes)
 

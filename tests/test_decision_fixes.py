@@ -6,12 +6,13 @@ import json
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from bot import blocks, reader
 from storage.models import Candidate, Decision, Followup, Round
 from tests.fake_slack import TEAM_ID
-from tests.harness import CHANNEL, MANAGER, MONDAY, OTHER, Harness
+from tests.harness import CHANNEL, MANAGER, MONDAY, OTHER, Harness, pin_reading
 
 ROUND = "Staff Data Engineer: Dana Whitfield (onsite), Omar Haddad (final round), Lena Park (phone screen)"
 DECISION = "Decision for Staff Data Engineer: not moving forward with Omar Haddad and Lena Park."
@@ -147,9 +148,11 @@ def test_decision_modal_answers_with_field_errors(harness: Harness) -> None:
 # --- unsure readings --------------------------------------------------------------------------------
 
 
-def test_an_unsure_reading_is_asked_about_and_recorded_when_confirmed(harness: Harness) -> None:
-    reading = reader.read(UNSURE)
-    assert reading is not None and reading.confidence < reader.CONFIDENCE_THRESHOLD
+def test_an_unsure_reading_is_asked_about_and_recorded_when_confirmed(harness: Harness,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    pin_reading(monkeypatch, UNSURE, reader.Decision(
+        role="Staff Data Engineer", hired=(), not_selected=(reader.Person("Omar Haddad"),), withdrawn=(),
+        manager_id=None, confidence=reader.CONFIDENCE_THRESHOLD / 2, rules=("pinned",)))
     harness.message(UNSURE, ts=TS)
     assert state(harness) == {}
     [question] = thread_replies(harness)

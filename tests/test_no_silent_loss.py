@@ -10,13 +10,14 @@ import json
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
-from bot import blocks, notes
+from bot import blocks, notes, reader
 from handlers.events import worth_keeping
 from storage.models import Candidate, Decision, Followup, Round
 from tests.fake_slack import TEAM_ID
-from tests.harness import CHANNEL, MANAGER, MONDAY, OTHER, Harness
+from tests.harness import CHANNEL, MANAGER, MONDAY, OTHER, Harness, pin_reading
 
 NO_ROLE = "Decision: not moving forward with Omar Haddad (onsite)."
 ROUND = "Staff Data Engineer: Dana Whitfield (onsite), Omar Haddad (final round), Lena Park (phone screen)"
@@ -24,6 +25,15 @@ DECISION = "Decision for Staff Data Engineer: not moving forward with Omar Hadda
 TS = "1700000000.000500"
 REPLY_TS = "1700000000.000900"
 ATS = {"subtype": "bot_message", "bot_id": "B0ATS", "username": "Greenhouse"}
+UNSURE = "Leaning towards passing on Omar Haddad (onsite)"
+
+
+@pytest.fixture
+def unsure(monkeypatch: pytest.MonkeyPatch) -> None:
+    """UNSURE reads as an unsure decision with no role and no manager, whatever the reader does today."""
+    pin_reading(monkeypatch, UNSURE, reader.Decision(
+        role=None, hired=(), not_selected=(reader.Person("Omar Haddad", "onsite"),), withdrawn=(), manager_id=None,
+        confidence=reader.CONFIDENCE_THRESHOLD / 2, rules=("pinned",)))
 
 
 def followups(h: Harness) -> dict[str, tuple[str, str, str | None]]:
@@ -210,8 +220,9 @@ def test_a_bot_is_never_the_manager(harness: Harness) -> None:
 # --- 3. confirm whatever is missing -----------------------------------------------------------------
 
 
+@pytest.mark.usefixtures("unsure")
 def test_confirm_with_no_role_and_no_manager_records_for_the_person_who_clicks(harness: Harness) -> None:
-    app_post(harness, "Leaning towards passing on Omar Haddad (onsite)")
+    app_post(harness, UNSURE)
     [question] = thread_posts(harness)
     assert "Did you mean" in json.dumps(question.args["blocks"])
     confirm = element(question.args["blocks"], blocks.ACTION_CONFIRM)
@@ -259,8 +270,9 @@ def test_a_failing_conversations_replies_does_not_lose_the_reply(harness: Harnes
     assert thread_posts(harness)[-1].args["thread_ts"] == TS
 
 
+@pytest.mark.usefixtures("unsure")
 def test_an_unsure_reply_is_asked_about_in_the_parents_thread(harness: Harness) -> None:
-    harness.message("Leaning towards passing on Omar Haddad (onsite)", ts=REPLY_TS, fields={"thread_ts": TS})
+    harness.message(UNSURE, ts=REPLY_TS, fields={"thread_ts": TS})
     [question] = thread_posts(harness)
     assert question.args["thread_ts"] == TS
     confirm = element(question.args["blocks"], blocks.ACTION_CONFIRM)
@@ -320,3 +332,32 @@ def test_an_app_edit_that_changes_only_blocks_is_read(harness: Harness) -> None:
             {"type": "section", "text": {"type": "mrkdwn", "text": "Interview scheduled for Grace Kim"}}]},
     })
     assert followups(harness) == {"Omar Haddad": ("open", "U0CHANMGR", None)}
+
+
+def test_an_app_reply_in_a_recorded_thread_goes_to_that_threads_manager(harness: Harness) -> None:
+    harness.message(NO_ROLE, ts=TS, user=OTHER)  # recorded for OTHER, role unknown
+    lena = "Decision: not moving forward with Lena Park (onsite)."
+    harness.message("", user=None, ts=REPLY_TS, fields={**ATS, "thread_ts": TS, "blocks": [
+        {"type": "section", "text": {"type": "mrkdwn", "text": lena}}]})
+    assert followups(harness)["Lena Park"] == ("open", OTHER, None)
+    assert [p.args["thread_ts"] for p in thread_posts(harness)] == [TS, TS]
+    with harness.deps.sessions.begin() as session:  # still two rounds: no role, no sharing
+        assert len(session.scalars(select(Round)).all()) == 2
+
+
+def test_builders_without_role_or_manager() -> None:
+    from slack_sdk.models.blocks import Block
+
+    from bot.reader import Decision, Person
+
+    reply = blocks.decision_reply(decision_id=7, manager_id=MANAGER, role=None, not_selected=["A <b> & c"],
+                                  hired=[], withdrawn=[], first_due=None)
+    assert "A &lt;b&gt; &amp; c" in reply["text"] and "<b>" not in json.dumps(reply)
+    assert blocks.button_value(reply["blocks"], blocks.ACTION_ADD_ROLE) == "7"
+    many = Decision(role=None, hired=(), not_selected=tuple(Person(f"Person Number{i}") for i in range(300)),
+                    withdrawn=(), manager_id=None, confidence=0.9, rules=())
+    question = blocks.manager_question(many, None)  # too long to carry: Edit only
+    assert blocks.button_value(question["blocks"], blocks.ACTION_CONFIRM) is None
+    for block in question["blocks"]:
+        Block.parse(block).to_dict()  # type: ignore[union-attr]
+    assert len(question["text"]) <= 3000
