@@ -346,6 +346,9 @@ def find_cues(text: str, vocab: Vocabulary) -> list[Cue]:
 _QUOTED = re.compile(r"\"[^\"\n]{1,60}\"|“[^”\n]{1,60}”|(?<!\w)'[^'\n]{1,60}'(?!\w)")
 
 
+_COUNT_BEFORE = re.compile(r"\b(?:\d+|all|both|two|three|four|five|six|seven|eight|nine|ten|several|the remaining)\s+"
+                           r"(?:\w+\s+)?(?:candidates?|applicants?|people|applications?|finalists)\s+"
+                           r"(?:were\s+|have been\s+|was\s+|got\s+|are\s+)?(?:\w+\s+)?$", re.IGNORECASE)
 _NO_AFTER_A_NAME = re.compile(r"(?P<word>[^\W\d_][\w'-]*)\s+(no|nope|nah|non)\b", re.IGNORECASE)
 _COUNTED = re.compile(r"\s+(?:\d+|all|both|two|three|four|five|six|several|some|the|these|those|remaining|other)\s"
                       r"(?:\w+\s)?(?:candidates?|applicants?|people|applications?|finalists|of them)", re.IGNORECASE)
@@ -428,8 +431,10 @@ def _sentence_verdicts(text: str, gazetteer: Gazetteer, vocab: Vocabulary, *, hi
     mentions = find_mentions(text, gazetteer, cues, vocab)
     verdict_cues = [c for c in cues if c.kind != "neutral"]
     kinds = {c.kind for c in verdict_cues}
-    if text.rstrip().endswith(":") and len(kinds) == 1:
-        # "Remaining candidates were archived with reason Hired someone else:" over a list of names
+    counted = any(c.counted or _COUNT_BEFORE.search(text, 0, c.start) for c in verdict_cues)
+    if (text.rstrip().endswith(":") or counted) and len(kinds) == 1:
+        # "Remaining candidates were archived with reason Hired someone else:", "3 candidates disqualified from
+        # Accounts Payable Clerk" over a list of names
         section = verdict_cues[-1]
     if not mentions:
         # a header line ("*Not moving forward*", "Rejected:") sets the verdict of the lines under it, and
@@ -652,14 +657,14 @@ def read_clauses(plain: str, *, names: Sequence[str], hiring: bool, context_name
             named = find_mentions(unit.text, gazetteer, [], vocab)
             short = len(unit.text.split()) <= 4
             asked = [_display(m, gazetteer) for m in named if not m.pronoun] if short else []
-            anyone = anyone or bool(named)
+            anyone = anyone or any(not m.pronoun for m in named)
             continue
         if vocab.hedge.search(unit.text):
             asked = []
             deliberating = True
             continue
         pairs, section, named = _sentence_verdicts(unit.text, gazetteer, vocab, hiring=hiring, section=section)
-        anyone = anyone or bool(named)
+        anyone = anyone or any(not m.pronoun for m in named)
         here = [_display(m, gazetteer) for m in named if not m.pronoun]
         if not named:
             opening = [c for c in find_cues(unit.text, vocab) if c.kind != "neutral" and (c.strong or hiring)]
