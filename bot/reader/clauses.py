@@ -195,6 +195,10 @@ def find_mentions(text: str, gazetteer: Gazetteer, cues: Sequence[Cue], vocab: V
         i += 1
     if text[:1].islower():  # a writer who types without capitals types names that way too
         mentions.extend(_lowercase_objects(text, words, mentions, cues, vocab))
+    else:  # or after a verdict that labels a list: "passing on: marcus feld, anjali desai, bo-ra kim"
+        labels = [c for c in cues if c.kind != "neutral" and c.strong and text[c.end : c.end + 2].strip()[:1] == ":"]
+        if labels:
+            mentions.extend(_lowercase_objects(text, words, mentions, labels, vocab))
     for m in _PRONOUN.finditer(text):
         possessive = m.group().lower() == "her" and _POSSESSIVE.match(text, m.end())
         if not any(x.start <= m.start() < x.end for x in mentions) and not possessive:
@@ -205,6 +209,7 @@ def find_mentions(text: str, gazetteer: Gazetteer, cues: Sequence[Cue], vocab: V
 _PRONOUN = re.compile(
     r"\b(?:him|her|them|both(?: of them)?|all (?:of them|three|four|five|two)|neither(?: of them)?|he|she|they"
     r"|(?:the )?(?:other|remaining) (?:\d+|two|three|four|five|candidates|finalists|ones|folks)|(?:the )?rest"
+    r"|(?:any|all|none|either|neither) of (?:them|the (?:\d+|two|three|four|five|candidates|finalists))"
     r"|everyone else)\b",
     re.IGNORECASE)
 _POSSESSIVE = re.compile(  # "her references", not "tell her today"
@@ -411,7 +416,7 @@ class _Clause:
         return any(c.kind == "neutral" for c in self.cues)
 
 
-_CANDIDATE_NOUN = re.compile(r"\bthe (?:applicant|candidate|finalist|interviewee)\b", re.IGNORECASE)
+_CANDIDATE_NOUN = re.compile(r"\bthe (?:\w+ )?(?:applicant|candidate|finalist|interviewee)s?\b", re.IGNORECASE)
 
 
 def _clauses(text: str, mentions: list[Mention], cues: list[Cue]) -> list[_Clause]:
