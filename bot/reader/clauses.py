@@ -92,6 +92,11 @@ def vocabulary() -> Vocabulary:
     return Vocabulary(tuple(cues), hedge, frozenset(common), _pattern(data["hiring_words"]))
 
 
+def hedges(text: str) -> bool:
+    """Whether a sentence proposes, asks, votes or supposes rather than decides (the vocabulary's hedges)."""
+    return bool(vocabulary().hedge.search(text))
+
+
 def about_hiring(text: str) -> bool:
     """Whether a text talks about hiring at all (trial shifts, walk-ins, the spot, interviews, offers)."""
     return bool(vocabulary().hiring.search(text))
@@ -366,8 +371,9 @@ _THING = re.compile(r"^\s+(?:(for|to|on|with|from)\s+)?(?:the|a|an|our|this|that
                     r"[a-z0-9]")
 _THING_BARE = re.compile(r"^\s+(?:(?:for|to|on)\s+)?(?!the\b|a\b|an\b|him\b|her\b|them\b|both\b|all\b|either\b|any\b)"
                          r"[a-z][a-z-]+\b")
-_WITHDRAWN_THING = re.compile(  # "withdrew her PR", "withdrew $300 from petty cash"
-    r"^\s+(?:(?:the|a|an|her|his|their|our)\s+(?!offer|application|candidacy|name)\w|[$€£\d])", re.IGNORECASE)
+_WITHDRAWN_THING = re.compile(  # "withdrew her PR", "withdrew $300 from petty cash", "withdrew from STAT 501"
+    r"^\s+(?:(?:the|a|an|her|his|their|our)\s+(?!offer|application|candidacy|name)\w|[$€£\d]"
+    r"|from\s+(?-i:[A-Z]{2,}\b)|from\s+\w*\d)", re.IGNORECASE)
 
 
 def _negated_or_about_a_thing(text: str, cue: Cue) -> bool:
@@ -383,6 +389,8 @@ def _negated_or_about_a_thing(text: str, cue: Cue) -> bool:
     if not text[cue.start : cue.end].lower().endswith(" to") and re.match(r"\s+to\s+[a-z]", after):
         return True  # "declined to sit on the panel"
     thing = _THING.match(after)
+    if re.match(r"\s+(?:me|us|you)\b", after, re.IGNORECASE):
+        return True  # "my wifi rejected me three times"
     if thing and (not thing.group(1) or thing.group(1).lower() != "for" or _FIT.search(text[cue.start : cue.end])
                   or not _A_JOB.search(text, cue.end, cue.end + 60)):
         return True  # "rejected the proposal", "no offer for the apartment"; not "… direction for the front desk role"

@@ -15,7 +15,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.reader.clauses import _VOTES, Gazetteer, Verdict, about_hiring, clean_people, read_clauses
+from bot.reader.clauses import _VOTES, Gazetteer, Verdict, about_hiring, clean_people, hedges, read_clauses
 from bot.reader.names import NO_KNOWN, KnownNames, NameItem, tokenize
 from bot.reader.normalise import Unit, normalise, split_units
 from bot.reader.roles import find_role
@@ -29,7 +29,7 @@ from bot.reader.rules import (
     mentions_hiring,
     says_no_hire,
 )
-from bot.reader.signals import find_manager, hedged, is_conditional, marked_roster, only_a_vote
+from bot.reader.signals import find_manager, hedged, is_conditional, marked_roster, only_a_vote, settled
 from bot.reader.stages import stage_field, stage_in_header
 from bot.reader.vocab import ROLE_HEADS
 
@@ -108,7 +108,9 @@ def read(text: str, *, known_names: Sequence[str] = (), attachments_text: str = 
         return None
 
     vote = only_a_vote("\n".join(u.text for u in answered))
-    if (vote or any(f.hedged for f in findings)) and not verdicts:
+    deliberate = (bool(findings) and all(f.unit and hedges(f.unit) for f in findings)
+                  and not settled("\n".join(u.text for u in answered)))
+    if (vote or deliberate or any(f.hedged for f in findings)) and not verdicts:
         # one interviewer's vote, "leaning no", "we might pass": a look-alike, not a decision to ask about
         return None
     rules = tuple(dict.fromkeys([*(f.rule for f in findings), *(["clauses"] if added else [])]))

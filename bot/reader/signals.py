@@ -89,6 +89,11 @@ def marked_roster(text: str) -> bool:
     return not _AVAILABILITY.search(text)
 
 
+def settled(text: str) -> bool:
+    """True when the writer settles it: says it is agreed or final, or that they will deliver the outcome."""
+    return bool(_SETTLED.search(text))
+
+
 def only_a_vote(text: str) -> bool:
     """True for a message that casts a vote ("no hire from me on A") without settling the decision."""
     return bool(_VOTE.search(text)) and not _SETTLED.search(text)
