@@ -802,7 +802,7 @@ def ats_fields(text: str, known: KnownNames) -> list[Finding]:
     kind: Kind | None = None
     if re.search(r"withdr|offer declined|declined offer", signal):
         kind = "withdrawn"
-    elif re.search(r"\bhired\b|offer accepted", signal):
+    elif re.search(r"(?<!not )\bhired\b|offer accepted", signal):
         kind = "hired"
     elif re.search(
         r"reject|archiv|disqualif|declin|not selected|unsuccessful|not a fit|not qualified|over ?qualified|"

@@ -1,0 +1,86 @@
+"""Every shape Slack sends a decision in, through the real app: text, blocks (rich_text, section fields,
+context), legacy attachments, structured rosters and tables, and an app's post of any of them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from storage.models import Candidate, Followup
+from tests.harness import MANAGER, Harness
+
+TS = "1700000001.000100"
+GREENHOUSE = {"subtype": "bot_message", "bot_id": "B0ATS", "username": "Greenhouse"}
+
+
+def not_selected(h: Harness) -> dict[str, str]:
+    """name -> manager of every open follow-up."""
+    with h.deps.sessions.begin() as session:
+        rows = session.execute(select(Candidate.name, Followup.manager_id)
+                               .join(Followup, Followup.candidate_id == Candidate.id)).all()
+    return dict(rows)
+
+
+def post(h: Harness, text: str = "", **fields: Any) -> None:
+    bot = fields.pop("bot", False)
+    if bot:
+        fields.update(GREENHOUSE)
+    status = h.message(text, ts=TS, user=None if bot else MANAGER, fields=fields)
+    assert status == 200
+
+
+def test_a_decision_only_in_rich_text_blocks_is_recorded(harness: Harness) -> None:
+    rich = [{"type": "rich_text", "elements": [{"type": "rich_text_section", "elements": [
+        {"type": "text", "text": "Decision for QA Lead: not moving forward with "},
+        {"type": "link", "url": "https://ats.example/c/1", "text": "Lena Hartmann"},
+        {"type": "text", "text": " after the onsite."}]}]}]
+    post(harness, "", blocks=rich)
+    assert not_selected(harness) == {"Lena Hartmann": MANAGER}
+    [reply] = [c for c in harness.fake.calls_to("chat.postMessage") if c.args.get("thread_ts") == TS]
+    assert "Lena Hartmann" in str(reply.args["blocks"])
+
+
+def test_an_ats_card_in_section_fields_goes_to_the_channels_manager(harness: Harness) -> None:
+    harness.command("channel-manager <@U0CHANMGR>")
+    card = [
+        {"type": "section", "text": {"type": "mrkdwn", "text": "*Candidate status changed*"}},
+        {"type": "section", "fields": [
+            {"type": "mrkdwn", "text": "*Candidate:*\nMateus Carvalho Lima"},
+            {"type": "mrkdwn", "text": "*Job:*\nProduct Designer II"},
+            {"type": "mrkdwn", "text": "*Previous status:*\nOnsite Interview"},
+            {"type": "mrkdwn", "text": "*New status:*\nNot Hired"}]},
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": "Updated by <@U03KLM8Q2> · Jobvite"}]},
+    ]
+    post(harness, "Candidate status changed", blocks=card, bot=True)
+    assert not_selected(harness) == {"Mateus Carvalho Lima": "U0CHANMGR"}
+
+
+def test_a_decision_in_legacy_attachments_is_recorded(harness: Harness) -> None:
+    harness.command("channel-manager <@U0CHANMGR>")
+    attachment = {"color": "#d00", "title": "Candidate rejected", "fallback": "Candidate rejected",
+                  "fields": [{"title": "Candidate", "value": "Hana Kobayashi", "short": True},
+                             {"title": "Job", "value": "Customer Success Manager", "short": True},
+                             {"title": "Rejected by", "value": "Oliver Steinmetz", "short": True}]}
+    post(harness, "", attachments=[attachment], bot=True)
+    assert not_selected(harness) == {"Hana Kobayashi": "U0CHANMGR"}
+
+
+def test_an_emoji_roster_and_a_table_are_read_row_by_row(harness: Harness) -> None:
+    post(harness, "Debrief outcomes — Product Designer\n:x: Mariana Souza\n:x: Kwame Asante\n"
+                  ":white_check_mark: Ilse van der Meer")
+    assert set(not_selected(harness)) == {"Mariana Souza", "Kwame Asante"}
+
+
+def test_a_markdown_table_in_a_code_block(harness: Harness) -> None:
+    post(harness, "Final round results — *Senior Data Engineer*\n```\n| Candidate | Stage | Outcome |\n"
+                  "|---|---|---|\n| Łukasz Wiśniewski | Final | Rejected |\n| Diego Fernández | Final | Rejected |\n"
+                  "| Fatima Al-Sayed | Final | Offer accepted |\n```")
+    assert set(not_selected(harness)) == {"Łukasz Wiśniewski", "Diego Fernández"}
+
+
+def test_a_lookalike_in_blocks_gets_no_reply(harness: Harness) -> None:
+    post(harness, "", blocks=[{"type": "section", "text": {"type": "mrkdwn",
+                                                           "text": "Interview scheduled: *Omar Haddad* · Onsite"}}])
+    assert not_selected(harness) == {}
+    assert harness.fake.calls_to("chat.postMessage") == []
