@@ -323,9 +323,7 @@ def role_modal(private_metadata: str) -> dict[str, Any]:
         "submit": plain("Save", 24),
         "close": plain("Cancel", 24),
         "blocks": [
-            {"type": "input", "block_id": "role", "label": plain("Role", 2000),
-             "element": {"type": "plain_text_input", "action_id": "role", "max_length": 150,
-                         "placeholder": plain("Staff Data Engineer", 150)}},
+            role_input(),
         ],
     }
 
@@ -410,14 +408,20 @@ def _lines_input(block_id: str, label: str, initial: str, hint: str) -> Block:
             "element": element, "hint": plain(hint, 2000)}
 
 
+def role_input(role: str | None = None) -> dict[str, Any]:
+    """The role field of every modal that asks for one (block and action id "role")."""
+    element: dict[str, Any] = {"type": "plain_text_input", "action_id": "role", "max_length": 150,
+                               "placeholder": plain("Staff Data Engineer", 150)}
+    if role:
+        element["initial_value"] = clip(role, 150)
+    return {"type": "input", "block_id": "role", "label": plain("Role", 2000), "element": element}
+
+
 def decision_modal(reading: Any | None, private_metadata: str, *, default_manager: str | None = None
                    ) -> dict[str, Any]:
     """The decision as a form: role, hiring manager, and who was not selected, hired or withdrew."""
     role = reading.role if reading is not None and reading.role else ""
     manager = (reading.manager_id if reading is not None else None) or default_manager
-    role_element: dict[str, Any] = {"type": "plain_text_input", "action_id": "role", "max_length": 150}
-    if role:
-        role_element["initial_value"] = clip(role, 150)
     manager_element: dict[str, Any] = {"type": "users_select", "action_id": "manager"}
     if manager:
         manager_element["initial_user"] = manager
@@ -430,7 +434,7 @@ def decision_modal(reading: Any | None, private_metadata: str, *, default_manage
         "submit": plain("Save", 24),
         "close": plain("Cancel", 24),
         "blocks": [
-            {"type": "input", "block_id": "role", "label": plain("Role", 2000), "element": role_element},
+            role_input(role),
             {"type": "input", "block_id": "manager", "label": plain("Hiring manager", 2000),
              "element": manager_element},
             _lines_input("not_selected", "Not selected (they get a personal follow-up)",
@@ -646,9 +650,7 @@ def round_modal(*, manager_id: str, private_metadata: str) -> dict[str, Any]:
         "submit": plain("Log round", 24),
         "close": plain("Cancel", 24),
         "blocks": [
-            {"type": "input", "block_id": "role", "label": plain("Role", 2000),
-             "element": {"type": "plain_text_input", "action_id": "role", "max_length": 150,
-                         "placeholder": plain("Staff Data Engineer", 150)}},
+            role_input(),
             {"type": "input", "block_id": "manager", "label": plain("Hiring manager", 2000),
              "element": {"type": "users_select", "action_id": "manager", "initial_user": manager_id}},
             {"type": "input", "block_id": "candidates", "label": plain("Candidates", 2000),
