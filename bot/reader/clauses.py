@@ -490,6 +490,8 @@ def _own_cue(clause: _Clause, mention: Mention, text: str = "") -> Cue | None:
         return cue
     if before and not after:
         return before[-1]
+    if len({c.kind for c in verdicts}) == 1:
+        return max(verdicts, key=lambda c: c.strong)  # "não vamos seguir com o Rafael Duarte :x:": the words say it
     return min(verdicts, key=lambda c: min(abs(c.start - mention.end), abs(mention.start - c.end)))
 
 
