@@ -58,7 +58,8 @@ def _fields(texts: list[str]) -> list[str]:
         head, newline, rest = text.partition("\n")
         label = head.strip(" *_")
         if newline and label and rest.strip() and (":" not in label or label.endswith(":")):
-            out.append(f"{label.rstrip(':')}: {' '.join(rest.split())}")
+            values = [" ".join(line.split()) for line in rest.splitlines() if line.strip()]
+            out.append(f"{label.rstrip(':')}: {', '.join(values)}")  # one value a line: a list
         else:
             out.append(text)
     return out

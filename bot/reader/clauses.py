@@ -367,7 +367,8 @@ _A_JOB = re.compile(r"\b(?:role|position|job|req|opening|spot|vacancy|posting|se
 _FIT = re.compile(r"\b(?:fit|match|selected|chosen)$", re.IGNORECASE)
 _THING = re.compile(r"^\s+(?:(for|to|on|with|from)\s+)?(?:the|a|an|our|this|that|their|its|his|her|your|my)\s+"
                     r"(?!offer\b|candidate|application|applicant|finalist|person|guy|girl|woman|man|folks?|candidacy|"
-                    r"role|position|job|req|opening|process|loop|onsite|final|next|panel|team\b|other|two|three|both|time\b)"
+                    r"role|position|job|req|opening|process|loop|onsite|final|next|panel|team\b|other|two|three|both|time\b|"
+                    r"first|second|third|last|top|remaining)"
                     r"[a-z0-9]")
 _THING_BARE = re.compile(r"^\s+(?:(?:for|to|on)\s+)?(?!the\b|a\b|an\b|him\b|her\b|them\b|both\b|all\b|either\b|any\b)"
                          r"[a-z][a-z-]+\b")
@@ -431,7 +432,7 @@ def _clauses(text: str, mentions: list[Mention], cues: list[Cue]) -> list[_Claus
     bounds = [0] + [m.end() for m in _CLAUSE_BREAK.finditer(text)] + [len(text) + 1]
     out = []
     for a, b in itertools.pairwise(bounds):
-        labels = text[max(a, b - 3) : b].strip()[-1:] in (":", "—", "–", "-", "|", "(")
+        labels = text[max(a, b - 3) : b].strip()[-1:] in (":", "—", "–", "-", "|", "(", ")")
         out.append(_Clause(a, b, [m for m in mentions if a <= m.start < b], [c for c in cues if a <= c.start < b],
                            labels, bool(_CANDIDATE_NOUN.search(text, a, min(b, len(text))))))
     return [c for c in out if c.mentions or c.cues]
