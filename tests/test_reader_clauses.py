@@ -102,3 +102,22 @@ def test_invisible_characters_do_not_cut_a_name() -> None:
     assert [p.name for p in reading.not_selected] == ["Omar Haddad"]
     names = _not_selected("Rejected: Lena\u200b Park and Tom\u200dás Ruiz for Data Analyst")
     assert names == ["Lena Park", "Tomás Ruiz"]
+
+
+def test_batch_corpora_are_well_formed() -> None:
+    """Every batch: about 100 labelled messages, at least 35% look-alikes, every expected name in the message."""
+    import json
+    from pathlib import Path
+
+    batches = sorted((Path(__file__).parent / "corpora").glob("b*.jsonl"))
+    assert len(batches) >= 20
+    for path in batches:
+        rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        assert len(rows) >= 100, path.name
+        lookalikes = [r for r in rows if not (r.get("rejected") or r.get("hired") or r.get("withdrawn"))]
+        assert len(lookalikes) >= 0.35 * len(rows), path.name
+        for row in rows:
+            where = json.dumps([row["text"], row.get("thread_parent"), row.get("attachments"), row.get("blocks")],
+                               ensure_ascii=False).lower()
+            for name in (*row.get("rejected", ()), *row.get("hired", ()), *row.get("withdrawn", ())):
+                assert name.lower() in where, (path.name, row["id"], name)
