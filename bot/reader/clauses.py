@@ -23,11 +23,10 @@ from functools import cache
 from importlib import resources
 from typing import Literal
 
-from bot.reader.names import is_capitalised_name_word
+from bot.reader.names import Kind, is_capitalised_name_word
 from bot.reader.normalise import Unit, split_units
 from bot.reader.vocab import NON_NAMES, PARTICLES, ROLE_WORDS, STAGE_WORDS, TITLES
 
-Kind = Literal["hired", "not_selected", "withdrawn"]
 KINDS: tuple[Kind, ...] = ("withdrawn", "not_selected", "hired")
 
 
@@ -322,10 +321,6 @@ def _lowercase_objects(text: str, words: list[tuple[int, int, str]], mentions: l
             out.append(Mention(run[0][0], run[-1][1], span, False, lowercase=True))
             taken.append((run[0][0], run[-1][1]))
     return out
-
-
-def _in_cue(pos: int, cues: Sequence[Cue]) -> bool:
-    return any(c.start <= pos < c.end for c in cues)
 
 
 # --- cues ------------------------------------------------------------------------------------------
