@@ -348,7 +348,7 @@ def find_cues(text: str, vocab: Vocabulary) -> list[Cue]:
                    and not any(a < c.start < b for a, b in quoted)), key=lambda c: c.start)
 
 
-_QUOTED = re.compile(r"\"[^\"\n]{1,60}\"|“[^”\n]{1,60}”|(?<!\w)'[^'\n]{1,60}'(?!\w)")
+_QUOTED = re.compile(r"\"[^\"\n]{1,200}\"|“[^”\n]{1,200}”|(?<!\w)'[^'\n]{1,200}'(?!\w)")
 
 
 _COUNT_BEFORE = re.compile(r"\b(?:\d+|all|both|two|three|four|five|six|seven|eight|nine|ten|several|the remaining)\s+"
@@ -365,8 +365,8 @@ _THING = re.compile(r"^\s+(?:(for|to|on|with|from)\s+)?(?:the|a|an|our|this|that
                     r"role|position|job|req|opening|process|loop|onsite|final|next|panel|team\b|other|two|three|both|time\b|"
                     r"first|second|third|last|top|remaining)"
                     r"[a-z0-9]")
-_THING_BARE = re.compile(r"^\s+(?:(?:for|to|on)\s+)?(?!the\b|a\b|an\b|him\b|her\b|them\b|both\b|all\b|either\b|any\b)"
-                         r"[a-z][a-z-]+\b")
+_THING_BARE = re.compile(r"^\s+(?:(?:for|to|on)\s+)?"
+                         r"(?!(?:the|a|an|him|her|them|both|all|either|any|for|to|on|each|every)\b)[a-z][a-z-]+\b")
 _WITHDRAWN_THING = re.compile(  # "withdrew her PR", "withdrew $300 from petty cash", "withdrew from STAT 501"
     r"^\s+(?:(?:the|a|an|her|his|their|our)\s+(?!offer|application|candidacy|name)\w|[$€£\d]"
     r"|from\s+(?-i:[A-Z]{2,}\b)|from\s+\w*\d)", re.IGNORECASE)
