@@ -364,7 +364,7 @@ _THING = re.compile(r"^\s+(?:(for|to|on|with|from)\s+)?(?:the|a|an|our|this|that
                     r"(?!offer\b|candidate|application|applicant|finalist|person|guy|girl|woman|man|folks?|candidacy|"
                     r"role|position|job|req|opening|process|loop|onsite|final|next|panel|team\b|other|two|three|both|time\b|"
                     r"first|second|third|last|top|remaining)"
-                    r"[a-z0-9]")
+                    r"(?:[a-z0-9]|[A-Z]{2,}\b|[A-Z][a-z]+\s+(?:[A-Z]\b|[a-z]))")
 _THING_BARE = re.compile(r"^\s+(?:(?:for|to|on)\s+)?"
                          r"(?!(?:the|a|an|him|her|them|both|all|either|any|for|to|on|each|every)\b)[a-z][a-z-]+\b")
 _WITHDRAWN_THING = re.compile(  # "withdrew her PR", "withdrew $300 from petty cash", "withdrew from STAT 501"
