@@ -382,7 +382,9 @@ def _negated_or_about_a_thing(text: str, cue: Cue) -> bool:
     if cue.kind == "hired":
         return False
     after = text[cue.end : cue.end + 40]
-    if not text[cue.start : cue.end].lower().endswith(" to") and re.match(r"\s+to\s+[a-z]", after):
+    infinitive = re.match(r"\s+to\s+(?!(?:both|all|the|a|an|him|her|them|each|either|any|everyone|those|these)\b)[a-z]",
+                          after)
+    if not text[cue.start : cue.end].lower().endswith(" to") and infinitive:
         return True  # "declined to sit on the panel"
     thing = _THING.match(after)
     if re.match(r"\s+(?:me|us|you)\b", after, re.IGNORECASE):
@@ -394,7 +396,10 @@ def _negated_or_about_a_thing(text: str, cue: Cue) -> bool:
     # message written with capitals
     if cue.kind == "withdrawn" and _WITHDRAWN_THING.match(after):
         return True  # "withdrew her PR"
-    pointing = text[cue.start : cue.end].lower().endswith((" to", " on", "against", " no", "selected", " with"))
+    said = text[cue.start : cue.end].lower()
+    # "said no to pineapple" points at what follows; "it's a no from us" does not
+    pointing = said.endswith((" to", " on", "against", "selected", " with")) or (
+        said.endswith(" no") and re.match(r"\s+to\b", after) is not None)
     return pointing and text[:1].isupper() and bool(_THING_BARE.match(after))
 
 
@@ -544,7 +549,8 @@ _REQUEST = re.compile(  # "can you send the no to Ahmed today?" asks for a decis
     r"(?:send|let|tell|email|inform|notify|call|ping|close|reject|decline)\b",
     re.IGNORECASE)
 _VERDICT_WORDS = re.compile(r"\b(?:results?|outcomes?|decisions?|final|recap|closing|closed)\b", re.IGNORECASE)
-_VOTES = re.compile(r"\b(?:scorecards?|votes?|feedback|availability|interview notes|evaluation)\b", re.IGNORECASE)
+_VOTES = re.compile(r"\b(?:scorecards?|votes?|(?:interview|interviewer|panel|my|your) feedback"
+                    r"|feedback (?:submitted|form)|availability|interview notes|evaluation)\b", re.IGNORECASE)
 
 
 _SALUTATION = re.compile(
