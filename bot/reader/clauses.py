@@ -203,6 +203,7 @@ def find_mentions(text: str, gazetteer: Gazetteer, cues: Sequence[Cue], vocab: V
         labels = [c for c in cues if c.kind != "neutral" and c.strong and text[c.end : c.end + 2].strip()[:1] == ":"]
         if labels:
             mentions.extend(_lowercase_objects(text, words, mentions, labels, vocab))
+    mentions.extend(_listed_in_brackets(text, mentions, vocab))
     for m in _PRONOUN.finditer(text):
         possessive = m.group().lower() == "her" and _POSSESSIVE.match(text, m.end())
         if not any(x.start <= m.start() < x.end for x in mentions) and not possessive:
@@ -247,6 +248,29 @@ def _lone_name(text: str, start: int, end: int, word: str, cues: Sequence[Cue], 
                                  ("-", "–", "—", ":", "→")):
             return True
     return False
+
+
+_BRACKETED = re.compile(r"\(([^()]{3,200})\)")
+_PLURAL_BEFORE = re.compile(
+    r"\b(?:both|all|two|three|four|five|the other|candidates|folks|people|walk[- ]?ins|finalists)\b[^()]{0,60}$",
+    re.IGNORECASE)
+
+
+def _listed_in_brackets(text: str, mentions: list[Mention], vocab: Vocabulary) -> list[Mention]:
+    """"passed on both ops candidates from friday's onsite (maya cohen, luis hernández)": the people a plural
+    names in brackets after it, in any case."""
+    out: list[Mention] = []
+    for m in _BRACKETED.finditer(text):
+        if not _PLURAL_BEFORE.search(text, 0, m.start()) or any(m.start() <= x.start < m.end() for x in mentions):
+            continue
+        for part in re.finditer(r"[^,+&/]+", m.group(1)):
+            name = re.sub(r"^\s*(?:and\s+)?|\s+$", "", part.group())
+            words = name.split()
+            if 1 <= len(words) <= 4 and all(_WORD.fullmatch(w) for w in words) and not all(
+                    w.lower() in vocab.common or w.lower() in NON_NAMES for w in words):
+                start = m.start(1) + part.start() + part.group().index(name)
+                out.append(Mention(start, start + len(name), name, False, lowercase=name.islower()))
+    return out
 
 
 def _standalone(text: str, m: re.Match[str]) -> bool:
@@ -555,7 +579,7 @@ _VOTES = re.compile(r"\b(?:scorecards?|votes?|(?:interview|interviewer|panel|my|
 
 _SALUTATION = re.compile(
     r"^\W*(?:hi|hello|dear|hey|hola|bonjour|olá|hallo)\s+(?:(?:dr|mr|ms|mrs|mx|prof)\.?\s+)?"
-    r"(?P<name>[^\W\d_][\w'’.-]*(?:\s+[^\W\d_][\w'’.-]*){0,3})\s*[,!:]", re.IGNORECASE | re.MULTILINE)
+    r"(?P<name>[^\W\d_][\w'’.-]*(?:\s+[^\W\d_][\w'’.-]*){0,3})\s*(?:[,!:]|\s[—–-]\s)", re.IGNORECASE | re.MULTILINE)
 _FORM_VERDICT = re.compile(r"^\W*(?:new |current |final )?(?:status|decision|disposition|outcome|result)"
                            r"\W*:\W*(?P<value>.+)$", re.IGNORECASE | re.MULTILINE)
 _FORM_PEOPLE = re.compile(r"^\W*(?:candidates?|applicants?|candidate name|applicant name|name)\W*:\s*(?P<value>.+)$",
@@ -719,7 +743,7 @@ def read_clauses(plain: str, *, names: Sequence[str], hiring: bool, context_name
         found[_key(named_people[0])] = Verdict(named_people[0], "not_selected", True, False)
     if not found:
         found.update(_form_verdicts(plain, gazetteer, vocab))
-    if (not (anyone or found or deliberating) and context_names and len(kinds) == 1 and kinds != {"hired"}
+    if (not (anyone or found or deliberating) and hiring and context_names and len(kinds) == 1 and kinds != {"hired"}
             and (unnamed_hiring or any(c.strong for c in unnamed))):
         # a reply that names nobody ("decision: no. thanks everyone") decides about its thread's candidate;
         # about several of them it is too vague to record without asking
