@@ -3,8 +3,8 @@
 Corpora:
 - tests/decision_corpus.jsonl ("tuned"): the messages the first rules were written against;
 - tests/decision_holdout.jsonl ("holdout"): written afterwards, measured before the reader was changed;
-- tests/corpora/bNN-*.jsonl ("b01" … "b08"): batches of about 100 messages, each in one voice, written
-  by people who did not look at the reader; each batch was measured before any fix aimed at it, and that
+- tests/corpora/bNN-*.jsonl ("b01" … "b24"): batches of 100 messages, each in one voice, written
+  by writers who never saw the reader or the other batches; each batch was measured before any fix aimed at it, and that
   first figure is the one the README reports next to the figure after tuning;
 - ../shared/corpora/outside-dev.jsonl ("outside-dev", when present): messages written outside the project.
 
