@@ -14,13 +14,17 @@ from typing import Any
 from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
 
 from bot.inbox import Inbox, InboxUnavailable
-from handlers.events import own_checker, worth_keeping
+from handlers.events import own_checker, unaddressed, worth_keeping
 
 
 def register(app: App, inbox: Inbox) -> None:
     def keep_then_ack(req: BoltRequest, body: dict[str, Any], context: BoltContext,
                       next: Callable[[], BoltResponse], logger: Any) -> BoltResponse:
         if not body.get("event_id") or not worth_keeping(body, own_checker(context.bot_id, context.bot_user_id)):
+            event = body.get("event")
+            if isinstance(event, dict) and event.get("type") == "message" and (why := unaddressed(event)):
+                logger.warning("event %s: a message event with %s; acknowledged, nothing kept", body.get("event_id"),
+                               why)
             return next()
         try:
             inbox.keep(body, raw=req.raw_body or None)  # over HTTP, the JSON as Slack sent it

@@ -51,6 +51,8 @@ def worth_keeping(body: dict[str, Any], is_own: Callable[[dict[str, Any]], bool]
     event = body.get("event") or {}
     if body.get("type") != "event_callback" or event.get("type") != "message" or event.get("channel_type") == "im":
         return False
+    if unaddressed(event) is not None:
+        return False
     subtype = event.get("subtype")
     if subtype == "message_deleted":
         return True
@@ -59,6 +61,24 @@ def worth_keeping(body: dict[str, Any], is_own: Callable[[dict[str, Any]], bool]
         return not is_own(message) and message_texts(message) != message_texts(event.get("previous_message") or {})
     readable = event.get("text") or event.get("attachments") or event.get("blocks")
     return subtype in READ_SUBTYPES and not is_own(event) and bool(readable)
+
+
+def unaddressed(event: dict[str, Any]) -> str | None:
+    """Why a message event names no message the bot could answer ("no channel", "no ts"), or None.
+
+    Such an event is acknowledged and forgotten: recording it would store a decision for channel "None"
+    and answer in thread "None"."""
+    if not isinstance(event.get("channel"), str) or not event["channel"]:
+        return "no channel"
+    subtype = event.get("subtype")
+    if subtype == "message_deleted":
+        ts = event.get("deleted_ts") or (event.get("previous_message") or {}).get("ts")
+    elif subtype == "message_changed":
+        message = event.get("message")
+        ts = message.get("ts") if isinstance(message, dict) else None
+    else:
+        ts = event.get("ts")
+    return None if isinstance(ts, str) and ts else "no ts"
 
 
 def process(deps: Deps, body: dict[str, Any], is_own: Callable[[dict[str, Any]], bool]) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from storage.models import Candidate, Followup
+from storage.models import Candidate, Followup, InboxEvent
 from tests.harness import MANAGER, Harness
 
 TS = "1700000001.000100"
@@ -84,3 +84,18 @@ def test_a_lookalike_in_blocks_gets_no_reply(harness: Harness) -> None:
                                                            "text": "Interview scheduled: *Omar Haddad* · Onsite"}}])
     assert not_selected(harness) == {}
     assert harness.fake.calls_to("chat.postMessage") == []
+
+
+def test_a_message_event_with_no_channel_or_ts_is_acknowledged_and_forgotten(harness: Harness) -> None:
+    decision = "Decision for QA Lead: not moving forward with Lena Hartmann."
+    for event in (
+        {"type": "message", "user": MANAGER, "text": decision, "ts": TS, "channel_type": "channel"},
+        {"type": "message", "user": MANAGER, "text": decision, "channel": "C0HIRING", "channel_type": "channel"},
+        {"type": "message", "subtype": "message_changed", "channel": "C0HIRING", "channel_type": "channel",
+         "message": {"user": MANAGER, "text": decision}, "previous_message": {"text": "draft", "ts": TS}},
+    ):
+        assert harness.event(event) == 200
+    assert not_selected(harness) == {}
+    assert harness.fake.calls_to("chat.postMessage") == []
+    with harness.deps.sessions.begin() as session:
+        assert session.scalars(select(InboxEvent.event_id)).all() == []
