@@ -22,16 +22,31 @@ def create_app(
 ) -> App:
     """Build the Bolt app on the given deps (settings, sessions, Web API client, clock); message events
     go to `inbox`."""
+    bolt_logger = logging.getLogger("slack_bolt.App")
+    if not any(isinstance(f, WithoutBodies) for f in bolt_logger.filters):
+        bolt_logger.addFilter(WithoutBodies())
     app = App(
         client=deps.client,
         signing_secret=deps.settings.slack_signing_secret,
         token_verification_enabled=token_verification_enabled,
         listener_executor=listener_executor,
-        logger=logging.getLogger("slack_bolt.App"),
+        logger=bolt_logger,
     )
     register_all(app, deps, inbox)
     app.error(handle_error)
     return app
+
+
+class WithoutBodies(logging.Filter):
+    """Bolt's warnings about a request nothing handled quote the request's body, which can carry candidates'
+    names and emails (a dialog submission, say): keep the warning, not the body."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        for opening in ("Unhandled request", "A global middleware"):
+            if message.startswith(opening):
+                record.msg, record.args = f"{opening} (its body is not logged)", ()
+        return True
 
 
 def handle_error(error: Exception, body: dict[str, Any], respond: Any, logger: logging.Logger) -> BoltResponse | None:

@@ -99,3 +99,17 @@ def test_a_message_event_with_no_channel_or_ts_is_acknowledged_and_forgotten(har
     assert harness.fake.calls_to("chat.postMessage") == []
     with harness.deps.sessions.begin() as session:
         assert session.scalars(select(InboxEvent.event_id)).all() == []
+
+
+def test_no_request_body_reaches_the_log(harness: Harness, caplog: Any) -> None:
+    """Bolt's warning about a request nothing handles quotes its body; a name or an email in it must not reach
+    the log."""
+    import logging
+
+    caplog.set_level(logging.INFO)
+    harness.event({"type": "reaction_added", "user": MANAGER, "reaction": "tada",
+                   "item": {"type": "message", "channel": "C0HIRING", "ts": TS,
+                            "note": "Lena Hartmann <mailto:lena@example.com|lena@example.com>"}})
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "Unhandled request (its body is not logged)" in logged
+    assert "Lena" not in logged and "lena@example.com" not in logged
