@@ -34,7 +34,7 @@ from bot.jobs import slack_error
 from bot.people import profile
 from bot.reader import Decision, Person
 from bot.rounds import RoundParseError, RoundSpec, parse_candidates
-from bot.slack_text import message_texts
+from bot.slack_text import message_texts, visible
 from storage import repo
 from storage.repo import NewCandidate, RecordedDecision
 
@@ -582,7 +582,7 @@ def log_round(deps: Deps, spec: RoundSpec, *, team_id: str, user_id: str, channe
 
 def _field(values: dict[str, Any], block: str, key: str = "value") -> str:
     """A modal input's value (the block and action ids are the same in our modals), stripped."""
-    return str(((values.get(block) or {}).get(block) or {}).get(key) or "").strip()
+    return visible(str(((values.get(block) or {}).get(block) or {}).get(key) or "")).strip()
 
 
 def _role_and_manager(values: dict[str, Any], errors: dict[str, str], missing_role: str) -> tuple[str, str]:

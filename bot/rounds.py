@@ -13,6 +13,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from bot.slack_text import visible
+
 MAX_ROLE_LENGTH = 150
 MAX_NAME_LENGTH = 100
 MAX_CANDIDATES = 50
@@ -100,7 +102,7 @@ def _unslack(text: str) -> str:
     text = _CHANNEL.sub(lambda m: "#" + (m.group(1) or "channel"), text)
     text = _SPECIAL.sub(lambda m: "@" + m.group(1), text)
     text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
-    return unicodedata.normalize("NFC", text)
+    return unicodedata.normalize("NFC", visible(text))
 
 
 def _squash(text: str) -> str:

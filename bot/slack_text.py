@@ -8,10 +8,17 @@ part once, in Slack's mrkdwn (links as `<url|label>`, users as `<@U…>`), for t
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 MAX_PARTS = 200  # a message has at most 50 blocks, an attachment a few dozen fields: bound the walk
+
+
+def visible(text: str) -> str:
+    """The text without Unicode format characters (zero-width spaces and joiners, direction overrides):
+    they are invisible, and "Om\u202ear Haddad" is one name."""
+    return "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
 
 
 def message_texts(message: Mapping[str, Any]) -> tuple[str, ...]:

@@ -113,3 +113,9 @@ def test_no_request_body_reaches_the_log(harness: Harness, caplog: Any) -> None:
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert "Unhandled request (its body is not logged)" in logged
     assert "Lena" not in logged and "lena@example.com" not in logged
+
+
+def test_invisible_characters_are_dropped_from_names_on_the_way_in(harness: Harness) -> None:
+    harness.command("QA Lead: Om\u202ear Haddad (onsite), Le\u200bna Park (phone screen)")
+    post(harness, "Decision for QA Lead: not moving forward with Om\u202ear Haddad or Lena\u200b Park.")
+    assert set(not_selected(harness)) == {"Omar Haddad", "Lena Park"}

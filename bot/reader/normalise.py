@@ -10,6 +10,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from bot.slack_text import visible
+
 # --------------------------------------------------------------------------------------------------
 # Normaliser: raw Slack text -> plain text
 # --------------------------------------------------------------------------------------------------
@@ -86,13 +88,8 @@ def normalise(text: str) -> str:
         out = out.replace(code, f" {NO_MARK} ")
     out = _EMOJI_CODE.sub(" ", out)
     out = _ARROW.sub(" → ", out)
-    # format characters (zero-width spaces, direction overrides) are invisible: "Om\u202ear Haddad" is one
-    # name; symbols and emoji separate words
-    out = "".join(
-        "" if unicodedata.category(ch) == "Cf" else " " if unicodedata.category(ch) in {"So", "Sk"} and ch not in "→·"
-        else ch
-        for ch in out
-    )
+    # format characters are dropped (bot.slack_text.visible); symbols and emoji separate words
+    out = "".join(" " if unicodedata.category(ch) in {"So", "Sk"} and ch not in "→·" else ch for ch in visible(out))
     for pattern, repl in _SHORTHAND:
         out = pattern.sub(repl, out)
     out = _BULLET.sub("", out)
