@@ -319,6 +319,7 @@ def test_what_is_kept_before_the_ack_every_channel_message_but_the_bots_own_and_
 
     def kept(**event: object) -> bool:
         return worth_keeping({"type": "event_callback", "event": {"type": "message", "channel_type": "channel",
+                                                                  "channel": "C0HIRING", "ts": "1.1",
                                                                   "user": MANAGER, **event}}, is_own)
 
     assert kept(text=DECISION) and kept(text="Lunch is here!")  # reading it is processing, after the ack
@@ -327,9 +328,12 @@ def test_what_is_kept_before_the_ack_every_channel_message_but_the_bots_own_and_
     assert not kept(text=DECISION, channel_type="im") and not kept(subtype="channel_join", text="joined")
     assert not kept(text="")
     assert kept(subtype="message_deleted", deleted_ts="1.2")
-    assert kept(subtype="message_changed", message={"user": MANAGER, "text": "new"}, previous_message={"text": "old"})
-    assert not kept(subtype="message_changed", message={"user": MANAGER, "text": "same"},
+    assert kept(subtype="message_changed", message={"user": MANAGER, "text": "new", "ts": "1.1"},
+                previous_message={"text": "old"})
+    assert not kept(subtype="message_changed", message={"user": MANAGER, "text": "same", "ts": "1.1"},
                     previous_message={"text": "same"})
+    # an event that names no message to answer is no message (tests/test_message_shapes.py goes through the app)
+    assert not kept(text=DECISION, channel=None) and not kept(text=DECISION, ts=None)
 
 
 def test_when_the_inbox_cannot_be_written_slack_is_asked_to_deliver_again(
