@@ -170,8 +170,8 @@ def find_mentions(text: str, gazetteer: Gazetteer, cues: Sequence[Cue], vocab: V
             if not gazetteer.resolve(word):
                 i += 1
                 continue
-        # a capitalised run: "María José Castillo", "Ilse van der Meer", or a name the thread spelled out
-        if _name_word(word) or gazetteer.resolve(word):
+        # a capitalised run: "María José Castillo", "Ilse van der Meer", "SUZUKI Aya", or a name the thread spelled out
+        if _name_word(word) or gazetteer.resolve(word) or _family_in_capitals(words, i, text, vocab):
             j = i + 1
             while j < len(words) and text[words[j - 1][1] : words[j][0]] == " " and j - i < 5:
                 nxt = words[j][2]
@@ -271,6 +271,16 @@ def _listed_in_brackets(text: str, mentions: list[Mention], vocab: Vocabulary) -
                 start = m.start(1) + part.start() + part.group().index(name)
                 out.append(Mention(start, start + len(name), name, False, lowercase=name.islower()))
     return out
+
+
+def _family_in_capitals(words: list[tuple[int, int, str]], i: int, text: str, vocab: Vocabulary) -> bool:
+    """"SUZUKI Aya", "TANAKA Hiroshi": a family name written in capitals before a given name (not "FYI Kenji")."""
+    word = words[i][2]
+    low = word.lower()
+    if low in vocab.common or low in NON_NAMES or low in ROLE_WORDS or low in STAGE_WORDS or _cue_word(word, vocab):
+        return False
+    return (len(word) > 2 and word.isupper() and word.isalpha() and i + 1 < len(words)
+            and text[words[i][1] : words[i + 1][0]] == " " and _name_word(words[i + 1][2]))
 
 
 def _standalone(text: str, m: re.Match[str]) -> bool:
@@ -388,7 +398,7 @@ _THING = re.compile(r"^\s+(?:(for|to|on|with|from)\s+)?(?:the|a|an|our|this|that
                     r"(?!offer\b|candidate|application|applicant|finalist|person|guy|girl|woman|man|folks?|candidacy|"
                     r"role|position|job|req|opening|process|loop|onsite|final|next|panel|team\b|other|two|three|both|time\b|"
                     r"first|second|third|last|top|remaining)"
-                    r"(?:[a-z0-9]|[A-Z]{2,}\b|[A-Z][a-z]+\s+(?:[A-Z]\b|[a-z]))")
+                    r"(?:[a-z0-9]|[A-Z]{2,}\b|[A-Z]\d|[A-Z][a-z]+\s+(?:[A-Z]\b|[a-z]))")
 _THING_BARE = re.compile(r"^\s+(?:(?:for|to|on)\s+)?"
                          r"(?!(?:the|a|an|him|her|them|both|all|either|any|for|to|on|each|every)\b)[a-z][a-z-]+\b")
 _WITHDRAWN_THING = re.compile(  # "withdrew her PR", "withdrew $300 from petty cash", "withdrew from STAT 501"
@@ -757,7 +767,8 @@ def read_clauses(plain: str, *, names: Sequence[str], hiring: bool, context_name
 
 _HONORIFIC_SUFFIX = re.compile(r"-(?:san|sama|kun|chan|ssi|ji|sensei)$", re.IGNORECASE)
 _TITLE_WORDS = frozenset({"dra", "sra", "srta", "sr", "mme", "mlle", "herr", "frau", "pt", "approver", "candidate",
-                          "applicant", "interviewed", "regretfully", "unfortunately", "sadly", "kindly", "dear"})
+                          "applicant", "interviewed", "regretfully", "unfortunately", "sadly", "kindly", "dear",
+                          "told", "tell", "telling"})
 
 
 def clean_name(name: str) -> str | None:
