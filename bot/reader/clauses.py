@@ -25,7 +25,7 @@ from typing import Literal
 
 from bot.reader.names import Kind, is_capitalised_name_word
 from bot.reader.normalise import Unit, split_units
-from bot.reader.vocab import NON_NAMES, PARTICLES, ROLE_WORDS, STAGE_WORDS, TITLES
+from bot.reader.vocab import NON_NAMES, ORGANISATION_WORDS, PARTICLES, ROLE_WORDS, STAGE_WORDS, TITLES
 
 KINDS: tuple[Kind, ...] = ("withdrawn", "not_selected", "hired")
 
@@ -785,6 +785,8 @@ def clean_name(name: str) -> str | None:
     if not words or all(w.lower() in vocab.common or w.lower() in ROLE_WORDS or w.lower() in STAGE_WORDS
                         or w.lower() in NON_NAMES for w in words):
         return None
+    if any(w.lower() in ORGANISATION_WORDS for w in words):
+        return None  # "Tugger Robotics", "Bauer Equipment": a company
     return " ".join(words).rstrip(".,;:")
 
 

@@ -108,7 +108,7 @@ def read(text: str, *, known_names: Sequence[str] = (), attachments_text: str = 
         return None
 
     vote = only_a_vote("\n".join(u.text for u in answered))
-    deliberate = (bool(findings) and all(f.unit and hedges(f.unit) for f in findings)
+    deliberate = (bool(findings) and all(hedges(f.unit or plain) for f in findings)
                   and not settled("\n".join(u.text for u in answered)))
     if (vote or deliberate or any(f.hedged for f in findings)) and not verdicts:
         # one interviewer's vote, "leaning no", "we might pass": a look-alike, not a decision to ask about

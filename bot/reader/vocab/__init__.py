@@ -4,7 +4,8 @@
   hedges and hiring words;
 - `role_heads.txt`, `role_words.txt`: the words job titles end in and may contain;
 - `non_names.txt`, `common_words.txt`: capitalised words that are never names, and lower-case words that
-  are never names on their own.
+  are never names on their own;
+- `organisation_words.txt`: words that make a capitalised run a company, not a person.
 
 Every list is read once, when this module is imported.
 """
@@ -50,3 +51,5 @@ PRONOUNS = frozenset(
     the_remaining_candidates the_remaining_finalists everyone_else
     """.split()
 )
+
+ORGANISATION_WORDS = _words("organisation_words.txt")
