@@ -59,10 +59,11 @@ class Verdict:
 
 @dataclass(frozen=True)
 class Vocabulary:
-    cues: tuple[tuple[re.Pattern[str], Kind | Literal["neutral"], bool], ...]
+    cues: tuple[tuple[re.Pattern[str], Kind | Literal["neutral"], bool], ...]  # one a phrase: the longest wins
     hedge: re.Pattern[str]
     common: frozenset[str]
     hiring: re.Pattern[str]
+    any_cue: re.Pattern[str]  # every phrase, to tell whether a single word is one
 
 
 def _pattern(fragments: Iterable[str]) -> re.Pattern[str]:
@@ -77,9 +78,9 @@ def vocabulary() -> Vocabulary:
     cues: list[tuple[re.Pattern[str], Kind | Literal["neutral"], bool]] = []
     for kind in KINDS:
         for strength in ("strong", "weak"):
-            if data[kind][strength]:
-                cues.append((_pattern(data[kind][strength]), kind, strength == "strong"))
-    cues.append((_pattern(data["neutral"]), "neutral", True))
+            cues.extend((_pattern([phrase]), kind, strength == "strong") for phrase in data[kind][strength])
+    cues.extend((_pattern([phrase]), "neutral", True) for phrase in data["neutral"])
+    every = [phrase for kind in KINDS for strength in ("strong", "weak") for phrase in data[kind][strength]]
     common = {
         word
         for line in (folder / "common_words.txt").read_text(encoding="utf-8").splitlines()
@@ -88,7 +89,8 @@ def vocabulary() -> Vocabulary:
     }
     hedge = re.compile(r"(?<!\w)(?:" + "|".join(sorted(data["hedges"], key=len, reverse=True)) + r")(?!\w)",
                        re.IGNORECASE)
-    return Vocabulary(tuple(cues), hedge, frozenset(common), _pattern(data["hiring_words"]))
+    return Vocabulary(tuple(cues), hedge, frozenset(common), _pattern(data["hiring_words"]),
+                      _pattern([*every, *data["neutral"]]))
 
 
 def hedges(text: str) -> bool:
@@ -293,7 +295,7 @@ def _standalone(text: str, m: re.Match[str]) -> bool:
 
 
 def _cue_word(word: str, vocab: Vocabulary) -> bool:
-    return any(p.fullmatch(word) for p, _, _ in vocab.cues)
+    return vocab.any_cue.fullmatch(word) is not None
 
 
 _DETERMINER_BEFORE = re.compile(r"\b(?:the|a|an|our|this|that|my|your|their|his|her|its)\s+$", re.IGNORECASE)
@@ -416,8 +418,10 @@ def _negated_or_about_a_thing(text: str, cue: Cue) -> bool:
     if cue.kind == "hired":
         return False
     after = text[cue.end : cue.end + 40]
-    infinitive = re.match(r"\s+to\s+(?!(?:both|all|the|a|an|him|her|them|each|either|any|everyone|those|these)\b)[a-z]",
-                          after)
+    infinitive = re.match(r"\s+to\s+(?!(?:both|all|the|a|an|him|her|them|each|either|any|everyone|those|these)\b)"
+                          r"([a-z]+)", after)
+    if infinitive and text[:1].islower() and infinitive.group(1) not in vocabulary().common:
+        infinitive = None  # "we said no to priscilla wong": in a message typed without capitals, a name
     if not text[cue.start : cue.end].lower().endswith(" to") and infinitive:
         return True  # "declined to sit on the panel"
     thing = _THING.match(after)
