@@ -25,7 +25,7 @@ from typing import Literal
 
 from bot.reader.names import Kind, is_capitalised_name_word
 from bot.reader.normalise import Unit, split_units
-from bot.reader.vocab import NON_NAMES, ORGANISATION_WORDS, PARTICLES, ROLE_WORDS, STAGE_WORDS, TITLES
+from bot.reader.vocab import COMMON_WORDS, NON_NAMES, ORGANISATION_WORDS, PARTICLES, ROLE_WORDS, STAGE_WORDS, TITLES
 
 KINDS: tuple[Kind, ...] = ("withdrawn", "not_selected", "hired")
 
@@ -81,15 +81,9 @@ def vocabulary() -> Vocabulary:
             cues.extend((_pattern([phrase]), kind, strength == "strong") for phrase in data[kind][strength])
     cues.extend((_pattern([phrase]), "neutral", True) for phrase in data["neutral"])
     every = [phrase for kind in KINDS for strength in ("strong", "weak") for phrase in data[kind][strength]]
-    common = {
-        word
-        for line in (folder / "common_words.txt").read_text(encoding="utf-8").splitlines()
-        if not line.startswith("#")
-        for word in line.split()
-    }
     hedge = re.compile(r"(?<!\w)(?:" + "|".join(sorted(data["hedges"], key=len, reverse=True)) + r")(?!\w)",
                        re.IGNORECASE)
-    return Vocabulary(tuple(cues), hedge, frozenset(common), _pattern(data["hiring_words"]),
+    return Vocabulary(tuple(cues), hedge, COMMON_WORDS, _pattern(data["hiring_words"]),
                       _pattern([*every, *data["neutral"]]))
 
 
@@ -587,7 +581,7 @@ _REQUEST = re.compile(  # "can you send the no to Ahmed today?" asks for a decis
     r"(?:send|let|tell|email|inform|notify|call|ping|close|reject|decline)\b",
     re.IGNORECASE)
 _VERDICT_WORDS = re.compile(r"\b(?:results?|outcomes?|decisions?|final|recap|closing|closed)\b", re.IGNORECASE)
-_VOTES = re.compile(r"\b(?:scorecards?|votes?|(?:interview|interviewer|panel|my|your) feedback"
+VOTES = re.compile(r"\b(?:scorecards?|votes?|(?:interview|interviewer|panel|my|your) feedback"
                     r"|feedback (?:submitted|form)|availability|interview notes|evaluation)\b", re.IGNORECASE)
 
 
@@ -697,7 +691,7 @@ def read_clauses(plain: str, *, names: Sequence[str], hiring: bool, context_name
     rank = {"withdrawn": 3, "not_selected": 2, "hired": 1}
     section: Cue | None = None
     header = plain.split("\n", 1)[0]
-    if "\n" in plain and _VOTES.search(header) and not _VERDICT_WORDS.search(header):
+    if "\n" in plain and VOTES.search(header) and not _VERDICT_WORDS.search(header):
         return []  # "Interview Feedback", "Evaluation submitted by …": one interviewer's view
     if "\n" in plain and vocab.hedge.search(header) and not find_mentions(header, gazetteer, [], vocab):
         return []  # "Offsite availability" over a list of ticks and crosses

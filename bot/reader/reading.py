@@ -4,9 +4,9 @@
 who withdrew, for which role, and how sure the reading is), or None when the message is not a decision
 about a person. It is pure: no Slack calls, no database, no logging.
 
-The reading is built from small named pieces in `bot.decision_rules` (a normaliser for Slack
-formatting, a role finder, a name-list parser and one rule per way of writing a decision); the names
-of the rules that fired are kept on the `Decision` so the bot can explain what it read.
+The reading merges two readers: the named rules of `bot.reader.rules` (one per way of writing a decision,
+on the normaliser, name parser, role and stage finders of the sibling modules) and the clause reader of
+`bot.reader.clauses`; the names of the rules that fired are kept on the `Decision`.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.reader.clauses import _VOTES, Gazetteer, Verdict, about_hiring, clean_people, hedges, read_clauses
+from bot.reader.clauses import VOTES, Gazetteer, Verdict, about_hiring, clean_people, hedges, read_clauses
 from bot.reader.names import NO_KNOWN, KnownNames, NameItem, tokenize
 from bot.reader.normalise import Unit, normalise, split_units
 from bot.reader.roles import find_role
@@ -72,12 +72,12 @@ def read(text: str, *, known_names: Sequence[str] = (), attachments_text: str = 
     if not plain:
         return None
     parent = normalise(context) if context else ""
-    if parent:
-        known_names = [*known_names, *(n for _, n in mentioned_names(parent, NO_KNOWN))]
-    known = KnownNames.of(known_names)
+    parent_names = [n for _, n in mentioned_names(parent, NO_KNOWN)] if parent else []
+    known = KnownNames.of([*known_names, *parent_names])
     units = split_units(plain)
     answered = [u for u in units if not u.question]
-    ctx = Context(plain, known, says_no_hire("\n".join(u.text for u in answered)))
+    said = "\n".join(u.text for u in answered)
+    ctx = Context(plain, known, says_no_hire(said))
 
     findings = _apply_rules(units, ctx)
     findings.extend(ats_fields(plain, known))
@@ -95,21 +95,19 @@ def read(text: str, *, known_names: Sequence[str] = (), attachments_text: str = 
     decisive = [f for f in findings if f.kind != "hired" or f.standalone]
     if not any(people[1:]) and not any(f.kind == "hired" for f in decisive):
         people = ((), (), ())
-    names = [*(n for _, n in mentioned_names(parent, NO_KNOWN)), *(n for _, n in mentioned_names(plain, known))]
+    names = [*parent_names, *(n for _, n in mentioned_names(plain, known))]
     hiring = role is not None or hiring_words or about_hiring(plain) or bool(parent and about_hiring(parent))
     broken = normalise(_EMOJI_BREAK.sub(". ", raw)) if _EMOJI_BREAK.search(raw) else plain
-    verdicts = read_clauses(broken, names=names, hiring=hiring,
-                            context_names=[n for _, n in mentioned_names(parent, NO_KNOWN)] if parent else ())
+    verdicts = read_clauses(broken, names=names, hiring=hiring, context_names=parent_names)
     people, added = _merge(people, verdicts, Gazetteer([*names, *(v.name for v in verdicts)]))
     hired, not_selected, withdrawn = people = clean_people(_without_actors(people, plain))
-    if findings and {f.rule for f in findings} == {"no_hire_named"} and not added and _VOTES.search(plain):
+    if findings and {f.rule for f in findings} == {"no_hire_named"} and not added and VOTES.search(plain):
         return None  # "my scorecard for Camille Dubois: No hire" is one interviewer's vote
     if not (not_selected or withdrawn) and not (hired and (decisive or any(v.strong for v in added))):
         return None
 
-    vote = only_a_vote("\n".join(u.text for u in answered))
-    deliberate = (bool(findings) and all(hedges(f.unit or plain) for f in findings)
-                  and not settled("\n".join(u.text for u in answered)))
+    vote = only_a_vote(said)
+    deliberate = bool(findings) and all(hedges(f.unit or plain) for f in findings) and not settled(said)
     if (vote or deliberate or any(f.hedged for f in findings)) and not verdicts:
         # one interviewer's vote, "leaning no", "we might pass": a look-alike, not a decision to ask about
         return None
@@ -140,6 +138,10 @@ _ROLE_BEFORE_NOUN = re.compile(
     r"(?:role|position|spot|job|req|requisition|opening|posting|process|search|vacancy|loop)\b")
 
 
+# job-title heads, and titles that are family names too and so only count before "role", "spot", …
+_JOB_BEFORE_A_NOUN = ROLE_HEADS | {"cook", "server", "porter"}
+
+
 def _role_before_a_noun(plain: str) -> str | None:
     """"for the housekeeper spot", "the night shift RN posting": a title typed any way, before a word that
     means a job, when it ends in a job-title noun."""
@@ -147,7 +149,7 @@ def _role_before_a_noun(plain: str) -> str | None:
         words = m.group(1).split()
         while words and words[0].lower() in {"the", "a", "an", "our", "this", "that", "new", "open"}:
             words = words[1:]
-        if words and words[-1].lower().rstrip("s") in ROLE_HEADS | {"cook", "server", "porter"}:
+        if words and words[-1].lower().rstrip("s") in _JOB_BEFORE_A_NOUN:
             return " ".join(words)
     return None
 

@@ -53,3 +53,5 @@ PRONOUNS = frozenset(
 )
 
 ORGANISATION_WORDS = _words("organisation_words.txt")
+
+COMMON_WORDS = _words("common_words.txt")
