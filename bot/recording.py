@@ -595,6 +595,11 @@ def _role_and_manager(values: dict[str, Any], errors: dict[str, str], missing_ro
     return role, manager
 
 
+def role_from_form(values: dict[str, Any]) -> str:
+    """The role typed in a modal's role field, its spaces squashed (the Add-the-role modal)."""
+    return " ".join(_field(values, "role").split())
+
+
 def reading_from_form(values: dict[str, Any]) -> tuple[Decision | None, dict[str, str]]:
     """The decision modal's state as a reading, or field errors (block_id -> message)."""
     errors: dict[str, str] = {}

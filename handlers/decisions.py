@@ -100,8 +100,7 @@ def register(app: App, deps: Deps) -> None:
 
     @friendly
     def handle_role_submission(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        role = " ".join(str((view.get("state", {}).get("values", {}).get("role") or {}).get("role", {})
-                            .get("value") or "").split())
+        role = recording.role_from_form(view.get("state", {}).get("values", {}))
         try:
             metadata = json.loads(view.get("private_metadata") or "{}")
             decision_id = int(metadata["d"])
