@@ -126,7 +126,12 @@ class Gazetteer:
         key = _key(name)
         if key in self.full:
             return self.full[key]
-        keys = self.by_part.get(key, set()) if " " not in key else set()
+        if " " not in key:
+            keys = self.by_part.get(key, set())
+        else:
+            # "Tuan Anh" or "Cruz Herrera" of "Tuan Anh Pham", "Mateo de la Cruz Herrera": a run of its words
+            words = key.split()
+            keys = {k for k in self.by_part.get(words[0], set()) if f" {key} " in f" {k} "}
         if len(keys) == 1:
             return self.full[next(iter(keys))]
         return None
@@ -374,10 +379,14 @@ def find_cues(text: str, vocab: Vocabulary) -> list[Cue]:
             kept.append(cue)
             covered[cue.start : cue.end] = b"\x01" * (cue.end - cue.start)
     quoted = [(m.start(), m.end()) for m in _QUOTED.finditer(text)]
+    # "had to tell Maja Horvat no today": a no the writer tells someone is the decision itself
+    kept = [Cue(c.start, c.end, c.kind, True, c.counted) if c.kind == "not_selected" and not c.strong
+            and _TOLD.search(text, max(0, c.start - 40), c.start) else c for c in kept]
     return sorted((c for c in kept if not _negated_or_about_a_thing(text, c)
                    and not any(a < c.start < b for a, b in quoted)), key=lambda c: c.start)
 
 
+_TOLD = re.compile(r"\b(?:tell|told|telling|tells)\s+(?:[^\s.!?;]+\s+){0,3}$", re.IGNORECASE)
 _QUOTED = re.compile(r"\"[^\"\n]{1,200}\"|“[^”\n]{1,200}”|(?<!\w)'[^'\n]{1,200}'(?!\w)")
 
 
@@ -430,7 +439,7 @@ def _negated_or_about_a_thing(text: str, cue: Cue) -> bool:
         return True  # "withdrew her PR"
     said = text[cue.start : cue.end].lower()
     # "said no to pineapple" points at what follows; "it's a no from us" does not
-    pointing = said.endswith((" to", " on", "against", "selected", " with")) or (
+    pointing = (said.endswith((" to", " on", "against", "selected", " with")) and not said.endswith("not to")) or (
         said.endswith(" no") and re.match(r"\s+to\b", after) is not None)
     return pointing and text[:1].isupper() and bool(_THING_BARE.match(after))
 
@@ -624,11 +633,30 @@ def _form_verdicts(plain: str, gazetteer: Gazetteer, vocab: Vocabulary) -> dict[
             if ":" in line or not line.strip():
                 break
             people.extend(_field_names(line))
+    if not people:
+        people = _card_title_names(plain, gazetteer)
     out: dict[str, Verdict] = {}
     for name in people:
         shown = gazetteer.resolve(name) or (name.title() if name.islower() else name)
         out[_key(shown)] = Verdict(shown, kind, strong, False)
     return out
+
+
+_TITLE_SEPARATOR = re.compile(r"\s+[—–·|-]\s+|\s*\|\s*")
+
+
+def _card_title_names(plain: str, gazetteer: Gazetteer) -> list[str]:
+    """An ATS card whose candidate is its title line ("Gabriel Mbeki" or "Hamid Rahimi — Logistics
+    Coordinator") over a status field: the one full name that heads a line of its own."""
+    found = []
+    for line in plain.split("\n")[:4]:
+        head = _TITLE_SEPARATOR.split(re.sub(r"<[^>|]*\|([^>]*)>|[*_]", r"\1", line).strip())[0]
+        if ":" in head:
+            continue
+        for name in _field_names(head):
+            if gazetteer.resolve(name) and len(name.split()) >= 2:
+                found.append(gazetteer.resolve(name) or name)
+    return found if len(found) == 1 else []
 
 
 def _field_names(value: str) -> list[str]:

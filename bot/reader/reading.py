@@ -162,16 +162,18 @@ def _merge(people: _People, verdicts: Sequence[Verdict], gazetteer: Gazetteer) -
     the clause reader gave a verdict."""
     groups: list[list[Person]] = [[], [], []]
     seen: set[str] = set()
-    withdrew = {v.name.lower() for v in verdicts if v.kind == "withdrawn" and v.strong}
+    slot = {"hired": 0, "not_selected": 1, "withdrawn": 2}
+    # a hire or a withdrawal the clause reader reads in a person's own clause wins over a rule that swept
+    # them into a list of people not selected ("no on Tomás and Priya, Anna gets the offer"; "Imogen Clarke
+    # archived — Withdrew, accepted competing offer")
+    spared = {v.name.lower(): slot[v.kind] for v in verdicts if v.strong and v.kind != "not_selected"}
     for index, group in enumerate(people):
         for person in group:
             name = gazetteer.resolve(person.name) or person.name
             if name.lower() not in seen:
                 seen.add(name.lower())
-                # "Imogen Clarke archived — Withdrew, accepted competing offer": she withdrew
-                groups[2 if index == 1 and name.lower() in withdrew else index].append(Person(name, person.stage))
+                groups[spared.get(name.lower(), index) if index == 1 else index].append(Person(name, person.stage))
     added = []
-    slot = {"hired": 0, "not_selected": 1, "withdrawn": 2}
     for verdict in verdicts:
         if verdict.name.lower() in seen:
             continue

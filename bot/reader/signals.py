@@ -47,7 +47,10 @@ _HEDGE = re.compile(
 _HEDGE_CASED = re.compile(r"\bmay\b")
 # an interviewer's vote ("no hire from me", "my vote: pass") is input to a decision, not the decision
 _VOTE = re.compile(
-    r"\b(?:my|our)\s+vote\b|\bi(?:'d)?\s+vote\b|\bfrom\s+me\b(?!\s+and\b)|\bi'm\s+(?:a\s+)?(?:no|yes|pass)\b",
+    r"\b(?:my|our)\s+vote\b|\bi(?:'d)?\s+vote\b|\bi'm\s+(?:a\s+)?(?:no|yes|pass)\b"
+    # "no hire from me", "a hard pass from me"; not "gets a decline from me this week", which delivers it
+    r"|\b(?:no|yes|nope|hire|no[\s-]hire|pass|a\s+no|a\s+yes|(?:strong|hard|soft)\s+(?:no|yes|pass|hire)|\+1|-1|"
+    r"thumbs\s?(?:up|down)|lean(?:ing)?\s+(?:no|yes))\s+from\s+me\b(?!\s+and\b)",
     re.IGNORECASE,
 )
 # ...unless the writer also settles it: says it is agreed/final, or that they will deliver the outcome
