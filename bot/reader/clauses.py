@@ -25,7 +25,7 @@ from typing import Literal
 
 from bot.reader.names import Kind, is_capitalised_name_word
 from bot.reader.normalise import Unit, split_units
-from bot.reader.vocab import COMMON_WORDS, NON_NAMES, ORGANISATION_WORDS, PARTICLES, ROLE_WORDS, STAGE_WORDS, TITLES
+from bot.reader.vocab import JOINING_PARTICLES, COMMON_WORDS, NON_NAMES, ORGANISATION_WORDS, PARTICLES, ROLE_WORDS, STAGE_WORDS, TITLES
 
 KINDS: tuple[Kind, ...] = ("withdrawn", "not_selected", "hired")
 
@@ -180,8 +180,10 @@ def find_mentions(text: str, gazetteer: Gazetteer, cues: Sequence[Cue], vocab: V
                     break
                 if _name_word(nxt) or gazetteer.resolve(nxt):
                     j += 1
-                elif nxt.lower() in PARTICLES and j + 1 < len(words) and _name_word(words[j + 1][2]):
-                    j += 2
+                elif (nxt.lower() in PARTICLES and j + 1 < len(words) and _name_word(words[j + 1][2])
+                      and not (nxt.lower() in JOINING_PARTICLES and j + 2 < len(words)
+                               and _name_word(words[j + 2][2]))):
+                    j += 2  # "Ilse van der Meer"; but "Kevin Mora y Alba Serrano" is two people
                 else:
                     break
             span = re.sub(r"['’]s$", "", text[start : words[j - 1][1]])
@@ -298,7 +300,7 @@ def _cue_word(word: str, vocab: Vocabulary) -> bool:
 
 
 _DETERMINER_BEFORE = re.compile(r"\b(?:the|a|an|our|this|that|my|your|their|his|her|its)\s+$", re.IGNORECASE)
-_JOINERS = frozenset({"and", "&", "+", "or", "nor", "n"})
+_JOINERS = frozenset({"and", "&", "+", "or", "nor", "n", "y", "e", "et", "und", "og", "och"})
 _SUBJECT_LINKS = frozenset({"is", "are", "was", "were", "get", "gets", "got", "it's", "its", "a", "also", "too"})
 _OBJECT_LINKS = frozenset({"on", "to", "with", "w", "for", "from", "off"})
 
@@ -396,6 +398,10 @@ _COUNT_BEFORE = re.compile(r"\b(?:\d+|all|both|two|three|four|five|six|seven|eig
 _NO_AFTER_A_NAME = re.compile(r"(?P<word>[^\W\d_][\w'-]*)\s+(no|nope|nah|non)\b", re.IGNORECASE)
 _COUNTED = re.compile(r"\s+(?:\d+|all|both|two|three|four|five|six|several|some|the|these|those|remaining|other)\s"
                       r"(?:\w+\s)?(?:candidates?|applicants?|people|applications?|finalists|of them)", re.IGNORECASE)
+_NOT_YET = re.compile(
+    r"(?:\b(?:don'?t|do\s+not|never|rather\s+than|instead\s+of|hold\s+off\s+on|no\s+need\s+to)\b(?:\s+[\w'-]+){0,4}"
+    r"|\bbefore\s+(?:anyone|someone|we|you|i|they|he|she)(?:\s+[\w'-]+){0,2}|\bun-)\s*$",
+    re.IGNORECASE)
 _NEGATION = re.compile(r"(?:\bnot|n't|\bnever|\bno longer|\bwithout)\s+(?:\w+[\s-]+)?$", re.IGNORECASE)
 _A_JOB = re.compile(r"\b(?:role|position|job|req|opening|spot|vacancy|posting|seat)\b", re.IGNORECASE)
 _FIT = re.compile(r"\b(?:fit|match|selected|chosen)$", re.IGNORECASE)
@@ -418,6 +424,8 @@ def _negated_or_about_a_thing(text: str, cue: Cue) -> bool:
     own = re.match(r"(?i)not|no\b|won.t", text[cue.start :])
     if _NEGATION.search(text[max(0, cue.start - 20) : cue.start]) and not own:
         return True
+    if _NOT_YET.search(text[max(0, cue.start - 48) : cue.start]):
+        return True  # "please don't send her the regret email", "before anyone hits reject", "un-reject him"
     if cue.kind == "hired":
         return False
     after = text[cue.end : cue.end + 40]
@@ -445,6 +453,13 @@ def _negated_or_about_a_thing(text: str, cue: Cue) -> bool:
 
 
 _CLAUSE_BREAK = re.compile(r",|:|\(|\)|\s[—–-]\s|\s(?:but|while|whereas|though|however)\s|\|")
+_ACTOR_AFTER = re.compile(
+    r"(?:['’]s)?\s*(?:\([^()\n]{1,60}\)\s*)?,?\s*(?:also\s+|just\s+|already\s+)?"
+    r"(?:said|says|flagged|wrote|writes|asked|asks|thinks|thought|felt|feels|told\s+(?:me|us)|mentioned|noted|"
+    r"reported|explained|suggested|recommended|recommends|wants|needs|is\s+building|put\s+together|"
+    r"declined\s+to\s+comment|is\s+not\s+the|isn't\s+the|was\s+not\s+the|confirmed\s+that|agreed|"
+    r"is\s+(?:rejecting|declining)\s+(?:all\s+)?(?:my|our|the|your)|(?:will|can)\s+let)\b",
+    re.IGNORECASE)
 _ACTOR_BEFORE = re.compile(r"(?:\bby|\bper|\bcc|\bfrom|\bthanks?|\bask|\bping|@\w+)\s*:?\s*$", re.IGNORECASE)
 
 
@@ -505,6 +520,8 @@ def _sentence_verdicts(text: str, gazetteer: Gazetteer, vocab: Vocabulary, *, hi
         for mention in clause.mentions:
             if _ACTOR_BEFORE.search(text[max(0, mention.start - 12) : mention.start]):
                 continue
+            if _ACTOR_AFTER.match(text, mention.end):
+                continue  # "Ruth Goldberg flagged that …", "Kenji Watanabe (their eng lead) wrote …": a speaker
             cue = _own_cue(clause, mention, text)
             if cue is None and clause.neutral:
                 continue
@@ -513,8 +530,26 @@ def _sentence_verdicts(text: str, gazetteer: Gazetteer, vocab: Vocabulary, *, hi
             if cue is None and section is not None:
                 cue = section
             if cue is not None and not (mention.pronoun and cue is section):
+                if cue.kind == "not_selected" and _declined_it_themselves(text, clause, mention, cue):
+                    cue = Cue(cue.start, cue.end, "withdrawn", True)
                 pairs.append((mention, cue))
     return pairs, section, mentions
+
+
+_DECLINED = re.compile(r"(?:has\s+|have\s+|just\s+|also\s+)*declin(?:ed|es|ing)\b(?!\s+(?:him|her|them|the\s+candidate))",
+                       re.IGNORECASE)
+
+
+def _declined_it_themselves(text: str, clause: _Clause, mention: Mention, cue: Cue) -> bool:
+    """"Bettina Sørensen … declined", "she's declining, took a full-time role elsewhere": the person
+    said no to us; "we declined Bettina" is the other way round."""
+    if cue.start < mention.end or any(m.start >= cue.end for m in clause.mentions):
+        return False
+    between = text[mention.end : cue.start]
+    if re.match(r"[^\n]{0,30}\bby\s+(?:us|the\s+(?:company|client|team|panel|hm)|hiring)", text[cue.end :], re.IGNORECASE):
+        return False  # "Yuki Matsumoto - declined (by us)"
+    return bool(_DECLINED.match(text, cue.start)) and re.fullmatch(
+        r"(?:['’]s)?(?:\s+(?:is|was|has|have|just|then|also|called back and|politely))*\s*", between) is not None
 
 
 def _own_cue(clause: _Clause, mention: Mention, text: str = "") -> Cue | None:
@@ -791,6 +826,7 @@ def read_clauses(plain: str, *, names: Sequence[str], hiring: bool, context_name
     return list(found.values())
 
 
+_ARTICLES = frozenset({"A", "O", "a", "o"})
 _HONORIFIC_SUFFIX = re.compile(r"-(?:san|sama|kun|chan|ssi|ji|sensei)$", re.IGNORECASE)
 _TITLE_WORDS = frozenset({"dra", "sra", "srta", "sr", "mme", "mlle", "herr", "frau", "pt", "approver", "candidate",
                           "applicant", "interviewed", "regretfully", "unfortunately", "sadly", "kindly", "dear",
@@ -802,8 +838,9 @@ def clean_name(name: str) -> str | None:
     "opportunity", "Regretfully Mr."): titles, honorific suffixes and leading filler words dropped."""
     vocab = vocabulary()
     words = [w for w in name.replace("’", "'").split() if w]
-    while words and (words[0].lower().rstrip(".") in TITLES | _TITLE_WORDS or _cue_word(words[0], vocab)):
-        words = words[1:]
+    while words and (words[0].lower().rstrip(".") in TITLES | _TITLE_WORDS or _cue_word(words[0], vocab)
+                     or (words[0] in _ARTICLES and len(words) > 2)):
+        words = words[1:]  # "A Juliana Freitas e o Lucas Bezerra": Portuguese puts an article before a name
     while words and _cue_word(words[-1], vocab):
         words = words[:-1]
     if words:

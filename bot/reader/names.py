@@ -14,7 +14,7 @@ from typing import Literal
 from bot.reader.normalise import _ABBREVIATIONS
 from bot.reader.roles import clean_role
 from bot.reader.stages import STAGE_PATTERN, canonical_stage
-from bot.reader.vocab import NON_NAMES, PARTICLES, PRONOUNS, ROLE_HEADS, ROLE_WORDS, STAGE_WORDS, SUFFIXES, TITLES
+from bot.reader.vocab import JOINING_PARTICLES, NON_NAMES, PARTICLES, PRONOUNS, ROLE_HEADS, ROLE_WORDS, STAGE_WORDS, SUFFIXES, TITLES
 
 Kind = Literal["hired", "not_selected", "withdrawn"]
 
@@ -241,10 +241,14 @@ def _parse_item(cur: _Cursor, known: KnownNames, loose: bool, application: bool 
                 while (p := cur.peek(k)) is not None and p.kind == "word" and p.low in PARTICLES:
                     k += 1
                 following = cur.peek(k)
+                after = cur.peek(k + 1)
                 if (
                     following is not None
                     and following.kind == "word"
                     and is_capitalised_name_word(following.text)
+                    # "Kevin Mora y Alba Serrano" joins two people; "Ortega y Gasset" is one family name
+                    and not (nxt.low in JOINING_PARTICLES and after is not None and after.kind == "word"
+                             and is_capitalised_name_word(after.text))
                 ):
                     parts.extend(cur.tokens[cur.i : cur.i + k + 1])
                     cur.i += k + 1

@@ -100,7 +100,7 @@ def read(text: str, *, known_names: Sequence[str] = (), attachments_text: str = 
     broken = normalise(_EMOJI_BREAK.sub(". ", raw)) if _EMOJI_BREAK.search(raw) else plain
     verdicts = read_clauses(broken, names=names, hiring=hiring, context_names=parent_names)
     people, added = _merge(people, verdicts, Gazetteer([*names, *(v.name for v in verdicts)]))
-    hired, not_selected, withdrawn = people = clean_people(_without_actors(people, plain))
+    hired, not_selected, withdrawn = people = _withdrew_themselves(clean_people(_without_actors(people, plain)), plain)
     if findings and {f.rule for f in findings} == {"no_hire_named"} and not added and VOTES.search(plain):
         return None  # "my scorecard for Camille Dubois: No hire" is one interviewer's vote
     if not (not_selected or withdrawn) and not (hired and (decisive or any(v.strong for v in added))):
@@ -108,6 +108,9 @@ def read(text: str, *, known_names: Sequence[str] = (), attachments_text: str = 
 
     vote = only_a_vote(said)
     deliberate = bool(findings) and all(hedges(f.unit or plain) for f in findings) and not settled(said)
+    if vote and not findings and not any(v.strong and v.kind == "not_selected" and not _VOTE_WORDS.search(plain)
+                                          for v in added):
+        return None  # "Mi feedback para Joaquín Beltrán: strong no hire": one interviewer's vote
     if (vote or deliberate or any(f.hedged for f in findings)) and not verdicts:
         # one interviewer's vote, "leaning no", "we might pass": a look-alike, not a decision to ask about
         return None
@@ -181,6 +184,28 @@ def _merge(people: _People, verdicts: Sequence[Verdict], gazetteer: Gazetteer) -
         groups[slot[verdict.kind]].append(Person(verdict.name))
         added.append(verdict)
     return (tuple(groups[0]), tuple(groups[1]), tuple(groups[2])), added
+
+
+_VOTE_WORDS = re.compile(r"\bno[\s-]hire\b|\bhire\b|\bvotes?\b|\bscorecard", re.IGNORECASE)
+
+# the one person a message is about left of their own accord: took another offer, stayed, withdrew
+_LEFT_OF_THEIR_OWN_ACCORD = re.compile(
+    r"\b(?:accepted|took|taking|signed|chose|went\s+with|going\s+with)\s+(?:an?\s+|another\s+|the\s+other\s+|"
+    r"a\s+competing\s+|a\s+full[\s-]time\s+|a\s+counter[\s-]?)?(?:[\w-]+\s+)?(?:offer|counter(?:[\s-]?offer)?|role|job|"
+    r"position|proposal)\b(?:\s+(?:at|from|with|elsewhere|somewhere|he|she|they))?"
+    r"|\bcounter[\s-]?offer\b|\bdeclined\s+by\s+(?:the\s+)?candidate\b|\bcandidate\s+withdrew\b"
+    r"|\b(?:going|went)\s+with\s+a\s+competitor\b|\bdecided\s+to\s+stay\b|\bstaying\s+(?:at|with)\s+(?:her|his|their)\b"
+    r"|\breason\W{0,4}(?:candidate\s+)?withdr[ae]w",
+    re.IGNORECASE)
+
+
+def _withdrew_themselves(people: _People, plain: str) -> _People:
+    """"D'Angelo Harris is out — he accepted a counter from his current company": the one person read as
+    not selected left of their own accord; no one is owed a note for that."""
+    hired, not_selected, withdrawn = people
+    if len(not_selected) == 1 and not hired and not withdrawn and _LEFT_OF_THEIR_OWN_ACCORD.search(plain):
+        return (), (), not_selected
+    return people
 
 
 def _without_actors(people: _People, plain: str) -> _People:

@@ -50,13 +50,17 @@ _VOTE = re.compile(
     r"\b(?:my|our)\s+vote\b|\bi(?:'d)?\s+vote\b|\bi'm\s+(?:a\s+)?(?:no|yes|pass)\b"
     # "no hire from me", "a hard pass from me"; not "gets a decline from me this week", which delivers it
     r"|\b(?:no|yes|nope|hire|no[\s-]hire|pass|a\s+no|a\s+yes|(?:strong|hard|soft)\s+(?:no|yes|pass|hire)|\+1|-1|"
-    r"thumbs\s?(?:up|down)|lean(?:ing)?\s+(?:no|yes))\s+from\s+me\b(?!\s+and\b)",
+    r"thumbs\s?(?:up|down)|lean(?:ing)?\s+(?:no|yes))\s+from\s+me\b(?!\s+and\b)"
+    # "Mi feedback para Joaquín", "no hire de mi parte", "that's just mine", "my notes only"
+    r"|\b(?:my|mi|meu|mon|mein)\s+(?:feedback|notes?|take|scorecard)\b|\bde\s+mi\s+parte\b|\bfrom\s+my\s+side\b"
+    r"|\bthat's\s+just\s+mine\b|\bvotos?\s+do\b|\b(?:thought|thinks|felt|feels)\s+[^.\n]{1,40}\s+(?:was|is)\s+a\s+(?:\*?no)",
     re.IGNORECASE,
 )
 # ...unless the writer also settles it: says it is agreed/final, or that they will deliver the outcome
 _SETTLED = re.compile(
     r"\b(?:consensus|unanimous(?:ly)?|final (?:call|answer|decision)|decided|we(?: all)? agreed|"
-    r"(?:panel|team|everyone) (?:agrees|agreed))\b"
+    r"(?:panel|team|everyone) (?:agrees|agreed)|as (?:the )?hiring manager|"
+    r"(?:absage|rejection|regrets?|decline|no)\s+(?:today|now|tonight|sent|goes out|going out))\b"
     r"|\b(?:i'll|i will|i'm going to|will|let's)\s+(?:send|let|tell|call|email|ping|reach out|close the loop|"
     r"notify|inform)\b",
     re.IGNORECASE,

@@ -26,9 +26,12 @@ SUFFIXES = {"jr", "sr", "ii", "iii", "iv", "phd", "md"}
 
 PARTICLES = frozenset(
     """
-    van von de da del della der den di du la le bin binti al el ter ten dos das do y ibn zu af av st
+    van von de da del della der den di du la le bin binti al el ter ten dos das do i ibn zu af av st
     """.split()
 )
+
+# particles that are also the word "and": between two full names they join two people
+JOINING_PARTICLES = frozenset({"i"})  # Catalan "Castells i Puig"; Spanish "y" always joins
 
 ROLE_HEADS = _words("role_heads.txt")
 
