@@ -99,7 +99,7 @@ def read(text: str, *, known_names: Sequence[str] = (), attachments_text: str = 
     hiring = role is not None or hiring_words or about_hiring(plain) or bool(parent and about_hiring(parent))
     broken = normalise(_EMOJI_BREAK.sub(". ", raw)) if _EMOJI_BREAK.search(raw) else plain
     verdicts = read_clauses(broken, names=names, hiring=hiring, context_names=parent_names)
-    people, added = _merge(people, verdicts, Gazetteer([*names, *(v.name for v in verdicts)]))
+    people, added = _merge(people, verdicts, Gazetteer([*names, *(v.name for v in verdicts)]), _contested(findings))
     hired, not_selected, withdrawn = people = _withdrew_themselves(clean_people(_without_actors(people, plain)), plain)
     if findings and {f.rule for f in findings} == {"no_hire_named"} and not added and VOTES.search(plain):
         return None  # "my scorecard for Camille Dubois: No hire" is one interviewer's vote
@@ -160,7 +160,18 @@ def _role_before_a_noun(plain: str) -> str | None:
 _People = tuple[tuple[Person, ...], tuple[Person, ...], tuple[Person, ...]]
 
 
-def _merge(people: _People, verdicts: Sequence[Verdict], gazetteer: Gazetteer) -> tuple[_People, list[Verdict]]:
+def _contested(findings: Sequence[Finding]) -> set[str]:
+    """People the rules read as not selected only loosely: through a pronoun ("I'll call them"), a weak
+    phrase, or while another rule read them as hired ("no on Tomás and Priya, Anna gets the offer")."""
+    firm = {i.name.lower() for f in findings if f.kind == "not_selected" and not (f.weak or f.resolved)
+            for i in f.items}
+    hired = {i.name.lower() for f in findings if f.kind == "hired" for i in f.items}
+    loose = {i.name.lower() for f in findings if f.kind == "not_selected" for i in f.items}
+    return (loose - firm) | (loose & hired)
+
+
+def _merge(people: _People, verdicts: Sequence[Verdict], gazetteer: Gazetteer, contested: set[str] = frozenset()
+           ) -> tuple[_People, list[Verdict]]:
     """The rules' reading, with first names made whole from the message and its thread, plus the people only
     the clause reader gave a verdict."""
     groups: list[list[Person]] = [[], [], []]
@@ -175,7 +186,8 @@ def _merge(people: _People, verdicts: Sequence[Verdict], gazetteer: Gazetteer) -
             name = gazetteer.resolve(person.name) or person.name
             if name.lower() not in seen:
                 seen.add(name.lower())
-                groups[spared.get(name.lower(), index) if index == 1 else index].append(Person(name, person.stage))
+                moved = spared.get(name.lower()) if index == 1 and person.name.lower() in contested else None
+                groups[index if moved is None else moved].append(Person(name, person.stage))
     added = []
     for verdict in verdicts:
         if verdict.name.lower() in seen:

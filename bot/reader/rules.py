@@ -218,8 +218,10 @@ def _archive_reason_kind(text: str, default: Kind) -> Kind:
         reason,
     ):
         return "withdrawn"
-    if re.search(r"\bhired\b|\baccepted\b", reason):
-        return "hired"
+    if re.search(r"\bhired\b|\baccepted\b", reason) and not re.search(
+            r"\b(?:hired|selected|chose|went with)\s+(?:an?other|someone|somebody|a different|the other|other)\b|"
+            r"\bhired\W+(?:an?other|other|a different)\b|\bposition filled\b", reason):
+        return "hired"  # "Archive reason: Hired"; but "Hired another candidate" says this one was not
     return default
 
 
@@ -515,14 +517,14 @@ SUBJECT_RULES: tuple[Rule, ...] = (
 
 _LABELS: tuple[tuple[str, Kind, bool], ...] = (
     (
-        r"not\s+selected|rejected|declined|disqualified|no\s+hire|no-hire|no\s+offers?|not\s+moving\s+forward|passing"
+        r"not\s+selected|non[\s-]?selected|not-selected|rejected|declined|disqualified|no\s+hire|no-hire|no\s+offers?|not\s+moving\s+forward|passing"
         r"|pass|not\s+proceeding|unsuccessful|candidates?\s+rejected|(?:candidate\s+|application\s+)?archived"
         r"|application\s+rejected",
         "not_selected",
         True,
     ),
     (r"withdrawn|withdrew|candidate\s+withdrew|withdrawals?", "withdrawn", True),
-    (r"hired|candidate\s+hired|offer\s+accepted|offer|making\s+an\s+offer|selected", "hired", True),
+    (r"hired|candidate\s+hired|offer\s+accepted|offer|making\s+an\s+offer|(?<!non-)(?<!non)(?<!not-)selected", "hired", True),
     (r"yes", "hired", False),
     (r"no", "not_selected", True),
 )
