@@ -68,7 +68,8 @@ class Vocabulary:
 
 def _pattern(fragments: Iterable[str]) -> re.Pattern[str]:
     alternatives = sorted(fragments, key=len, reverse=True)
-    return re.compile(r"(?<![\w\[])(?:" + "|".join(alternatives) + r")(?![\w\]])", re.IGNORECASE)
+    # a phrase may start inside a word only at an apostrophe: "we're a no" is "'re a no"
+    return re.compile(r"(?:(?<![\w\[])|(?=['’]))(?:" + "|".join(alternatives) + r")(?![\w\]])", re.IGNORECASE)
 
 
 @cache
@@ -638,6 +639,21 @@ _FORM_PEOPLE = re.compile(r"^\W*(?:candidates?|applicants?|candidate name|applic
                           re.IGNORECASE | re.MULTILINE)
 
 
+# a thread's parent that asks how it went or what was decided, not for a favour ("can someone take the 2pm?")
+_ASKS_FOR_A_DECISION = re.compile(
+    r"\b(?:decision|decide|deciding|decided|verdict|thoughts|feedback|how\s+did|how'd|how\s+was|go\?|went\?|"
+    r"where\s+did\s+we\s+land|land(?:ed)?\s+on|outcome|your\s+call|the\s+call|yes\s+or\s+no|hire\s+or|debrief|"
+    r"trial|final\s+round|finalists?|shortlist|scorecards?|veto|review|results?|any\s+update|update\s+on)\b",
+    re.IGNORECASE)
+_ASKS_A_FAVOUR = re.compile(
+    r"\b(?:can|could|would)\s+(?:someone|anyone|somebody|you)\s+(?:take|cover|swap|join|sit|do|run|help)|"
+    r"\bwho\s+can\b|\banyone\s+(?:free|available|able)\b|\bdouble[\s-]booked\b|\breschedul", re.IGNORECASE)
+
+
+def asks_for_a_decision(parent: str) -> bool:
+    return bool(_ASKS_FOR_A_DECISION.search(parent)) and not _ASKS_A_FAVOUR.search(parent)
+
+
 def _addressee(plain: str, gazetteer: Gazetteer) -> str | None:
     """Whom a letter pasted into Slack is written to, when it opens "Hi Ingrid Solberg," / "Dear Dr. Ewa Lis,"."""
     m = _SALUTATION.search(plain)
@@ -742,11 +758,12 @@ def _sentences(plain: str) -> list[Unit]:
 
 
 
-def read_clauses(plain: str, *, names: Sequence[str], hiring: bool, context_names: Sequence[str] = ()
-                 ) -> list[Verdict]:
+def read_clauses(plain: str, *, names: Sequence[str], hiring: bool, context_names: Sequence[str] = (),
+                 context_asks: bool = False) -> list[Verdict]:
     """Each person the message gives a verdict, once, with the strongest verdict it gives them.
 
-    `context_names`: the people the thread's parent names, whom "both", "them" or "him" may mean."""
+    `context_names`: the people the thread's parent names, whom "both", "them" or "him" may mean;
+    `context_asks`: the parent asks for the decision about them ("how did the trial day with Oskar go?")."""
     vocab = vocabulary()
     gazetteer = Gazetteer([*names, *context_names])
     recent: list[list[str]] = []  # the people each sentence named, in order
@@ -814,13 +831,17 @@ def read_clauses(plain: str, *, names: Sequence[str], hiring: bool, context_name
         found[_key(named_people[0])] = Verdict(named_people[0], "not_selected", True, False)
     if not found:
         found.update(_form_verdicts(plain, gazetteer, vocab))
-    if (not (anyone or found or deliberating) and hiring and context_names and len(kinds) == 1 and kinds != {"hired"}
-            and (unnamed_hiring or any(c.strong for c in unnamed))):
-        # a reply that names nobody ("decision: no. thanks everyone") decides about its thread's candidate;
-        # about several of them it is too vague to record without asking
+    in_thread = {_key(n) for n in context_names}
+    targets = named_people if named_people and all(_key(n) in in_thread for n in named_people) else (
+        [] if anyone else list(context_names))
+    if (not found and not deliberating and targets and len(kinds) == 1 and kinds != {"hired"}
+            and (hiring or context_asks) and (unnamed_hiring or any(c.strong for c in unnamed) or context_asks)):
+        # a reply that names nobody but its thread's people ("decision: no. thanks everyone", "it's a no, I'll
+        # let Noa know") decides about its thread's candidate; about several it is too vague to record unasked
         cue = unnamed[0]
-        for name in context_names:
-            found[_key(name)] = Verdict(name, cue.kind, cue.strong and len(context_names) == 1, False)
+        sure = (cue.strong or context_asks) and len(targets) == 1
+        for name in targets:
+            found[_key(name)] = Verdict(name, cue.kind, sure, False)
     if not any(v.kind != "hired" for v in found.values()):
         return []  # a hire alone ("Rui is joining us Monday") is news, not a decision anyone is owed a note for
     return list(found.values())

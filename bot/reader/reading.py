@@ -15,7 +15,17 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.reader.clauses import VOTES, Gazetteer, Verdict, about_hiring, clean_people, hedges, read_clauses
+from bot.reader.clauses import (
+    VOTES,
+    Gazetteer,
+    Verdict,
+    about_hiring,
+    asks_for_a_decision,
+    clean_name,
+    clean_people,
+    hedges,
+    read_clauses,
+)
 from bot.reader.names import NO_KNOWN, KnownNames, NameItem, tokenize
 from bot.reader.normalise import Unit, normalise, split_units
 from bot.reader.roles import find_role
@@ -72,7 +82,7 @@ def read(text: str, *, known_names: Sequence[str] = (), attachments_text: str = 
     if not plain:
         return None
     parent = normalise(context) if context else ""
-    parent_names = [n for _, n in mentioned_names(parent, NO_KNOWN)] if parent else []
+    parent_names = _parent_names(parent) if parent else []
     known = KnownNames.of([*known_names, *parent_names])
     units = split_units(plain)
     answered = [u for u in units if not u.question]
@@ -98,7 +108,8 @@ def read(text: str, *, known_names: Sequence[str] = (), attachments_text: str = 
     names = [*parent_names, *(n for _, n in mentioned_names(plain, known))]
     hiring = role is not None or hiring_words or about_hiring(plain) or bool(parent and about_hiring(parent))
     broken = normalise(_EMOJI_BREAK.sub(". ", raw)) if _EMOJI_BREAK.search(raw) else plain
-    verdicts = read_clauses(broken, names=names, hiring=hiring, context_names=parent_names)
+    verdicts = read_clauses(broken, names=names, hiring=hiring, context_names=parent_names,
+                            context_asks=bool(parent_names) and asks_for_a_decision(parent))
     people, added = _merge(people, verdicts, Gazetteer([*names, *(v.name for v in verdicts)]), _contested(findings))
     hired, not_selected, withdrawn = people = _withdrew_themselves(clean_people(_without_actors(people, plain)), plain)
     if findings and {f.rule for f in findings} == {"no_hire_named"} and not added and VOTES.search(plain):
@@ -158,6 +169,19 @@ def _role_before_a_noun(plain: str) -> str | None:
 
 
 _People = tuple[tuple[Person, ...], tuple[Person, ...], tuple[Person, ...]]
+
+# "Jamal Wright's paid trial day", "Noa Ben-David's test": in a thread's parent, the one whose thing it is
+# is who the thread is about
+_POSSESSIVE_NAME = re.compile(r"\b((?:[A-ZÀ-ÖØ-Þ][\w'’-]+\s+){1,3}[A-ZÀ-ÖØ-Þ][\w-]+)['’]s\b")
+
+
+def _parent_names(parent: str) -> list[str]:
+    names = [n for _, n in mentioned_names(parent, NO_KNOWN)]
+    for m in _POSSESSIVE_NAME.finditer(parent):
+        name = clean_name(m.group(1))
+        if name and len(name.split()) >= 2 and name.lower() not in {n.lower() for n in names}:
+            names.append(name)
+    return names
 
 
 def _contested(findings: Sequence[Finding]) -> set[str]:
