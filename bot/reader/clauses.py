@@ -25,7 +25,17 @@ from typing import Literal
 
 from bot.reader.names import Kind, is_capitalised_name_word
 from bot.reader.normalise import Unit, split_units
-from bot.reader.vocab import JOINING_PARTICLES, COMMON_WORDS, NON_NAMES, ORGANISATION_WORDS, PARTICLES, ROLE_WORDS, STAGE_WORDS, TITLES
+from bot.reader.vocab import (
+    COMMON_WORDS,
+    ENGLISH_WORDS,
+    JOINING_PARTICLES,
+    NON_NAMES,
+    ORGANISATION_WORDS,
+    PARTICLES,
+    ROLE_WORDS,
+    STAGE_WORDS,
+    TITLES,
+)
 
 KINDS: tuple[Kind, ...] = ("withdrawn", "not_selected", "hired")
 
@@ -151,6 +161,7 @@ def _lower_ok(word: str, vocab: Vocabulary) -> bool:
     return (
         len(w) > 1
         and w not in vocab.common
+        and w not in ENGLISH_WORDS
         and w not in NON_NAMES
         and w not in ROLE_WORDS
         and w not in STAGE_WORDS
@@ -537,8 +548,9 @@ def _sentence_verdicts(text: str, gazetteer: Gazetteer, vocab: Vocabulary, *, hi
     return pairs, section, mentions
 
 
-_DECLINED = re.compile(r"(?:has\s+|have\s+|just\s+|also\s+)*declin(?:ed|es|ing)\b(?!\s+(?:him|her|them|the\s+candidate))",
-                       re.IGNORECASE)
+_DECLINED = re.compile(
+    r"(?:has\s+|have\s+|just\s+|also\s+)*declin(?:ed|es|ing)\b(?!\s+(?:him|her|them|the\s+candidate))", re.IGNORECASE)
+_BY_US = re.compile(r"[^\n]{0,30}\bby\s+(?:us|the\s+(?:company|client|team|panel|hm)|hiring)", re.IGNORECASE)
 
 
 def _declined_it_themselves(text: str, clause: _Clause, mention: Mention, cue: Cue) -> bool:
@@ -547,7 +559,7 @@ def _declined_it_themselves(text: str, clause: _Clause, mention: Mention, cue: C
     if cue.start < mention.end or any(m.start >= cue.end for m in clause.mentions):
         return False
     between = text[mention.end : cue.start]
-    if re.match(r"[^\n]{0,30}\bby\s+(?:us|the\s+(?:company|client|team|panel|hm)|hiring)", text[cue.end :], re.IGNORECASE):
+    if _BY_US.match(text, cue.end):
         return False  # "Yuki Matsumoto - declined (by us)"
     return bool(_DECLINED.match(text, cue.start)) and re.fullmatch(
         r"(?:['’]s)?(?:\s+(?:is|was|has|have|just|then|also|called back and|politely))*\s*", between) is not None
@@ -871,6 +883,8 @@ def clean_name(name: str) -> str | None:
         return None
     if any(w.lower() in ORGANISATION_WORDS for w in words):
         return None  # "Tugger Robotics", "Bauer Equipment": a company
+    if all(w.lower().strip(".'’") in ENGLISH_WORDS or len(w.strip(".")) == 1 for w in words):
+        return None  # "Deep Dive", "Capitol Hill", "Spotlight Media": everyday words, not a person
     return " ".join(words).rstrip(".,;:")
 
 

@@ -14,7 +14,18 @@ from typing import Literal
 from bot.reader.normalise import _ABBREVIATIONS
 from bot.reader.roles import clean_role
 from bot.reader.stages import STAGE_PATTERN, canonical_stage
-from bot.reader.vocab import JOINING_PARTICLES, NON_NAMES, PARTICLES, PRONOUNS, ROLE_HEADS, ROLE_WORDS, STAGE_WORDS, SUFFIXES, TITLES
+from bot.reader.vocab import (
+    ENGLISH_WORDS,
+    JOINING_PARTICLES,
+    NON_NAMES,
+    PARTICLES,
+    PRONOUNS,
+    ROLE_HEADS,
+    ROLE_WORDS,
+    STAGE_WORDS,
+    SUFFIXES,
+    TITLES,
+)
 
 Kind = Literal["hired", "not_selected", "withdrawn"]
 
@@ -131,6 +142,7 @@ def _lower_word_ok(word: str) -> bool:
         and w not in ROLE_WORDS
         and w not in STAGE_WORDS
         and w not in _COMMON_LOWER
+        and w not in ENGLISH_WORDS
         and len(w) > 1
         and not w.endswith("ing")
         and not w.endswith("ed")

@@ -524,7 +524,8 @@ _LABELS: tuple[tuple[str, Kind, bool], ...] = (
         True,
     ),
     (r"withdrawn|withdrew|candidate\s+withdrew|withdrawals?", "withdrawn", True),
-    (r"hired|candidate\s+hired|offer\s+accepted|offer|making\s+an\s+offer|(?<!non-)(?<!non)(?<!not-)selected", "hired", True),
+    (r"hired|candidate\s+hired|offer\s+accepted|offer|making\s+an\s+offer|(?<!non-)(?<!non)(?<!not-)selected",
+     "hired", True),
     (r"yes", "hired", False),
     (r"no", "not_selected", True),
 )

@@ -5,7 +5,9 @@
 - `role_heads.txt`, `role_words.txt`: the words job titles end in and may contain;
 - `non_names.txt`, `common_words.txt`: capitalised words that are never names, and lower-case words that
   are never names on their own;
-- `organisation_words.txt`: words that make a capitalised run a company, not a person.
+- `organisation_words.txt`: words that make a capitalised run a company, not a person;
+- `english_words.txt`: common English words that are not given names, built from wordfreq and the US
+  Census name files by scripts/build_english_words.py.
 
 Every list is read once, when this module is imported.
 """
@@ -58,3 +60,6 @@ PRONOUNS = frozenset(
 ORGANISATION_WORDS = _words("organisation_words.txt")
 
 COMMON_WORDS = _words("common_words.txt")
+
+# common English words that are not given names (built by scripts/build_english_words.py)
+ENGLISH_WORDS = _words("english_words.txt")
