@@ -70,6 +70,7 @@ class Verdict:
 @dataclass(frozen=True)
 class Vocabulary:
     cues: tuple[tuple[re.Pattern[str], Kind | Literal["neutral"], bool], ...]  # one a phrase: the longest wins
+    anchors: tuple[str, ...]  # for each cue, text every match of it contains ("" when none is known)
     hedge: re.Pattern[str]
     common: frozenset[str]
     hiring: re.Pattern[str]
@@ -94,8 +95,55 @@ def vocabulary() -> Vocabulary:
     every = [phrase for kind in KINDS for strength in ("strong", "weak") for phrase in data[kind][strength]]
     hedge = re.compile(r"(?<!\w)(?:" + "|".join(sorted(data["hedges"], key=len, reverse=True)) + r")(?!\w)",
                        re.IGNORECASE)
-    return Vocabulary(tuple(cues), hedge, COMMON_WORDS, _pattern(data["hiring_words"]),
-                      _pattern([*every, *data["neutral"]]))
+    phrases = [phrase for kind in KINDS for strength in ("strong", "weak") for phrase in data[kind][strength]]
+    phrases.extend(data["neutral"])
+    return Vocabulary(tuple(cues), tuple(_anchor(p) for p in phrases), hedge, COMMON_WORDS,
+                      _pattern(data["hiring_words"]), _pattern([*every, *data["neutral"]]))
+
+
+def _anchor(fragment: str) -> str:
+    """The longest run of plain letters a phrase's every match contains, lower case: "reject" for
+    "reject(?:ed|ing|s)?", "" for "(?:won't|will not) …". Text without it cannot hold the phrase, so
+    `find_cues` skips the phrase's pattern there: most of the vocabulary never scans a long message."""
+    if "|" in re.sub(r"\((?:[^()]|\([^()]*\))*\)", "", fragment):
+        return ""  # alternatives at the top level: no one text is in every match
+    runs: list[str] = []
+    current = ""
+    depth = 0
+    i = 0
+    while i < len(fragment):
+        char = fragment[i]
+        following = fragment[i + 1] if i + 1 < len(fragment) else ""
+        if char == "\\":
+            runs.append(current)
+            current = ""
+            i += 2
+            continue
+        if char in "([":
+            runs.append(current)
+            current = ""
+            depth += 1
+            i += 1
+            continue
+        if char in ")]":
+            depth -= 1
+            i += 1
+            if fragment[i : i + 1] in ("?", "*", "{"):
+                i += 1
+            continue
+        if depth == 0 and (char.isalpha() or char in "' -"):
+            if following in ("?", "*", "{"):
+                runs.append(current)  # "rejections?": the s may be missing
+                current = ""
+            else:
+                current += char
+        else:
+            runs.append(current)
+            current = ""
+        i += 1
+    runs.append(current)
+    best = max((r.strip().lower() for r in runs), key=len, default="")
+    return best if len(best) >= 3 else ""
 
 
 def hedges(text: str) -> bool:
@@ -377,9 +425,11 @@ def _lowercase_objects(text: str, words: list[tuple[int, int, str]], mentions: l
 
 def find_cues(text: str, vocab: Vocabulary) -> list[Cue]:
     """Verdict and neutral phrases, the longest where they overlap."""
+    low = text.lower()
     found = [
         Cue(m.start(), m.end(), kind, strong, counted=bool(_COUNTED.match(text, m.end())))
-        for pattern, kind, strong in vocab.cues
+        for (pattern, kind, strong), anchor in zip(vocab.cues, vocab.anchors, strict=True)
+        if not anchor or anchor in low
         for m in pattern.finditer(text)
     ]
     # "pavel no", "bethany + quinn no", "tell theo van der berg no pls": a bare no said of the word before it
