@@ -34,6 +34,7 @@ from bot.reader.vocab import (
     PARTICLES,
     ROLE_WORDS,
     STAGE_WORDS,
+    THING_NOUNS,
     TITLES,
 )
 
@@ -522,6 +523,8 @@ _ACTOR_AFTER = re.compile(
     r"declined\s+to\s+comment|is\s+not\s+the|isn't\s+the|was\s+not\s+the|confirmed\s+that|agreed|"
     r"is\s+(?:rejecting|declining)\s+(?:all\s+)?(?:my|our|the|your)|(?:will|can)\s+let)\b",
     re.IGNORECASE)
+_THANKED = re.compile(r"(?:\bthanks?|\bthank\s+you|\bkudos|\bshout[\s-]?out|\bgrateful)(?:\s+(?:to|for))?\s+"
+                      r"(?:[^\s.!?;:]+[\s,&]+){0,6}$", re.IGNORECASE)
 _ACTOR_BEFORE = re.compile(r"(?:\bby|\bper|\bcc|\bfrom|\bthanks?|\bask|\bping|@\w+)\s*:?\s*$", re.IGNORECASE)
 
 
@@ -582,6 +585,8 @@ def _sentence_verdicts(text: str, gazetteer: Gazetteer, vocab: Vocabulary, *, hi
         for mention in clause.mentions:
             if _ACTOR_BEFORE.search(text[max(0, mention.start - 12) : mention.start]):
                 continue
+            if _THANKED.search(text, max(0, mention.start - 60), mention.start):
+                continue  # "Huge thanks to Priya and Joaquín for running the search": the interviewers
             if _ACTOR_AFTER.match(text, mention.end):
                 continue  # "Ruth Goldberg flagged that …", "Kenji Watanabe (their eng lead) wrote …": a speaker
             cue = _own_cue(clause, mention, text)
@@ -591,6 +596,8 @@ def _sentence_verdicts(text: str, gazetteer: Gazetteer, vocab: Vocabulary, *, hi
                 cue = _neighbour_cue(clauses, index)
             if cue is None and section is not None:
                 cue = section
+            if cue is not None and cue is not section and _about_a_thing(text, mention, cue):
+                continue  # "Dr. Camila Alvarez just rejected my request", "the deploy of Emilia Navarro was rejected"
             if cue is not None and not (mention.pronoun and cue is section):
                 if cue.kind == "not_selected" and _declined_it_themselves(text, clause, mention, cue):
                     cue = Cue(cue.start, cue.end, "withdrawn", True)
@@ -601,6 +608,32 @@ def _sentence_verdicts(text: str, gazetteer: Gazetteer, vocab: Vocabulary, *, hi
 _DECLINED = re.compile(
     r"(?:has\s+|have\s+|just\s+|also\s+)*declin(?:ed|es|ing)\b(?!\s+(?:him|her|them|the\s+candidate))", re.IGNORECASE)
 _BY_US = re.compile(r"[^\n]{0,30}\bby\s+(?:us|the\s+(?:company|client|team|panel|hm)|hiring)", re.IGNORECASE)
+
+
+_QUALIFIERS = frozenset({"after", "at", "in", "following", "during", "from", "on", "post", "before", "with"})
+_THING_WORD = re.compile(r"[^\W\d_][\w'-]*")
+_PASSIVE = re.compile(r"(?:was|were|got|gets|is|are|has been|have been|fue|foi|wurde)\s+(?:\w+\s+)?$", re.IGNORECASE)
+
+
+def _about_a_thing(text: str, mention: Mention, cue: Cue) -> bool:
+    """A verdict whose subject or object is a thing: "rejected all three mocks", "the Q3 proposal Fatima
+    Zahra put together was rejected", "Referral bonus for Alok's referral (Pooja Menon) was rejected"."""
+    if cue.start >= mention.end:
+        # the name before the verdict: a thing between them, or a passive verdict of a thing before the name
+        between = [w.lower() for w in _THING_WORD.findall(text[mention.end : cue.start])]
+        before = [w.lower() for w in _THING_WORD.findall(text[max(0, mention.start - 40) : mention.start])][-4:]
+        passive = _PASSIVE.search(text, max(0, cue.start - 30), cue.start) is not None
+        return any(w in THING_NOUNS for w in between) or (passive and any(w in THING_NOUNS for w in before))
+    # the verdict before the name: its object a thing ("rejected my request", "declined the invite for …")
+    between = text[cue.end : mention.start]
+    if ":" in between or "\n" in between:
+        return False  # "Not progressing after the edit test: Pablo Herrera Ginés, …" labels the names after it
+    after = []
+    for word in _THING_WORD.findall(between)[:4]:
+        if word.lower() in _QUALIFIERS:
+            break  # "rejected after the final test", "no for the test"
+        after.append(word.lower())
+    return any(w in THING_NOUNS for w in after)
 
 
 def _declined_it_themselves(text: str, clause: _Clause, mention: Mention, cue: Cue) -> bool:

@@ -226,22 +226,43 @@ _VOTE_WORDS = re.compile(r"\bno[\s-]hire\b|\bhire\b|\bvotes?\b|\bscorecard", re.
 
 # the one person a message is about left of their own accord: took another offer, stayed, withdrew
 _LEFT_OF_THEIR_OWN_ACCORD = re.compile(
-    r"\b(?:accepted|took|taking|signed|chose|went\s+with|going\s+with)\s+(?:an?\s+|another\s+|the\s+other\s+|"
-    r"a\s+competing\s+|a\s+full[\s-]time\s+|a\s+counter[\s-]?)?(?:[\w-]+\s+)?(?:offer|counter(?:[\s-]?offer)?|role|job|"
-    r"position|proposal)\b(?:\s+(?:at|from|with|elsewhere|somewhere|he|she|they))?"
+    r"\b(?:accepted|took|taking|signed|chose|got|went\s+with|going\s+with)\s+(?:"
+    r"(?:another|a\s+competing|a\s+counter[\s-]?|an?\s+in-house|a\s+full[\s-]time|the\s+union|a\s+union)\s+(?:[\w-]+\s+)?"
+    r"(?:offer|counter(?:[\s-]?offer)?|role|job|position|spot|proposal)"
+    r"|(?:an?|the)\s+(?:[\w-]+\s+)?(?:offer|role|job|position|spot|proposal)\s+(?:at|from|with|elsewhere|somewhere)"
+    r"|a\s+(?:[\w-]+\s+)?(?:job|role|spot|position)\b(?!\s+(?:with|at)\s+us))"
     r"|\bcounter[\s-]?offer\b|\bdeclined\s+by\s+(?:the\s+)?candidate\b|\bcandidate\s+withdrew\b"
-    r"|\b(?:going|went)\s+with\s+a\s+competitor\b|\bdecided\s+to\s+stay\b|\bstaying\s+(?:at|with)\s+(?:her|his|their)\b"
+    r"|\b(?:going|went)\s+with\s+a\s+competitor\b|\bdecided\s+to\s+stay\b|\bstaying\s+(?:at|with|in)\s+(?:her|his|their)\b"
     r"|\breason\W{0,4}(?:candidate\s+)?withdr[ae]w",
     re.IGNORECASE)
 
 
 def _withdrew_themselves(people: _People, plain: str) -> _People:
-    """"D'Angelo Harris is out — he accepted a counter from his current company": the one person read as
-    not selected left of their own accord; no one is owed a note for that."""
+    """"D'Angelo Harris is out — he accepted a counter from his current company": someone read as not
+    selected left of their own accord; no one is owed a note for that. The reason is theirs when it is the
+    only person of the reading, or the nearest person named before it in its sentence."""
     hired, not_selected, withdrawn = people
-    if len(not_selected) == 1 and not hired and not withdrawn and _LEFT_OF_THEIR_OWN_ACCORD.search(plain):
+    reasons = list(_LEFT_OF_THEIR_OWN_ACCORD.finditer(plain))
+    if not reasons or not not_selected:
+        return people
+    if len(not_selected) == 1 and not hired and not withdrawn:
         return (), (), not_selected
-    return people
+    low = plain.lower()
+    everyone = [*hired, *not_selected, *withdrawn]
+    left: list[Person] = []
+    for reason in reasons:
+        sentence_start = max(low.rfind(stop, 0, reason.start()) for stop in (".", "!", "?", "\n", ";")) + 1
+        nearest: tuple[int, Person] | None = None
+        for person in everyone:
+            for part in {person.name.lower(), person.name.split()[0].lower()}:
+                at = low.rfind(part, sentence_start, reason.start())
+                if at >= 0 and (nearest is None or at > nearest[0]):
+                    nearest = (at, person)
+        if nearest is not None and nearest[1] in not_selected and nearest[1] not in left:
+            left.append(nearest[1])
+    if not left:
+        return people
+    return hired, tuple(p for p in not_selected if p not in left), (*withdrawn, *left)
 
 
 def _without_actors(people: _People, plain: str) -> _People:

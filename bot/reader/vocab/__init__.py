@@ -6,6 +6,7 @@
 - `non_names.txt`, `common_words.txt`: capitalised words that are never names, and lower-case words that
   are never names on their own;
 - `organisation_words.txt`: words that make a capitalised run a company, not a person;
+- `things.txt`: nouns for things, whose verdict is no verdict on a person;
 - `english_words.txt`: common English words that are not given names, built from wordfreq and the US
   Census name files by scripts/build_english_words.py.
 
@@ -60,6 +61,9 @@ PRONOUNS = frozenset(
 ORGANISATION_WORDS = _words("organisation_words.txt")
 
 COMMON_WORDS = _words("common_words.txt")
+
+# nouns for things, whose verdicts are no verdicts on people ("rejected my request")
+THING_NOUNS = _words("things.txt")
 
 # common English words that are not given names (built by scripts/build_english_words.py)
 ENGLISH_WORDS = _words("english_words.txt")
