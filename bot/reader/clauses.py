@@ -818,6 +818,11 @@ def _display(mention: Mention, gazetteer: Gazetteer) -> str:
     return gazetteer.resolve(mention.name) or (mention.name.title() if mention.lowercase else mention.name)
 
 
+_PLURAL = frozenset({"both", "them", "they", "both of them", "all of them", "all", "all three", "all two"})
+# "Ayşe Çelik's references", "Nadia Benali's offer": the owner of a thing may be whom a pronoun means
+_OWNER = re.compile(r"\b((?:[A-ZÀ-ÖØ-Þ][\w'’-]+\s+){1,3}[A-ZÀ-ÖØ-Þ][\w-]+)['’]s\b")
+
+
 def _antecedents(pronoun: str, before: list[str], recent: list[list[str]], context: Sequence[str],
                  decided: set[str]) -> list[str]:
     """Whom a pronoun means: "him" the last person named, "both" / "them" the people of the last sentence
@@ -899,11 +904,18 @@ def read_clauses(plain: str, *, names: Sequence[str], hiring: bool, context_name
                 if about_hiring(unit.text):
                     unnamed_hiring.extend(opening)
         asked = []
+        owners = [(m.start(), name) for m in _OWNER.finditer(unit.text)
+                  if (name := clean_name(m.group(1))) and len(name.split()) >= 2]
         for mention, cue in pairs:
             assert cue.kind != "neutral"
             if mention.pronoun:
-                before = [_display(m, gazetteer) for m in named if not m.pronoun and m.start < mention.start]
+                before = [name for _, name in sorted(
+                    [(m.start, _display(m, gazetteer)) for m in named if not m.pronoun and m.start < mention.start]
+                    + [(at, name) for at, name in owners if at < mention.start])]
                 people = _antecedents(mention.name, before, recent, context_names, decided=set(found))
+                if not people and mention.name in _PLURAL:
+                    # "no to both Design Eng finalists: Yasmin Saleh … and Oskar Nieminen": named after it
+                    people = [_display(m, gazetteer) for m in named if not m.pronoun and m.start > mention.start]
             else:
                 people = [_display(mention, gazetteer)]
             for name in people:
