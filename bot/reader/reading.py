@@ -101,15 +101,21 @@ def read(text: str, *, known_names: Sequence[str] = (), attachments_text: str = 
     findings = _drop_unsupported(findings, ctx, roster=role is not None and marked_roster(plain))
     findings.extend(_implied_not_selected(findings, answered, ctx, plain))
 
-    people = _people_by_kind(findings, plain, known)
-    decisive = [f for f in findings if f.kind != "hired" or f.standalone]
-    if not any(people[1:]) and not any(f.kind == "hired" for f in decisive):
-        people = ((), (), ())
+    people, decisive = _decided(findings, plain, known)
     names = [*parent_names, *(n for _, n in mentioned_names(plain, known))]
     hiring = role is not None or hiring_words or about_hiring(plain) or bool(parent and about_hiring(parent))
     broken = normalise(_EMOJI_BREAK.sub(". ", raw)) if _EMOJI_BREAK.search(raw) else plain
     verdicts = read_clauses(broken, names=names, hiring=hiring, context_names=parent_names,
                             context_asks=bool(parent_names) and asks_for_a_decision(parent))
+    if any(v.strong for v in verdicts) and any(f.rule == "no_hire_named" for f in findings):
+        # "no hire" sweeps everyone a message names into not selected; where the clause reader gave people
+        # their own verdicts ("Hire: A, B / Do not hire: C"), the sweep keeps only those it read as not selected
+        refused = {v.name.lower() for v in verdicts if v.kind == "not_selected"}
+        findings = [f for f in findings if f.rule != "no_hire_named"] + [
+            Finding(f.rule, f.kind, kept, f.unit, hedged=f.hedged)
+            for f in findings if f.rule == "no_hire_named"
+            if (kept := tuple(i for i in f.items if i.name.lower() in refused))]
+        people, decisive = _decided(findings, plain, known)
     people, added = _merge(people, verdicts, Gazetteer([*names, *(v.name for v in verdicts)]), _contested(findings))
     hired, not_selected, withdrawn = people = _withdrew_themselves(clean_people(_without_actors(people, plain)), plain)
     if findings and {f.rule for f in findings} == {"no_hire_named"} and not added and VOTES.search(plain):
@@ -204,13 +210,19 @@ def _merge(people: _People, verdicts: Sequence[Verdict], gazetteer: Gazetteer, c
     # a hire or a withdrawal the clause reader reads in a person's own clause wins over a rule that swept
     # them into a list of people not selected ("no on Tomás and Priya, Anna gets the offer"; "Imogen Clarke
     # archived — Withdrew, accepted competing offer")
-    spared = {v.name.lower(): slot[v.kind] for v in verdicts if v.strong and v.kind != "not_selected"}
+    spared = {v.name.lower(): slot[v.kind] for v in verdicts if v.kind != "not_selected"}
+    # where the clause reader read the message, a loose reading keeps only the people it refused too
+    understood = any(v.strong for v in verdicts)
+    refused = {v.name.lower() for v in verdicts if v.kind == "not_selected"}
     for index, group in enumerate(people):
         for person in group:
             name = gazetteer.resolve(person.name) or person.name
             if name.lower() not in seen:
                 seen.add(name.lower())
-                moved = spared.get(name.lower()) if index == 1 and person.name.lower() in contested else None
+                loose = index == 1 and person.name.lower() in contested
+                moved = spared.get(name.lower()) if loose else None
+                if loose and moved is None and understood and name.lower() not in refused:
+                    continue  # "Taiwo and Cyrus were strong but we're not moving forward with them": not Giulia
                 groups[index if moved is None else moved].append(Person(name, person.stage))
     added = []
     for verdict in verdicts:
@@ -402,6 +414,16 @@ def _implied_not_selected(
                 Finding("no_hire_named", "not_selected", tuple(dict.fromkeys(named)), "", hedged=pending)
             )
     return extra
+
+
+def _decided(findings: list[Finding], plain: str, known: KnownNames) -> tuple[_People, list[Finding]]:
+    """The people the rules' findings decide about, and the findings that decide (a hire read from a choice
+    alone, "moving forward with A", decides nothing unless someone else was not selected)."""
+    people = _people_by_kind(findings, plain, known)
+    decisive = [f for f in findings if f.kind != "hired" or f.standalone]
+    if not any(people[1:]) and not any(f.kind == "hired" for f in decisive):
+        people = ((), (), ())
+    return people, decisive
 
 
 def _people_by_kind(
