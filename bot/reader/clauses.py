@@ -523,6 +523,11 @@ _ACTOR_AFTER = re.compile(
     r"declined\s+to\s+comment|is\s+not\s+the|isn't\s+the|was\s+not\s+the|confirmed\s+that|agreed|"
     r"is\s+(?:rejecting|declining)\s+(?:all\s+)?(?:my|our|the|your)|(?:will|can)\s+let)\b",
     re.IGNORECASE)
+_STAFF_FIELD = re.compile(
+    r"^\W*(?:recruiter|recruiting\s+(?:lead|partner)|hiring\s+(?:manager|lead|team|contact)|hm|owner|coordinator|"
+    r"interviewers?|sourcer|approver|panel(?:ists?)?|contact|assigned\s+to|requested\s+by|"
+    r"(?:submitted|changed|updated|recorded|archived|rejected|moved|disqualified|declined|created|sent)\s+by)\W*:",
+    re.IGNORECASE)
 _THANKED = re.compile(r"(?:\bthanks?|\bthank\s+you|\bkudos|\bshout[\s-]?out|\bgrateful)(?:\s+(?:to|for))?\s+"
                       r"(?:[^\s.!?;:]+[\s,&]+){0,6}$", re.IGNORECASE)
 _ACTOR_BEFORE = re.compile(r"(?:\bby|\bper|\bcc|\bfrom|\bthanks?|\bask|\bping|@\w+)\s*:?\s*$", re.IGNORECASE)
@@ -581,9 +586,10 @@ def _sentence_verdicts(text: str, gazetteer: Gazetteer, vocab: Vocabulary, *, hi
         return [], section, []
     clauses = _clauses(text, mentions, cues)
     pairs: list[tuple[Mention, Cue]] = []
+    staff = bool(_STAFF_FIELD.match(text))  # "Recruiter: Amber Kessler", "Hiring Lead: Cheryl Tan"
     for index, clause in enumerate(clauses):
         for mention in clause.mentions:
-            if _ACTOR_BEFORE.search(text[max(0, mention.start - 12) : mention.start]):
+            if staff or _ACTOR_BEFORE.search(text[max(0, mention.start - 12) : mention.start]):
                 continue
             if _THANKED.search(text, max(0, mention.start - 60), mention.start):
                 continue  # "Huge thanks to Priya and Joaquín for running the search": the interviewers
@@ -738,7 +744,8 @@ _FORM_PEOPLE = re.compile(r"^\W*(?:candidates?|applicants?|candidate name|applic
 _ASKS_FOR_A_DECISION = re.compile(
     r"\b(?:decision|decide|deciding|decided|verdict|thoughts|feedback|how\s+did|how'd|how\s+was|go\?|went\?|"
     r"where\s+did\s+we\s+land|land(?:ed)?\s+on|outcome|your\s+call|the\s+call|yes\s+or\s+no|hire\s+or|debrief|"
-    r"trial|final\s+round|finalists?|shortlist|scorecards?|veto|review|results?|any\s+update|update\s+on)\b",
+    r"trial|final\s+round|finalists?|shortlist|scorecards?|veto|review|results?|any\s+update|update\s+on|"
+    r"or\s+(?:no|not|pass|proceed|reject)|(?:pass|proceed|offer|hire|yes)\s+or)\b",
     re.IGNORECASE)
 _ASKS_A_FAVOUR = re.compile(
     r"\b(?:can|could|would)\s+(?:someone|anyone|somebody|you)\s+(?:take|cover|swap|join|sit|do|run|help)|"

@@ -41,7 +41,7 @@ from bot.reader.rules import (
 )
 from bot.reader.signals import find_manager, hedged, is_conditional, marked_roster, only_a_vote, settled
 from bot.reader.stages import stage_field, stage_in_header
-from bot.reader.vocab import ROLE_HEADS
+from bot.reader.vocab import ROLE_HEADS, ROLE_WORDS
 
 __all__ = ["CONFIDENCE_THRESHOLD", "Decision", "Person", "read"]
 
@@ -181,8 +181,26 @@ _People = tuple[tuple[Person, ...], tuple[Person, ...], tuple[Person, ...]]
 _POSSESSIVE_NAME = re.compile(r"\b((?:[A-ZÀ-ÖØ-Þ][\w'’-]+\s+){1,3}[A-ZÀ-ÖØ-Þ][\w-]+)['’]s\b")
 
 
+# "Kiri, Ngozi and Valentina all finished the take-home": a list of single names in a thread's parent
+_CAPITAL_WORD = r"[A-ZÀ-ÖØ-Þ][\w'’-]+"
+_NAME_LIST = re.compile(rf"\b{_CAPITAL_WORD}(?:\s*,\s*{_CAPITAL_WORD})*\s*(?:,\s*)?(?:and|&)\s+{_CAPITAL_WORD}"
+                        rf"|\b{_CAPITAL_WORD}(?:\s*,\s*{_CAPITAL_WORD}){{2,}}")
+
+
+def _single_names(parent: str, full: list[str]) -> list[str]:
+    taken = {part.lower() for name in full for part in name.split()}
+    out: list[str] = []
+    for m in _NAME_LIST.finditer(parent):
+        words = [w for w in re.split(r"\s*,\s*|\s+(?:and|&)\s+|\s+", m.group()) if w and w not in ("and", "&")]
+        if len(words) >= 2 and all(clean_name(w) and w.lower() not in taken and w.lower() not in ROLE_WORDS
+                                   for w in words):
+            out.extend(w for w in words if w not in out)
+    return out
+
+
 def _parent_names(parent: str) -> list[str]:
     names = [n for _, n in mentioned_names(parent, NO_KNOWN)]
+    names.extend(_single_names(parent, names))
     for m in _POSSESSIVE_NAME.finditer(parent):
         name = clean_name(m.group(1))
         if name and len(name.split()) >= 2 and name.lower() not in {n.lower() for n in names}:

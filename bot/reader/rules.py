@@ -805,7 +805,9 @@ def ats_fields(text: str, known: KnownNames) -> list[Finding]:
     kind: Kind | None = None
     if re.search(r"withdr|offer declined|declined offer", signal):
         kind = "withdrawn"
-    elif re.search(r"(?<!not )\bhired\b|offer accepted", signal):
+    elif re.search(r"(?<!not )\bhired\b|offer accepted", signal) and not re.search(
+            r"reject|not selected|(?:other|another|different)\s+candidate|someone else|position filled", signal):
+        # "Disposition: Not Selected - Other Candidate Hired" is about somebody else
         kind = "hired"
     elif re.search(
         r"reject|archiv|disqualif|declin|not selected|unsuccessful|not a fit|not qualified|over ?qualified|"
