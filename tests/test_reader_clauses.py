@@ -121,3 +121,70 @@ def test_batch_corpora_are_well_formed() -> None:
                                ensure_ascii=False).lower()
             for name in (*row.get("rejected", ()), *row.get("hired", ()), *row.get("withdrawn", ())):
                 assert name.lower() in where, (path.name, row["id"], name)
+
+
+@pytest.mark.parametrize(
+    ("text", "context", "names"),
+    [
+        # the languages teams mix into English
+        ("Absage für Herr Tobias Wendler nach dem Finale, Panel was unanimous.", "", ["Tobias Wendler"]),
+        ("Para Auxiliar Contable: Kevin Mora y Alba Serrano no avanzan.", "", ["Kevin Mora", "Alba Serrano"]),
+        ("A Juliana Freitas e o Lucas Bezerra não seguem no processo para Analista de Dados.", "",
+         ["Juliana Freitas", "Lucas Bezerra"]),
+        ("Pour le poste de Développeur iOS: Mathieu Lavoie pas retenu.", "", ["Mathieu Lavoie"]),
+        # a verb that takes an infinitive is no "said no to a thing"
+        ("We've decided not to progress Callum Fraser or Ngozi Ibekwe for the Branch Manager role.", "",
+         ["Callum Fraser", "Ngozi Ibekwe"]),
+        # a no the writer tells someone
+        ("ugh ok so I had to tell Maja Horvat no today for the barista job", "", ["Maja Horvat"]),
+        # an ATS card whose candidate is its title line
+        ("Candidate status changed\nGabriel Mbeki\nApplied for: Overnight Stocker\nStatus: *Rejected*", "",
+         ["Gabriel Mbeki"]),
+        # a reply under a parent asking how it went, naming nobody
+        ("Not good to be honest. We say no, I write him tonight.",
+         "how did the trial day with Oskar Lund go? (Barista / Shift Lead)", ["Oskar Lund"]),
+        # whose offer it is
+        ("We're rescinding Nadia Benali's offer for Yard Driver — MVR came back with a suspended CDL.", "",
+         ["Nadia Benali"]),
+        # "them" means the people of its own sentence, not the hire before them
+        ("We've filled the front desk position! Giulia Bianchi starts the 14th. Taiwo Adeyemi and Cyrus Farahani"
+         " were both strong but we're not moving forward with them.", "", ["Taiwo Adeyemi", "Cyrus Farahani"]),
+        # a card's staff fields name no candidate
+        ("Job Application Declined\nCandidate: Giovanni Russo\nJob Requisition: R-20931 Maintenance Technician\n"
+         "Disposition: Not Selected - Other Candidate Hired\nRecruiter: Amber Kessler", "", ["Giovanni Russo"]),
+    ],
+)
+def test_reads_wording_from_many_voices(text: str, context: str, names: list[str]) -> None:
+    assert sorted(_not_selected(text, context=context)) == sorted(names)
+
+
+@pytest.mark.parametrize(
+    ("text", "context"),
+    [
+        ("Dr. Camila Alvarez just rejected my request for a standing desk.", ""),
+        ("Ruth Goldberg flagged that our auto-email subject line literally says Application Rejected.", ""),
+        ("Mi feedback para Joaquín Beltrán: strong no hire, but Carmen saw something good, let's talk in the"
+         " debrief.", ""),
+        ("Funmilayo Ogunleye is still in process! Please don't send her the regret email.", ""),
+        ("Offer's out to Tamika Robinson for the dispatcher role, she accepted this am", ""),
+        ("Tobias Ekström accepted the Staff Scientist offer! Huge thanks to Priya Raman and Joaquín Soto for"
+         " running the search.", ""),
+        ("I can't, sorry, have to decline – off-site in Stuttgart.", "Can someone take the 2pm phone screen with"
+         " Priya Natarajan tomorrow? I'm double booked"),
+    ],
+)
+def test_silent_on_more_lookalikes(text: str, context: str) -> None:
+    reading = read(text, context=context)
+    assert reading is None or not reading.not_selected, reading
+
+
+def test_who_leaves_for_another_job_withdrew() -> None:
+    reading = read("She called back — she's declining, took a full-time role elsewhere",
+                   context="Lina Haddad — offer sent for Bookkeeper (part-time), awaiting signature")
+    assert reading is not None and [p.name for p in reading.withdrawn] == ["Lina Haddad"]
+    assert not reading.not_selected
+    reading = read("Ibrahim Touré took the offer from Penske, so he's out. Gareth Lowe it is — offer this afternoon."
+                   " Sam Reed is a no.")
+    assert reading is not None
+    assert [p.name for p in reading.not_selected] == ["Sam Reed"]
+    assert [p.name for p in reading.withdrawn] == ["Ibrahim Touré"]

@@ -629,9 +629,23 @@ def _about_a_thing(text: str, mention: Mention, cue: Cue) -> bool:
         between = [w.lower() for w in _THING_WORD.findall(text[mention.end : cue.start])]
         before = [w.lower() for w in _THING_WORD.findall(text[max(0, mention.start - 40) : mention.start])][-4:]
         passive = _PASSIVE.search(text, max(0, cue.start - 30), cue.start) is not None
-        return any(w in THING_NOUNS for w in between) or (passive and any(w in THING_NOUNS for w in before))
+        return (any(w in THING_NOUNS for w in between) or (passive and any(w in THING_NOUNS for w in before))
+                or _determined_thing(text, cue.end))  # "Dr. Alvarez rejected my request"
     # the verdict before the name: its object a thing ("rejected my request", "declined the invite for …")
-    between = text[cue.end : mention.start]
+    return _object_is_a_thing(text[cue.end : mention.start])
+
+
+_DETERMINED = re.compile(
+    r"\s+(?:my|our|your|the|a|an|this|that|these|those|all|every|\d+)\s+((?:[\w-]+\s+){0,2}[\w-]+)", re.IGNORECASE)
+
+
+def _determined_thing(text: str, at: int) -> bool:
+    """The object right after a verdict is a thing of ours: "rejected my request", "declined all three mocks"."""
+    m = _DETERMINED.match(text, at)
+    return m is not None and any(w.lower() in THING_NOUNS for w in m.group(1).split())
+
+
+def _object_is_a_thing(between: str) -> bool:
     if ":" in between or "\n" in between:
         return False  # "Not progressing after the edit test: Pablo Herrera Ginés, …" labels the names after it
     after = []
@@ -753,7 +767,11 @@ _ASKS_A_FAVOUR = re.compile(
 
 
 def asks_for_a_decision(parent: str) -> bool:
-    return bool(_ASKS_FOR_A_DECISION.search(parent)) and not _ASKS_A_FAVOUR.search(parent)
+    return bool(_ASKS_FOR_A_DECISION.search(parent)) and not asks_a_favour(parent)
+
+
+def asks_a_favour(parent: str) -> bool:
+    return bool(_ASKS_A_FAVOUR.search(parent))
 
 
 def _addressee(plain: str, gazetteer: Gazetteer) -> str | None:
@@ -866,11 +884,13 @@ def _sentences(plain: str) -> list[Unit]:
 
 
 def read_clauses(plain: str, *, names: Sequence[str], hiring: bool, context_names: Sequence[str] = (),
-                 context_asks: bool = False) -> list[Verdict]:
+                 context_asks: bool = False, context_favour: bool = False) -> list[Verdict]:
     """Each person the message gives a verdict, once, with the strongest verdict it gives them.
 
     `context_names`: the people the thread's parent names, whom "both", "them" or "him" may mean;
-    `context_asks`: the parent asks for the decision about them ("how did the trial day with Oskar go?")."""
+    `context_asks`: the parent asks for the decision about them ("how did the trial day with Oskar go?");
+    `context_favour`: it asks a favour instead ("can someone take the 2pm screen with Priya?"), which a
+    "sorry, have to decline" answers."""
     vocab = vocabulary()
     gazetteer = Gazetteer([*names, *context_names])
     recent: list[list[str]] = []  # the people each sentence named, in order
@@ -902,7 +922,8 @@ def read_clauses(plain: str, *, names: Sequence[str], hiring: bool, context_name
         pairs, section, named = _sentence_verdicts(unit.text, gazetteer, vocab, hiring=hiring, section=section)
         anyone = anyone or any(not m.pronoun for m in named)
         here = [_display(m, gazetteer) for m in named if not m.pronoun]
-        if not named:
+        if not pairs and all(m.pronoun for m in named):
+            # "We say no, I write him tonight": a verdict that names nobody, for its thread's candidate
             opening = [c for c in find_cues(unit.text, vocab) if c.kind != "neutral" and (c.strong or hiring)]
             if asked and opening and opening[0].start <= 2:
                 pairs = [(Mention(0, 0, name, True, False), opening[0]) for name in asked]
@@ -948,7 +969,7 @@ def read_clauses(plain: str, *, names: Sequence[str], hiring: bool, context_name
     in_thread = {_key(n) for n in context_names}
     targets = named_people if named_people and all(_key(n) in in_thread for n in named_people) else (
         [] if anyone else list(context_names))
-    if (not found and not deliberating and targets and len(kinds) == 1 and kinds != {"hired"}
+    if (not found and not deliberating and targets and len(kinds) == 1 and kinds != {"hired"} and not context_favour
             and (hiring or context_asks) and (unnamed_hiring or any(c.strong for c in unnamed) or context_asks)):
         # a reply that names nobody but its thread's people ("decision: no. thanks everyone", "it's a no, I'll
         # let Noa know") decides about its thread's candidate; about several it is too vague to record unasked

@@ -20,6 +20,7 @@ from bot.reader.clauses import (
     Gazetteer,
     Verdict,
     about_hiring,
+    asks_a_favour,
     asks_for_a_decision,
     clean_name,
     clean_people,
@@ -106,7 +107,8 @@ def read(text: str, *, known_names: Sequence[str] = (), attachments_text: str = 
     hiring = role is not None or hiring_words or about_hiring(plain) or bool(parent and about_hiring(parent))
     broken = normalise(_EMOJI_BREAK.sub(". ", raw)) if _EMOJI_BREAK.search(raw) else plain
     verdicts = read_clauses(broken, names=names, hiring=hiring, context_names=parent_names,
-                            context_asks=bool(parent_names) and asks_for_a_decision(parent))
+                            context_asks=bool(parent_names) and asks_for_a_decision(parent),
+                            context_favour=bool(parent) and asks_a_favour(parent))
     if any(v.strong for v in verdicts) and any(f.rule == "no_hire_named" for f in findings):
         # "no hire" sweeps everyone a message names into not selected; where the clause reader gave people
         # their own verdicts ("Hire: A, B / Do not hire: C"), the sweep keeps only those it read as not selected

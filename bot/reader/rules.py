@@ -377,6 +377,10 @@ OBJECT_RULES: tuple[Rule, ...] = (
         "not_selected",
         r"\b(?:thank\s+you|thanks)(?:\s+(?:so\s+much|again))?\s+(?:to\s+)?",
         weak=True,
+        # "thanks to Priya and Joaquín for running the search" thanks the interviewers
+        skip_after=r"\s*,?\s*(?:for\s+(?:running|covering|sitting|helping|jumping|organi[sz]ing|doing|taking|hosting|"
+                   r"coordinating|leading|the\s+help|your\s+help|all\s+the|setting|arranging|pairing|being\s+on)"
+                   r"|who\s+(?:ran|interviewed|helped|covered))",
     ),
 )
 
