@@ -116,7 +116,8 @@ def post_once(client: WebClient, pacer: Pacer, post: Post, build: Callable[[], d
                 post.record(*found)
             except (AlreadyRecorded, IntegrityError):
                 return Result("skipped")
-            logger.info("%s found in Slack after an interrupted attempt: recorded, not sent again", post.label)
+            logger.info("%s found in %s: recorded, not sent again", post.label,
+                        "the thread" if post.thread_ts else "the DM history")
             return Result("recovered")
     message = build()
     if paced:

@@ -1,4 +1,4 @@
-"""Scheduled work, as plain functions of (deps, now): sweep due nudges, purge old event ids.
+"""Scheduled work, as plain functions of (deps, now): sweep due nudges, purge old event ids and outbox rows.
 
 The database says what is due; these functions only act on it. A follow-up is claimed under a
 lease before its DM is sent and recorded after Slack accepted it; a failed send releases the claim,
@@ -214,6 +214,8 @@ def redeliver(deps: Deps, now: datetime, process: Callable[[dict], None]) -> int
 
 
 def purge(deps: Deps, now: datetime) -> int:
-    """Forget Slack event ids older than any retry could be."""
+    """Forget Slack event ids older than any retry could be, and finished outbox rows as old (but not the posts
+    that name candidates: an erasure will look for them)."""
     with deps.sessions.begin() as session:
+        repo.purge_outbox(session, before=now - EVENT_MEMORY)
         return repo.purge_events(session, before=now - EVENT_MEMORY)

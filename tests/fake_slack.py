@@ -44,6 +44,7 @@ class FakeSlack:
         self.time_zones: dict[str, str] = {}
         self.history: dict[str, list[dict[str, Any]]] = {}  # channel -> messages posted, newest first
         self.messages: dict[tuple[str, str], dict[str, Any]] = {}  # (channel, ts) -> a message people posted
+        self.threads: dict[tuple[str, str], list[dict[str, Any]]] = {}  # (channel, thread_ts) -> replies posted
         self.bots: set[str] = set()  # user ids that users.info describes as bot users
         self.invalid: list[str] = []  # Block Kit or fallback-text problems in what the app sent
         self.socket_mode_url = "ws://127.0.0.1:9/"  # set by a Socket Mode test to its websocket server
@@ -126,7 +127,12 @@ class FakeSlack:
             message = {"type": "message", "text": args.get("text"), "ts": ts, "bot_id": BOT_ID}
             if args.get("metadata"):
                 message["metadata"] = args["metadata"]
-            self.history.setdefault(channel, []).insert(0, message)
+            if args.get("thread_ts"):
+                message["thread_ts"] = str(args["thread_ts"])
+                with self.lock:
+                    self.threads.setdefault((channel, message["thread_ts"]), []).append(message)
+            else:
+                self.history.setdefault(channel, []).insert(0, message)
             return {"ok": True, "channel": channel, "ts": ts, "message": message}
         if method == "chat.update":
             return {"ok": True, "channel": args.get("channel"), "ts": args.get("ts"), "text": args.get("text")}
@@ -151,11 +157,15 @@ class FakeSlack:
             return {"ok": True, "messages": messages, "has_more": False}
         if method == "conversations.replies":
             key = (str(args.get("channel")), str(args.get("ts")))
+            with_metadata = str(args.get("include_all_metadata")).lower() in ("1", "true")
             with self.lock:
                 parent = self.messages.get(key)
-            if parent is None:
+                replies = list(self.threads.get(key, ()))
+            if parent is None and not replies:
                 return {"ok": False, "error": "thread_not_found"}
-            return {"ok": True, "messages": [parent], "has_more": False}
+            messages = [m if with_metadata else {k: v for k, v in m.items() if k != "metadata"}
+                        for m in ([parent] if parent else []) + replies]
+            return {"ok": True, "messages": messages, "has_more": False}
         if method == "apps.connections.open":
             return {"ok": True, "url": self.socket_mode_url}
         if method == "respond":
