@@ -244,6 +244,13 @@ def erased_reply() -> dict[str, Any]:
     return {"text": text, "blocks": [section(text)]}
 
 
+def erased_list() -> dict[str, Any]:
+    """A digest (or an escalation) that named someone since erased: taken down whole."""
+    text = ("🗑️ This list named someone whose record has since been erased, so it was taken down. "
+            "`/interview-round digest` shows what is open now.")
+    return {"text": text, "blocks": [context(text)]}
+
+
 def erased_question() -> dict[str, Any]:
     text = "🗑️ Nobody answered this question, and the details it asked about were erased."
     return {"text": text, "blocks": [context(text)]}

@@ -155,7 +155,10 @@ def _update(deps: Deps, item: OutboxItem, message: dict[str, Any], now: datetime
         if item.kind == POST_HOME:
             deps.client.views_publish(user_id=item.channel_id, view=message)
         else:
-            deps.client.chat_update(channel=item.channel_id, ts=item.target_ts, text=message["text"],
+            channel = item.channel_id
+            if channel[:1] in "UW":  # a DM recorded by its user (an escalation): chat.update needs the DM's id
+                channel = str(deps.client.conversations_open(users=channel)["channel"]["id"])
+            deps.client.chat_update(channel=channel, ts=item.target_ts, text=message["text"],
                                     blocks=message["blocks"])
     except (SlackApiError, OSError) as error:
         with deps.sessions.begin() as session:
@@ -248,7 +251,8 @@ def render(deps: Deps, item: OutboxItem, now: datetime) -> dict[str, Any] | None
             contents_of_round = repo.round_contents(session, item.round_id)
         return round_message(contents_of_round)
     if item.kind == POST_ERASED:
-        return blocks.erased_question() if item.body == repo.ERASED_QUESTION else blocks.erased_message()
+        return {repo.ERASED_QUESTION: blocks.erased_question, repo.ERASED_LIST: blocks.erased_list}.get(
+            item.body or "", blocks.erased_message)()
     if item.kind in (POST_QUESTION, POST_NOTICE):
         return json.loads(item.body) if item.body else None
     raise ValueError(f"unknown outbox kind {item.kind}")

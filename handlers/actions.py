@@ -167,8 +167,8 @@ def register(app: App, deps: Deps) -> None:
         ack()
         privacy.forget(deps, followups.parse_id(action.get("value")), team_id=team_of(body),
                        actor=body["user"]["id"], now=deps.clock())
-        respond(text="🗑️ Erased. Their name, email, strengths and notes are gone, and no reminder will follow.",
-                replace_original=True)
+        respond(text="🗑️ Erased. Their name, email, strengths and notes are gone, no reminder will follow, and my "
+                     "earlier messages about them no longer name them.", replace_original=True)
 
     def handle_forget_cancel(ack: Ack, respond: Respond) -> None:
         ack()

@@ -215,6 +215,8 @@ class DigestRun(Base):
     period: Mapped[str] = mapped_column(String(40))
     posted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     ts: Mapped[str | None] = mapped_column(String(32))
+    # The candidates the post may name (a JSON list of ids), so that an erasure can take it down.
+    named: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (UniqueConstraint("channel_id", "period"),)
 

@@ -1079,11 +1079,13 @@ def claim_digest(session: Session, *, team_id: str, channel_id: str, period: str
     return _insert_new(session, DigestRun, values, DigestRun.id)
 
 
-def finish_digest(session: Session, *, channel_id: str, period: str, ts: str, now: datetime) -> None:
+def finish_digest(session: Session, *, channel_id: str, period: str, ts: str, now: datetime,
+                  named: Collection[int] = ()) -> None:
+    """Record a reserved digest as posted; `named`: the candidates it may name (an erasure takes it down)."""
     session.execute(
         update(DigestRun)
         .where(DigestRun.channel_id == channel_id, DigestRun.period == period)
-        .values(ts=ts, posted_at=now)
+        .values(ts=ts, posted_at=now, named=json.dumps(sorted(set(named))) if named else None)
     )
 
 
@@ -1282,8 +1284,9 @@ def enqueue_update(session: Session, *, team_id: str, kind: str, channel_id: str
 def claim_outbox(session: Session, *, now: datetime, claimer: str, lease: timedelta, limit: int,
                  ids: Sequence[int] | None = None, skip_teams: Iterable[str] = ()) -> list[OutboxItem]:
     """Claim due outbox rows for `claimer` until now + lease (as claim_due does follow-ups), oldest first;
-    `ids`: these rows only. Rows already claimed by `claimer` (born claimed) are returned as they are."""
-    free = or_(Outbox.claim_expires.is_(None), Outbox.claim_expires < now, Outbox.claimed_by == claimer)
+    `ids`: these rows only, due or not. A row whose lease runs is left alone, even by the replica that holds it
+    (another of its threads is sending it)."""
+    free = or_(Outbox.claim_expires.is_(None), Outbox.claim_expires < now)
     stmt = (select(Outbox.id).where(Outbox.due_at.is_not(None), free)
             .order_by(Outbox.due_at, Outbox.id).limit(limit))
     if ids is not None:
@@ -1448,6 +1451,8 @@ def erasure_updates(session: Session, candidate_ids: Collection[int], *, now: da
         select(Followup.team_id, Followup.manager_id).where(Followup.candidate_id.in_(ids)).distinct()
     ):
         owe(team_id, POST_HOME, manager_id, None)
+    for run in _digests_naming(session, ids):
+        owe(run.team_id, POST_ERASED, run.channel_id, run.ts, body=ERASED_LIST)
     queued = []
     for (kind, channel, ts), values in owed.items():
         queued_id = enqueue_update(session, kind=kind, channel_id=channel, target_ts=ts, now=now, claimer=claimer,
@@ -1460,6 +1465,27 @@ def erasure_updates(session: Session, candidate_ids: Collection[int], *, now: da
 
 ERASED_NUDGE = "nudge"  # the body of an erased-nudge update: which erased form (bot.outbox renders it)
 ERASED_QUESTION = "question"
+ERASED_LIST = "list"  # a digest or an escalation
+DIGEST_LAG = timedelta(days=31)  # a closed follow-up is still named by the first digest after it closed
+
+
+def _digests_naming(session: Session, candidate_ids: list[int]) -> list[DigestRun]:
+    """The digests and escalations posted that may name these candidates: only follow-ups are listed, between
+    their decision and the first digest after they closed."""
+    first, last, still_open = session.execute(
+        select(func.min(Followup.decided_at), func.max(Followup.closed_at),
+               func.count(Followup.id).filter(Followup.closed_at.is_(None)))
+        .where(Followup.candidate_id.in_(candidate_ids))
+    ).one()
+    if first is None:
+        return []
+    window = [DigestRun.posted_at >= first]
+    if not still_open and last is not None:
+        window.append(DigestRun.posted_at <= last + DIGEST_LAG)
+    wanted = set(candidate_ids)
+    runs = session.scalars(select(DigestRun).where(DigestRun.named.is_not(None), DigestRun.ts.is_not(None),
+                                                   DigestRun.ts != "", *window))
+    return [run for run in runs if wanted & set(json.loads(run.named or "[]"))]
 
 
 def erase_unanswered_questions(session: Session, *, cutoff: datetime, now: datetime) -> int:

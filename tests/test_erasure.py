@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select, text
 
-from bot import blocks, outbox, privacy, reader, recording
+from bot import blocks, digests, jobs, outbox, privacy, reader, recording
 from bot.deps import Deps
 from bot.pacing import Pacer, VirtualClock
 from storage import repo
@@ -307,6 +307,39 @@ def test_confirmation_dms_are_erased_too(harness: Harness) -> None:
     assert naming(harness) == []
     round_dm_now = next(m for (c, _), m in harness.fake.shown.items() if c == "D0MANAGER")
     assert "Dana Whitfield" in json.dumps(round_dm_now) and "erased" in json.dumps(round_dm_now)
+
+
+def test_digests_and_escalations_that_named_them_are_taken_down(harness: Harness) -> None:
+    harness.reconfigure(DIGEST_CHANNEL="C0DIGEST", ESCALATE_TO="U0RECRUITER", NUDGE_SCHEDULE="1d")
+    assert digests.scheduled(harness.deps, MONDAY - timedelta(days=7), "weekly") == 0  # nothing open: none
+    harness.message(DECISION, ts=TS)
+    harness.sweep(DUE)  # the only nudge: overdue from now on
+    assert digests.scheduled(harness.deps, DUE, "weekly") == 1
+    assert digests.escalate(harness.deps, DUE) == 1
+    listed = [where for where in naming(harness) if where.startswith(("C0DIGEST/", "D0RECRUITER/"))]
+    assert len(listed) == 2
+    forget(harness)
+    assert naming(harness) == []
+    for where in listed:
+        channel, ts = where.split("/")
+        assert "taken down" in harness.fake.shown[(channel, ts)]["text"]
+    harness.command("forget Lena Park")  # asked, not confirmed: nothing changes
+    assert "Lena Park" in json.dumps(harness.fake.shown[(CHANNEL, str(reply_ts(harness)))])
+
+
+def test_purge_keeps_the_posts_an_erasure_will_look_for(harness: Harness) -> None:
+    harness.submit_view(blocks.VIEW_ROUND, {
+        **field("role", "Staff Data Engineer"), **MANAGER_PICKED,
+        **field("candidates", "Dana Whitfield (onsite)\nOmar Haddad (final round)"), **field("hired", ""),
+    }, private_metadata="{}")
+    harness.message(DECISION, ts=TS)
+    with harness.deps.sessions.begin() as session:
+        assert sorted(row.kind for row in session.scalars(select(Outbox))) == ["reply", "round_dm"]
+    jobs.purge(harness.deps, harness.now + timedelta(days=8))
+    with harness.deps.sessions.begin() as session:  # the reply's ts is the decision's; the DM's only here
+        assert [row.kind for row in session.scalars(select(Outbox))] == ["round_dm"]
+    forget(harness)
+    assert naming(harness) == []
 
 
 def test_a_reply_still_owed_when_its_candidate_is_erased_goes_out_erased(harness: Harness) -> None:

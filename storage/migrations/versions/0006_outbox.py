@@ -1,4 +1,5 @@
-"""the outbox: posts the bot owes Slack (made exactly once), and the updates an erasure owes it
+"""the outbox: posts the bot owes Slack (made exactly once), and the updates an erasure owes it; the
+candidates a digest names
 
 Revision ID: 0006
 Revises: 0002
@@ -44,6 +45,8 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox')),
     sa.UniqueConstraint('key', name=op.f('uq_outbox_key'))
     )
+    with op.batch_alter_table('digest_runs', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('named', sa.Text(), nullable=True))
     with op.batch_alter_table('outbox', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_outbox_decision_id'), ['decision_id'], unique=False)
         batch_op.create_index('ix_outbox_due', ['due_at'], unique=False)
@@ -58,3 +61,5 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_outbox_decision_id'))
 
     op.drop_table('outbox')
+    with op.batch_alter_table('digest_runs', schema=None) as batch_op:
+        batch_op.drop_column('named')
