@@ -234,6 +234,36 @@ def erased_message() -> dict[str, Any]:
     return {"text": text, "blocks": [section(text)]}
 
 
+def erased_note(count: int) -> str:
+    people = "one person" if count == 1 else f"{count} people"
+    return f"🗑️ The record of {people} named here was erased, so this can't be changed any more."
+
+
+def erased_reply() -> dict[str, Any]:
+    text = "🗑️ The records of the people in this decision were erased."
+    return {"text": text, "blocks": [section(text)]}
+
+
+def erased_list() -> dict[str, Any]:
+    """A digest (or an escalation) that named someone since erased: taken down whole."""
+    text = ("🗑️ This list named someone whose record has since been erased, so it was taken down. "
+            "`/interview-round digest` shows what is open now.")
+    return {"text": text, "blocks": [context(text)]}
+
+
+def erased_question() -> dict[str, Any]:
+    text = "🗑️ Nobody answered this question, and the details it asked about were erased."
+    return {"text": text, "blocks": [context(text)]}
+
+
+def question_refused(channel_id: str, error: str) -> dict[str, Any]:
+    """A DM to whoever posted a decision the bot could not ask about in its thread. It names nobody."""
+    text = (f"I read what looks like a hiring decision in <#{channel_id}>, but Slack wouldn't let me ask about it "
+            f"in its thread (`{esc(error)}`), so nothing is recorded for it. Invite me to the channel, or use the "
+            "*Record hiring decision* shortcut on the message.")
+    return {"text": text, "blocks": [section(text)]}
+
+
 def forget_prompt(matches: Sequence[Any]) -> dict[str, Any]:
     """Confirm before erasing: one Erase button per matching candidate (storage.repo.CandidateMatch)."""
     blocks: list[Block] = [section(
@@ -271,9 +301,14 @@ def names_list(names: Sequence[str]) -> str:
 
 def decision_reply(
     *, decision_id: int, manager_id: str, role: str | None, not_selected: Sequence[str], hired: Sequence[str],
-    withdrawn: Sequence[str], first_due: datetime | None,
+    withdrawn: Sequence[str], first_due: datetime | None, erased: int = 0,
 ) -> dict[str, Any]:
-    """The thread reply to a recorded decision. With no role known it asks for one ("Add the role")."""
+    """The thread reply to a recorded decision. With no role known it asks for one ("Add the role").
+
+    `erased`: how many of its people were erased (left out of the lists): the decision can't be changed any
+    more, so it has no buttons; with nobody left it is `erased_reply()`."""
+    if erased and not (not_selected or hired or withdrawn):
+        return erased_reply()
     lines = []
     noted = f"📝 Noted for *{esc(role)}*" if role else "📝 Noted"
     if not_selected:
@@ -297,6 +332,8 @@ def decision_reply(
         text = "Noted the decision. Which role was it for?"
     elements = [button("Undo", ACTION_UNDO, str(decision_id)), button("Edit", ACTION_EDIT, str(decision_id))]
     blocks = [section(clip("\n".join(lines), SECTION_LIMIT))]
+    if erased:
+        return {"text": text, "blocks": [*blocks, context(erased_note(erased))]}
     if not role:
         blocks.append(context("Which role was this for? The message didn't say; the reminder reads better with it."))
         elements.insert(0, button("Add the role", ACTION_ADD_ROLE, str(decision_id), style="primary"))
@@ -625,7 +662,8 @@ def home_view(
 
 
 def round_confirmation(role: str, names: Sequence[str], stages: Sequence[str | None], manager_id: str,
-                       user_id: str, hired: Sequence[str] = (), findings: Sequence[Any] = ()) -> dict[str, Any]:
+                       user_id: str, hired: Sequence[str] = (), findings: Sequence[Any] = (), erased: int = 0
+                       ) -> dict[str, Any]:
     lines = [f"• {esc(name)}" + (f" ({esc(stage)})" if stage else "")
              for name, stage in zip(names, stages, strict=True)]
     whose = "you" if manager_id == user_id else f"<@{manager_id}>"
@@ -636,8 +674,8 @@ def round_confirmation(role: str, names: Sequence[str], stages: Sequence[str | N
     text = (f"📋 Logged *{esc(role)}* with {len(names)} candidate{'s' if len(names) != 1 else ''}:\n"
             + "\n".join(lines) + then)
     careful = careful_language(findings)
-    return {"text": f"Logged {role} with {len(names)} candidates.",
-            "blocks": [section(text), *([careful] if careful else [])]}
+    notes = [*([careful] if careful else []), *([context(erased_note(erased))] if erased else [])]
+    return {"text": f"Logged {role} with {len(names)} candidates.", "blocks": [section(text), *notes]}
 
 
 def round_modal(*, manager_id: str, private_metadata: str) -> dict[str, Any]:

@@ -91,14 +91,17 @@ def post_once(deps: Deps, *, team_id: str, channel_id: str, period: str, now: da
             repo.finish_digest(session, channel_id=channel_id, period=period, ts="", now=now)
         return False
     message = blocks.digest_message(content, now, overdue_after(deps))
-    if not _post_reserved(deps, channel_id=channel_id, period=period, message=message, now=now):
+    named = [f.candidate_id for f in (*content.oldest, *content.closed_recent)]
+    if not _post_reserved(deps, channel_id=channel_id, period=period, message=message, now=now, named=named):
         return False
     logger.info("digest posted channel=%s period=%s open=%d", channel_id, period, content.total)
     return True
 
 
-def _post_reserved(deps: Deps, *, channel_id: str, period: str, message: dict, now: datetime) -> bool:
-    """Post what a claimed (channel, period) row reserved; record it, or free the period if Slack refused."""
+def _post_reserved(deps: Deps, *, channel_id: str, period: str, message: dict, now: datetime,
+                   named: list[int]) -> bool:
+    """Post what a claimed (channel, period) row reserved; record it (with the candidates it may name, for
+    an erasure to find), or free the period if Slack refused."""
     try:
         response = deps.client.chat_postMessage(channel=channel_id, text=message["text"], blocks=message["blocks"])
     except (SlackApiError, OSError) as error:
@@ -107,7 +110,8 @@ def _post_reserved(deps: Deps, *, channel_id: str, period: str, message: dict, n
             repo.forget_digest(session, channel_id=channel_id, period=period)
         return False
     with deps.sessions.begin() as session:
-        repo.finish_digest(session, channel_id=channel_id, period=period, ts=str(response["ts"]), now=now)
+        repo.finish_digest(session, channel_id=channel_id, period=period, ts=str(response["ts"]), now=now,
+                           named=named)
     return True
 
 
@@ -143,7 +147,8 @@ def escalate(deps: Deps, now: datetime) -> int:
         with deps.sessions.begin() as session:
             if not repo.claim_digest(session, team_id=deps.team_id, channel_id=user, period=period):
                 continue
-        if not _post_reserved(deps, channel_id=user, period=period, message=message, now=now):
+        if not _post_reserved(deps, channel_id=user, period=period, message=message, now=now,
+                              named=[f.candidate_id for f in items]):
             continue
         sent += 1
     logger.info("escalation: %d overdue, sent to %d users", total, sent)

@@ -15,7 +15,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot import blocks
 from bot.deps import Deps, reading
-from bot.errors import NotAllowed, OutOfDate
+from bot.errors import Erased, NotAllowed, OutOfDate
 from bot.jobs import note_for, nudge_content, overdue_after, slack_error
 from bot.notes import TONES
 from bot.people import profile
@@ -46,7 +46,8 @@ def parse_id(value: object) -> int:
 
 
 def load_for(deps: Deps, followup_id: int, *, team_id: str, actor: str) -> FollowupView:
-    """The follow-up, if it exists in this workspace and the actor may act on it."""
+    """The follow-up, if it exists in this workspace, the actor may act on it, and its candidate was not
+    erased (Erased: every button and form on a follow-up goes through here)."""
     with reading(deps).begin() as session:
         try:
             f = repo.get_followup(session, followup_id)
@@ -60,6 +61,9 @@ def load_for(deps: Deps, followup_id: int, *, team_id: str, actor: str) -> Follo
             f"Only <@{f.manager_id}> (the hiring manager), whoever logged this candidate, or a Persona Grata "
             "admin can change this follow-up. Nothing was changed."
         )
+    if f.erased:
+        logger.info("refused action on followup=%s by user=%s: its candidate was erased", f.id, actor)
+        raise Erased()
     return f
 
 
@@ -119,7 +123,8 @@ def edit_note(deps: Deps, followup_id: int, *, team_id: str, actor: str, note: s
     load_for(deps, followup_id, team_id=team_id, actor=actor)
     text = note.strip()
     with deps.sessions.begin() as session:
-        repo.set_note(session, followup_id, text or None)
+        if not repo.set_note(session, followup_id, text or None):  # erased since load_for looked
+            raise Erased()
         f = repo.get_followup(session, followup_id)
     logger.info("note for followup=%s %s by user=%s", followup_id, "edited" if text else "reset", actor)
     return f
@@ -147,6 +152,15 @@ def refresh_message(deps: Deps, *, channel: str | None, ts: str | None, message:
 
 
 def publish_home(deps: Deps, *, team_id: str, user_id: str, now: datetime) -> None:
+    """Publish a manager's App Home as it is now; a failure is logged (the outbox retries the ones an erasure
+    owes)."""
+    try:
+        deps.client.views_publish(user_id=user_id, view=home_view(deps, team_id=team_id, user_id=user_id, now=now))
+    except (SlackApiError, OSError) as error:
+        logger.warning("views.publish failed user=%s: %s", user_id, slack_error(error))
+
+
+def home_view(deps: Deps, *, team_id: str, user_id: str, now: datetime) -> dict:
     after = overdue_after(deps)
     with reading(deps).begin() as session:
         items = repo.open_followups(session, team_id=team_id, manager_id=user_id, limit=HOME_SHOWN)
@@ -154,11 +168,7 @@ def publish_home(deps: Deps, *, team_id: str, user_id: str, now: datetime) -> No
         overdue = repo.count_overdue(session, team_id=team_id, after=after, manager_id=user_id)
         recent = repo.recent_closed(session, team_id=team_id, manager_id=user_id, limit=10)
         stats = repo.stats(session, team_id=team_id, since=now - timedelta(days=30), manager_id=user_id)
-    view = blocks.home_view(
+    return blocks.home_view(
         open_followups=items, total_open=total, recent=recent, now=now, overdue_after=after, overdue=overdue,
         stats=stats,
     )
-    try:
-        deps.client.views_publish(user_id=user_id, view=view)
-    except (SlackApiError, OSError) as error:
-        logger.warning("views.publish failed user=%s: %s", user_id, slack_error(error))

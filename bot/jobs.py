@@ -1,4 +1,4 @@
-"""Scheduled work, as plain functions of (deps, now): sweep due nudges, purge old event ids.
+"""Scheduled work, as plain functions of (deps, now): sweep due nudges, purge old event ids and outbox rows.
 
 The database says what is due; these functions only act on it. A follow-up is claimed under a
 lease before its DM is sent and recorded after Slack accepted it; a failed send releases the claim,
@@ -13,12 +13,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from slack_sdk.errors import SlackApiError
-from sqlalchemy.exc import IntegrityError
-
-from bot import blocks, language, notes
+from bot import blocks, exactly_once, language, notes
 from bot.cadence import next_due
 from bot.deps import Deps, writer
+from bot.exactly_once import slack_error
 from bot.people import Profile, profile
 from bot.timing import in_window, next_window_start
 from storage import repo
@@ -86,12 +84,6 @@ def careful_findings(f: FollowupView) -> tuple[language.Finding, ...]:
     return language.check(text) if text else ()
 
 
-def slack_error(error: Exception) -> str:
-    if isinstance(error, SlackApiError):
-        return str(error.response.get("error") or f"http_{error.response.status_code}")
-    return type(error).__name__
-
-
 def sweep(deps: Deps, now: datetime) -> SweepReport:
     """DM every manager whose follow-ups are due; one claimed batch per call.
 
@@ -139,94 +131,59 @@ def sweep(deps: Deps, now: datetime) -> SweepReport:
 
 def _nudge(deps: Deps, f: FollowupView, manager: Profile, now: datetime, started: float,
            writes: SingleWrites) -> str:
-    """Send (or recover) the next nudge of one claimed follow-up. Its state was read when it was claimed;
-    begin_attempt's conditional update catches a close or a lost lease since then."""
+    """Send (or recover) the next nudge of one claimed follow-up, exactly once (bot.exactly_once). Its state
+    was read when it was claimed; begin_attempt's conditional update catches a close or a lost lease since."""
     settings = deps.settings
-    lease = settings.claim_lease.as_timedelta()
-    followup_id = f.id
     if not in_window(now, manager.tz, settings.work_hours):
         later = next_window_start(now, manager.tz, settings.work_hours)
         with deps.sessions.begin() as session:
-            repo.release_claim(session, followup_id, claimer=deps.replica_id, due_at=later, keep_attempt=True)
+            repo.release_claim(session, f.id, claimer=deps.replica_id, due_at=later, keep_attempt=True)
         return "deferred"
-    seq = f.nudges_sent + 1
-    if f.attempt_seq == seq and f.attempt_at is not None:
-        # A sender died (or timed out) after handing this nudge to Slack: was it delivered?
-        try:
-            found = find_delivered(deps, f, seq)
-        except (SlackApiError, OSError) as error:
-            logger.warning("nudge followup=%s seq=%s: history lookup failed: %s; stays due", f.id, seq,
-                           slack_error(error))
-            with deps.sessions.begin() as session:
-                repo.release_claim(session, followup_id, claimer=deps.replica_id, error=slack_error(error),
-                                   keep_attempt=True)
-            return "failed"
-        if found is not None:
-            _record(deps, writes, f, seq, found, manager, now)
-            logger.info("nudge followup=%s seq=%s found in the DM history: recorded, not sent again", f.id, seq)
-            return "recovered"
-    message = blocks.nudge_message(nudge_content(deps, f, manager, seq=seq, now=now))
-    deps.pacer.wait(team_id=f.team_id, channel=f.manager_id)
-    at = now + timedelta(seconds=time.monotonic() - started)
-    with writes.one() as connection:
-        if not repo.begin_attempt(connection, followup_id, claimer=deps.replica_id, seq=seq, at=at, lease=lease):
-            return "skipped"  # closed, or the lease ran out and another replica took it, while we waited
-    try:
-        response = deps.client.chat_postMessage(
-            channel=f.manager_id,
-            text=message["text"],
-            blocks=message["blocks"],
-            metadata={"event_type": NUDGE_EVENT_TYPE, "event_payload": {"followup_id": f.id, "seq": seq}},
-            unfurl_links=False,
-            unfurl_media=False,
-        )
-    except (SlackApiError, OSError) as error:
-        # A Slack error answer means it was not posted; no answer at all (a timeout) leaves it unknown.
-        unknown = not isinstance(error, SlackApiError)
-        logger.warning("nudge not sent followup=%s seq=%s: %s; stays due", f.id, seq, slack_error(error))
-        with deps.sessions.begin() as session:
-            repo.release_claim(session, followup_id, claimer=deps.replica_id, error=slack_error(error),
-                               keep_attempt=unknown)
-        return "failed"
-    try:
-        _record(deps, writes, f, seq, (str(response["channel"]), str(response["ts"])), manager, now)
-    except IntegrityError:
-        logger.warning("nudge followup=%s seq=%s was already recorded by another run", f.id, seq)
-        return "skipped"
-    logger.info("nudge sent followup=%s seq=%s", f.id, seq)
-    return "sent"
-
-
-def _record(deps: Deps, writes: SingleWrites, f: FollowupView, seq: int, where: tuple[str, str],
-            manager: Profile, now: datetime) -> None:
-    following = next_due(
-        decided_at=f.decided_at, sent=seq, schedule=deps.settings.nudge_schedule, tz=manager.tz,
-        hours=deps.settings.work_hours, now=now,
+    nudge = NudgePost(deps, f, manager, now, writes)
+    result = exactly_once.post_once(
+        deps.client, deps.pacer, nudge,
+        lambda: blocks.nudge_message(nudge_content(deps, f, manager, seq=nudge.seq, now=now)),
+        lambda: now + timedelta(seconds=time.monotonic() - started),
     )
-    repo.record_nudge_alone(writes, f.id, seq=seq, channel_id=where[0], ts=where[1], now=now,
-                            next_due=following)
+    if result.outcome == "sent":
+        logger.info("nudge sent followup=%s seq=%s", f.id, nudge.seq)
+    return result.outcome
 
 
-def find_delivered(deps: Deps, f: FollowupView, seq: int) -> tuple[str, str] | None:
-    """Look for nudge `seq` of a follow-up in the manager's DM, by its message metadata."""
-    assert f.attempt_at is not None
-    channel = str(deps.client.conversations_open(users=f.manager_id)["channel"]["id"])
-    oldest = f"{f.attempt_at.timestamp() - 120:.6f}"
-    cursor = None
-    for _ in range(5):  # at most 5 pages of 200: the DM is the bot's own, with few messages
-        response = deps.client.conversations_history(
-            channel=channel, oldest=oldest, include_all_metadata=True, limit=200, cursor=cursor
+class NudgePost:
+    """Nudge number `seq` of a claimed follow-up, as bot.exactly_once posts it: into the manager's DM, its
+    attempt marked on the follow-up, recorded as a row of `nudges` (unique per follow-up and seq)."""
+
+    event_type = NUDGE_EVENT_TYPE
+    thread_ts = None
+
+    def __init__(self, deps: Deps, f: FollowupView, manager: Profile, now: datetime, writes: SingleWrites) -> None:
+        self.deps, self.f, self.manager, self.now, self.writes = deps, f, manager, now, writes
+        self.seq = f.nudges_sent + 1
+        self.team_id = f.team_id
+        self.channel = f.manager_id
+        # An attempt at this very nudge was marked and never recorded: look for it before sending.
+        self.attempt_at = f.attempt_at if f.attempt_seq == self.seq else None
+        self.payload = {"followup_id": f.id, "seq": self.seq}
+        self.label = f"nudge followup={f.id} seq={self.seq}"
+
+    def begin(self, at: datetime) -> bool:
+        with self.writes.one() as connection:
+            return repo.begin_attempt(connection, self.f.id, claimer=self.deps.replica_id, seq=self.seq, at=at,
+                                      lease=self.deps.settings.claim_lease.as_timedelta())
+
+    def failed(self, error: Exception, *, unknown: bool) -> None:
+        with self.deps.sessions.begin() as session:
+            repo.release_claim(session, self.f.id, claimer=self.deps.replica_id, error=slack_error(error),
+                               keep_attempt=unknown)
+
+    def record(self, channel: str, ts: str) -> None:
+        following = next_due(
+            decided_at=self.f.decided_at, sent=self.seq, schedule=self.deps.settings.nudge_schedule,
+            tz=self.manager.tz, hours=self.deps.settings.work_hours, now=self.now,
         )
-        for message in response.get("messages") or ():
-            metadata = message.get("metadata") or {}
-            payload = metadata.get("event_payload") or {}
-            if (metadata.get("event_type") == NUDGE_EVENT_TYPE and str(payload.get("followup_id")) == str(f.id)
-                    and str(payload.get("seq")) == str(seq)):
-                return channel, str(message["ts"])
-        cursor = (response.get("response_metadata") or {}).get("next_cursor")
-        if not cursor:
-            break
-    return None
+        repo.record_nudge_alone(self.writes, self.f.id, seq=self.seq, channel_id=channel, ts=ts, now=self.now,
+                                next_due=following)
 
 
 # --- digests --------------------------------------------------------------------------------------
@@ -257,6 +214,8 @@ def redeliver(deps: Deps, now: datetime, process: Callable[[dict], None]) -> int
 
 
 def purge(deps: Deps, now: datetime) -> int:
-    """Forget Slack event ids older than any retry could be."""
+    """Forget Slack event ids older than any retry could be, and finished outbox rows as old (but not the posts
+    that name candidates: an erasure will look for them)."""
     with deps.sessions.begin() as session:
+        repo.purge_outbox(session, before=now - EVENT_MEMORY)
         return repo.purge_events(session, before=now - EVENT_MEMORY)

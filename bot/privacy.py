@@ -2,7 +2,13 @@
 
 Erasing keeps the rows (and so the anonymous counts behind closure rates and medians) but drops names,
 emails, strengths, notes and skip reasons. `/interview-round forget NAME` erases one candidate at once,
-after a confirmation, and tells any open reminder that the record is gone.
+after a confirmation.
+
+An erasure really erases: every message the bot posted that names the candidate (each nudge DM, the
+decision's thread reply, confirmation DMs) is updated to its erased form and their manager's App Home is
+published again, through the outbox (paced, retried until done, in the unit of work of the erasure, so a
+crash loses none of it); questions nobody answered are erased after RETENTION_DAYS too. From then on every
+write aimed at the candidate (a button on an old message, a form opened before) is refused (bot.errors.Erased).
 """
 
 from __future__ import annotations
@@ -10,10 +16,10 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from bot import blocks
+from bot import outbox
 from bot.deps import Deps
 from bot.errors import NotAllowed, OutOfDate
-from bot.followups import may_act, refresh_message
+from bot.followups import may_act
 from storage import repo
 
 logger = logging.getLogger(__name__)
@@ -24,9 +30,10 @@ def retention(deps: Deps, now: datetime) -> int:
     cutoff = now - timedelta(days=deps.settings.retention_days)
     with deps.sessions.begin() as session:
         erased = repo.erase_expired(session, cutoff=cutoff, now=now)
-    if erased:
-        logger.info("retention: erased %d candidates' personal data (older than %d days)", erased,
-                    deps.settings.retention_days)
+        questions = repo.erase_unanswered_questions(session, cutoff=cutoff, now=now)
+    if erased or questions:
+        logger.info("retention: erased %d candidates' personal data and %d unanswered questions (older than %d "
+                    "days); the outbox updates their messages", erased, questions, deps.settings.retention_days)
     return erased
 
 
@@ -49,7 +56,6 @@ def forget(deps: Deps, candidate_id: int, *, team_id: str, actor: str, now: date
     if not may_act(actor, owners=match.owners, admins=deps.settings.admin_users):
         raise NotAllowed("Only a candidate's hiring manager, whoever logged them, or an admin can erase them.")
     with deps.sessions.begin() as session:
-        nudge = repo.erase_candidate(session, candidate_id, now=now, actor=actor)
-    logger.info("candidate=%s erased on request of user=%s", candidate_id, actor)
-    if nudge is not None:
-        refresh_message(deps, channel=nudge[0], ts=nudge[1], message=blocks.erased_message())
+        owed = repo.erase_candidate(session, candidate_id, now=now, actor=actor)
+    logger.info("candidate=%s erased on request of user=%s; %d messages to update", candidate_id, actor, len(owed))
+    outbox.deliver(deps, owed, now)  # what fails now is retried by the outbox job

@@ -23,19 +23,21 @@ from datetime import datetime
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
+from sqlalchemy.orm import Session
 
-from bot import blocks, language, reader
+from bot import blocks, language, outbox, reader
 from bot.cadence import first_due
 from bot.deps import Deps
 from bot.deps import reading as reading_sessions
-from bot.errors import NotAllowed, OutOfDate
+from bot.errors import ERASED_DECISION, Erased, NotAllowed, OutOfDate
+from bot.exactly_once import slack_error
 from bot.followups import may_act, publish_home
-from bot.jobs import slack_error
 from bot.people import profile
 from bot.reader import Decision, Person
 from bot.rounds import RoundParseError, RoundSpec, parse_candidates
 from bot.slack_text import message_texts, visible
 from storage import repo
+from storage.models import POST_QUESTION, POST_REPLY, POST_REPLY_DM, POST_ROUND_DM
 from storage.repo import NewCandidate, RecordedDecision
 
 logger = logging.getLogger(__name__)
@@ -207,11 +209,17 @@ def record_message(deps: Deps, message: IncomingMessage, now: datetime, *, edite
         return Outcome()
     if reading.confidence < reader.CONFIDENCE_THRESHOLD:
         return Outcome(asked=ask_about(deps, message, reading, now))
-    recorded = record_reading(
-        deps, reading, team_id=message.team_id, channel_id=message.channel_id, message_ts=message.ts,
-        author_id=message.author_id, now=now, event_id=message.event_id, replace=edited,
-        thread_ts=message.answer_ts, thread_manager=thread.record.manager_id if thread and thread.record else None,
-    )
+    try:
+        recorded = record_reading(
+            deps, reading, team_id=message.team_id, channel_id=message.channel_id, message_ts=message.ts,
+            author_id=message.author_id, now=now, event_id=message.event_id, replace=edited,
+            thread_ts=message.answer_ts,
+            thread_manager=thread.record.manager_id if thread and thread.record else None,
+        )
+    except OutOfDate as refusal:  # an edit after a nudge went out, or of a decision with an erased person
+        logger.info("channel=%s ts=%s: edited after it can no longer change (%s); what it recorded is kept",
+                    message.channel_id, message.ts, type(refusal).__name__)
+        return Outcome()
     return Outcome(recorded=recorded)
 
 
@@ -240,6 +248,10 @@ def record_reading(
     `in_thread=False` (a decision from a form, with no message) sends the answer to `reply_to` only.
     `thread_ts` is the thread to answer in (the parent's, for a reply; else the message's own);
     `thread_manager` the manager recorded for that thread's parent.
+
+    The answer is queued in the outbox in the same unit of work as the decision, then sent: one that fails
+    is sent again until it lands, exactly once (bot.outbox). A decision with an erased person can't be
+    replaced or confirmed again (Erased).
 
     With no role known the decision is recorded in a round of its own and the reply asks for the role.
     The manager is the one the reading names, else the logged round's (or the thread's), else the poster
@@ -283,6 +295,8 @@ def record_reading(
             return None
         existing = repo.live_decision_id(session, team_id=team_id, channel_id=channel_id, message_ts=message_ts)
         if existing is not None:
+            if repo.decision_erased(session, existing):
+                raise Erased(ERASED_DECISION)
             if not replace:
                 return None
             view = repo.get_decision(session, existing)
@@ -307,61 +321,45 @@ def record_reading(
             first_due=due,
             now=now,
         )
+        answer = _queue_answer(deps, session, recorded, team_id=team_id, channel_id=channel_id,
+                               thread_ts=thread_ts or message_ts, previous=previous_reply, reply_to=reply_to,
+                               in_thread=in_thread, now=now)
     logger.info(
         "decision recorded id=%s round=%s followups=%d rules=%s%s",
         recorded.decision_id, recorded.round_id, len(recorded.followup_ids), ",".join(reading.rules),
         " (replacing an earlier reading)" if existing is not None else "",
     )
-    reply = blocks.decision_reply(
-        decision_id=recorded.decision_id,
-        manager_id=recorded.manager_id,
-        role=recorded.role,
-        not_selected=recorded.not_selected,
-        hired=recorded.hired,
-        withdrawn=recorded.withdrawn,
-        first_due=due if recorded.followup_ids else None,
-    )
     publish_home(deps, team_id=team_id, user_id=recorded.manager_id, now=now)
-    if not in_thread:
-        _tell_user(deps, reply_to, reply)
-        return recorded
-    reply_ts = _answer_in_thread(deps, channel_id=channel_id, thread_ts=thread_ts or message_ts,
-                                 previous=previous_reply, message=reply, fallback_user=reply_to)
-    if reply_ts:
-        with deps.sessions.begin() as session:
-            repo.set_decision_reply(session, recorded.decision_id, reply_ts)
+    outbox.send_now(deps, [answer], now)
     return recorded
 
 
-def _answer_in_thread(deps: Deps, *, channel_id: str, thread_ts: str, previous: str | None, message: dict,
-                      fallback_user: str | None) -> str | None:
-    """Post (or update) the bot's reply in the message's thread; the ts of the reply, if any."""
-    try:
-        if previous:
-            deps.client.chat_update(channel=channel_id, ts=previous, text=message["text"], blocks=message["blocks"])
-            return previous
-        response = deps.client.chat_postMessage(
-            channel=channel_id, thread_ts=thread_ts, text=message["text"], blocks=message["blocks"]
-        )
-        return str(response["ts"])
-    except (SlackApiError, OSError) as error:
-        logger.warning("thread reply failed channel=%s: %s (decision kept)", channel_id, slack_error(error))
-    _tell_user(deps, fallback_user, message)
-    return None
-
-
-def _tell_user(deps: Deps, user: str | None, message: dict) -> None:
-    """DM a confirmation (without the thread's buttons)."""
-    if not user:
-        return
-    try:
-        deps.client.chat_postMessage(channel=user, text=message["text"], blocks=message["blocks"][:1])
-    except (SlackApiError, OSError) as error:
-        logger.warning("confirmation DM failed user=%s: %s", user, slack_error(error))
+def _queue_answer(deps: Deps, session: Session, recorded: RecordedDecision, *, team_id: str, channel_id: str,
+                  thread_ts: str, previous: str | None, reply_to: str | None, in_thread: bool, now: datetime
+                  ) -> repo.OutboxItem | None:
+    """Owe Slack the answer to a decision being recorded (in its unit of work), born claimed for sending at
+    once: its reply in the thread (an update of `previous`, the reply or question already there), or, with
+    no thread, a DM to `reply_to`. Should the thread refuse the reply, `reply_to` (else the manager) is told
+    by DM."""
+    common: dict[str, Any] = {"team_id": team_id, "decision_id": recorded.decision_id, "now": now,
+                              "claimer": deps.replica_id, "lease": deps.settings.claim_lease.as_timedelta()}
+    if not in_thread:
+        if not reply_to:
+            return None
+        return repo.enqueue(session, kind=POST_REPLY_DM, channel_id=reply_to,
+                            key=f"reply_dm:{recorded.decision_id}:{reply_to}", **common)
+    if previous:
+        repo.set_decision_reply(session, recorded.decision_id, previous)
+        return repo.enqueue(session, kind=POST_REPLY, channel_id=channel_id, target_ts=previous, **common)
+    return repo.enqueue(session, kind=POST_REPLY, channel_id=channel_id, thread_ts=thread_ts,
+                        key=f"reply:{recorded.decision_id}", notify_user=reply_to or recorded.manager_id, **common)
 
 
 def ask_about(deps: Deps, message: IncomingMessage, reading: Decision, now: datetime) -> bool:
-    """An unsure reading: ask in the thread instead of recording (once per message)."""
+    """An unsure reading: ask in the thread instead of recording (once per message). The question is owed
+    to Slack (the outbox) in the unit of work that claims the event, so it is asked even if Slack fails now."""
+    value = draft_value(reading, author_id=message.author_id, message_ts=message.ts if message.is_reply else None)
+    prompt = blocks.confirm_prompt(reading, value if len(value) <= blocks.VALUE_LIMIT else None)
     with deps.sessions.begin() as session:
         if message.event_id and not repo.claim_event(
             session, event_id=message.event_id, team_id=message.team_id, now=now
@@ -370,17 +368,17 @@ def ask_about(deps: Deps, message: IncomingMessage, reading: Decision, now: date
         if repo.live_decision_id(session, team_id=message.team_id, channel_id=message.channel_id,
                                  message_ts=message.ts) is not None:
             return False
-    value = draft_value(reading, author_id=message.author_id, message_ts=message.ts if message.is_reply else None)
-    prompt = blocks.confirm_prompt(reading, value if len(value) <= blocks.VALUE_LIMIT else None)
-    try:
-        deps.client.chat_postMessage(
-            channel=message.channel_id, thread_ts=message.answer_ts, text=prompt["text"], blocks=prompt["blocks"]
+        question = repo.enqueue(
+            session, team_id=message.team_id, kind=POST_QUESTION, channel_id=message.channel_id,
+            thread_ts=message.answer_ts, key=f"ask:{message.team_id}:{message.channel_id}:{message.ts}",
+            notify_user=message.author_id, body=json.dumps(prompt), now=now, claimer=deps.replica_id,
+            lease=deps.settings.claim_lease.as_timedelta(),
         )
-    except (SlackApiError, OSError) as error:
-        logger.warning("question in thread failed channel=%s: %s", message.channel_id, slack_error(error))
-        return False
-    logger.info("asked about an unsure reading in channel=%s ts=%s (confidence %.2f)",
+    if question is None:
+        return False  # asked already
+    logger.info("asking about an unsure reading in channel=%s ts=%s (confidence %.2f)",
                 message.channel_id, message.ts, reading.confidence)
+    outbox.send_now(deps, [question], now)
     return True
 
 
@@ -388,26 +386,27 @@ def ask_for_manager(deps: Deps, reading: Decision, *, team_id: str, channel_id: 
                     thread_ts: str, event_id: str | None, reply_ts: str | None, now: datetime) -> bool:
     """Nobody is known to own the decision: ask in the thread who the hiring manager is (once per message).
 
-    The reading travels in the question's Confirm button; picking a manager records it."""
+    The reading travels in the question's Confirm button; picking a manager records it. The question is
+    owed to Slack (the outbox) in the unit of work that claims the event; `reply_ts` is a question already
+    in the thread to turn into this one."""
+    value = draft_value(dataclasses.replace(reading, manager_id=None), author_id=None,
+                        message_ts=message_ts if message_ts != thread_ts else None)
+    question = blocks.manager_question(reading, value if len(value) <= blocks.VALUE_LIMIT else None)
     with deps.sessions.begin() as session:
         if event_id and not repo.claim_event(session, event_id=event_id, team_id=team_id, now=now):
             return False
         if repo.live_decision_id(session, team_id=team_id, channel_id=channel_id, message_ts=message_ts):
             return False
-    value = draft_value(dataclasses.replace(reading, manager_id=None), author_id=None,
-                        message_ts=message_ts if message_ts != thread_ts else None)
-    question = blocks.manager_question(reading, value if len(value) <= blocks.VALUE_LIMIT else None)
-    try:
-        if reply_ts:
-            deps.client.chat_update(channel=channel_id, ts=reply_ts, text=question["text"],
-                                    blocks=question["blocks"])
-        else:
-            deps.client.chat_postMessage(channel=channel_id, thread_ts=thread_ts, text=question["text"],
-                                         blocks=question["blocks"])
-    except (SlackApiError, OSError) as error:
-        logger.warning("manager question failed channel=%s: %s", channel_id, slack_error(error))
-        return False
-    logger.info("asked who the manager is in channel=%s ts=%s", channel_id, message_ts)
+        owed = repo.enqueue(
+            session, team_id=team_id, kind=POST_QUESTION, channel_id=channel_id, body=json.dumps(question),
+            now=now, claimer=deps.replica_id, lease=deps.settings.claim_lease.as_timedelta(),
+            **({"target_ts": reply_ts} if reply_ts else
+               {"thread_ts": thread_ts, "key": f"manager:{team_id}:{channel_id}:{message_ts}"}),
+        )
+    if owed is None:
+        return False  # asked already
+    logger.info("asking who the manager is in channel=%s ts=%s", channel_id, message_ts)
+    outbox.send_now(deps, [owed], now)
     return True
 
 
@@ -468,21 +467,17 @@ def set_role(deps: Deps, decision_id: int, role: str, *, team_id: str, actor: st
              now: datetime) -> repo.DecisionView:
     """Name the role of a decision recorded without one, and turn its thread reply into the full answer."""
     view = decision_for(deps, decision_id, team_id=team_id, actor=actor)
+    target = view.reply_ts or reply_ts
     with deps.sessions.begin() as session:
+        if repo.decision_erased(session, decision_id):  # erased since decision_for looked
+            raise Erased(ERASED_DECISION)
         repo.set_decision_role(session, decision_id, role)
         contents = repo.decision_contents(session, decision_id)
+        update = target and repo.enqueue(  # the reply, in place: rendered from the decision, until it lands
+            session, team_id=team_id, kind=POST_REPLY, channel_id=view.channel_id, target_ts=target,
+            decision_id=decision_id, now=now, claimer=deps.replica_id, lease=deps.settings.claim_lease.as_timedelta())
     logger.info("decision id=%s: role set by user=%s", decision_id, actor)
-    reply = blocks.decision_reply(
-        decision_id=decision_id, manager_id=contents.manager_id, role=contents.role,
-        not_selected=[n for n, _ in contents.not_selected], hired=[n for n, _ in contents.hired],
-        withdrawn=[n for n, _ in contents.withdrawn], first_due=contents.first_due,
-    )
-    target = view.reply_ts or reply_ts
-    if target:
-        try:
-            deps.client.chat_update(channel=view.channel_id, ts=target, text=reply["text"], blocks=reply["blocks"])
-        except (SlackApiError, OSError) as error:
-            logger.warning("chat.update failed channel=%s: %s", view.channel_id, slack_error(error))
+    outbox.send_now(deps, [update or None], now)
     publish_home(deps, team_id=team_id, user_id=contents.manager_id, now=now)
     return view
 
@@ -494,8 +489,9 @@ def clear_message(deps: Deps, *, team_id: str, channel_id: str, message_ts: str,
         if decision_id is None:
             return False
         view = repo.get_decision(session, decision_id)
-        if view.nudged:
-            logger.info("decision id=%s: message changed after a nudge went out; kept", decision_id)
+        if view.nudged or repo.decision_erased(session, decision_id):
+            logger.info("decision id=%s: message changed after a nudge went out or a person in it was erased; "
+                        "kept", decision_id)
             return False
         repo.undo_decision(session, decision_id, now=now)
     logger.info("decision id=%s cancelled: its message was edited or deleted", decision_id)
@@ -517,6 +513,8 @@ def undo(deps: Deps, decision_id: int, *, team_id: str, actor: str, now: datetim
             "reminder instead (Not needed)."
         )
     with deps.sessions.begin() as session:
+        if repo.decision_erased(session, decision_id):  # erased since decision_for looked
+            raise Erased(ERASED_DECISION)
         repo.undo_decision(session, decision_id, now=now)
     logger.info("decision id=%s undone by user=%s", decision_id, actor)
     return view
@@ -533,6 +531,9 @@ def decision_for(deps: Deps, decision_id: int, *, team_id: str, actor: str) -> r
         raise OutOfDate("That button is out of date.")
     if not may_act(actor, owners=(view.author_id, view.manager_id), admins=deps.settings.admin_users):
         raise NotAllowed("Only the person who posted this decision, its hiring manager or an admin can change it.")
+    if view.erased:
+        logger.info("refused change of decision id=%s by user=%s: a person in it was erased", decision_id, actor)
+        raise Erased(ERASED_DECISION)
     return view
 
 
@@ -557,7 +558,10 @@ def strengths_findings(spec: RoundSpec) -> tuple[language.Finding, ...]:
 
 
 def log_round(deps: Deps, spec: RoundSpec, *, team_id: str, user_id: str, channel_id: str | None,
-              now: datetime, source: str = "command") -> int:
+              now: datetime, source: str = "command") -> tuple[int, repo.OutboxItem | None]:
+    """Log a round. From the modal, whoever logged it is owed a confirmation DM (the outbox, born claimed:
+    the caller sends it); from the command, the command's answer says it."""
+    confirmation = None
     with deps.sessions.begin() as session:
         round_id = repo.log_round(
             session,
@@ -573,8 +577,12 @@ def log_round(deps: Deps, spec: RoundSpec, *, team_id: str, user_id: str, channe
             source=source,
             now=now,
         )
+        if source == "modal":
+            confirmation = repo.enqueue(session, team_id=team_id, kind=POST_ROUND_DM, channel_id=user_id,
+                                        round_id=round_id, key=f"round_dm:{round_id}", now=now,
+                                        claimer=deps.replica_id, lease=deps.settings.claim_lease.as_timedelta())
     logger.info("round id=%s logged by user=%s with %d candidates", round_id, user_id, len(spec.candidates))
-    return round_id
+    return round_id, confirmation
 
 
 # --- the decision form (Edit modal, shortcut) -------------------------------------------------------
@@ -667,17 +675,14 @@ def round_from_form(values: dict[str, Any]) -> tuple[RoundForm | None, dict[str,
 
 def log_round_from_form(deps: Deps, form: RoundForm, *, team_id: str, user_id: str, channel_id: str | None,
                         now: datetime) -> None:
-    """Log the round; with a hire named, record the decision too (everyone else is not selected)."""
-    round_id = log_round(deps, form.spec, team_id=team_id, user_id=user_id, channel_id=channel_id, now=now,
-                         source="modal")
+    """Log the round; with a hire named, record the decision too (everyone else is not selected). Whoever
+    logged it gets the confirmation by DM (rendered from the round, with the hire)."""
+    round_id, confirmation = log_round(deps, form.spec, team_id=team_id, user_id=user_id, channel_id=channel_id,
+                                       now=now, source="modal")
     manager = form.spec.manager_id or user_id
-    confirmation = blocks.round_confirmation(
-        form.spec.role, [c.name for c in form.spec.candidates], [c.stage for c in form.spec.candidates],
-        manager, user_id, hired=form.hired, findings=strengths_findings(form.spec),
-    )
-    _tell_user(deps, user_id, confirmation)
     if form.hired:
         reading = Decision(role=form.spec.role, hired=tuple(Person(n) for n in form.hired), not_selected=(),
                            withdrawn=(), manager_id=manager, confidence=1.0, rules=("round form",))
         record_reading(deps, reading, team_id=team_id, channel_id=channel_id or "", message_ts=f"round-{round_id}",
                        author_id=user_id, now=now, in_thread=False)
+    outbox.send_now(deps, [confirmation], now)

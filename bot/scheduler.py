@@ -11,7 +11,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot import digests, jobs, privacy
+from bot import digests, jobs, outbox, privacy
 from bot.deps import Deps
 
 logger = logging.getLogger(__name__)
@@ -19,6 +19,10 @@ logger = logging.getLogger(__name__)
 
 def run_sweep(deps: Deps) -> None:
     jobs.sweep(deps, deps.clock())
+
+
+def run_outbox(deps: Deps) -> None:
+    outbox.deliver_due(deps, deps.clock())
 
 
 def run_digest(deps: Deps, frequency: str) -> None:
@@ -49,6 +53,10 @@ def build_scheduler(deps: Deps, *, redeliver: Callable[[dict], None] | None = No
     interval = int(settings.sweep_interval.as_timedelta().total_seconds())
     scheduler.add_job(
         run_sweep, IntervalTrigger(seconds=interval), args=[deps], id="sweep", replace_existing=True,
+        next_run_time=deps.clock(),
+    )
+    scheduler.add_job(
+        run_outbox, IntervalTrigger(seconds=interval), args=[deps], id="outbox", replace_existing=True,
         next_run_time=deps.clock(),
     )
     zone = ZoneInfo(settings.digest_tz)

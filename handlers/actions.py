@@ -11,7 +11,7 @@ from slack_sdk import WebClient
 
 from bot import blocks, followups, privacy
 from bot.deps import Deps
-from bot.errors import OutOfDate
+from bot.errors import OutOfDate, UserFacingError
 from handlers.replies import friendly_errors, team_of
 from storage.models import OPEN
 
@@ -52,6 +52,15 @@ def register(app: App, deps: Deps) -> None:
         clicked_message = kind == "message"
         show(f, channel=channel if clicked_message else None, ts=ts if clicked_message else None,
              snoozed_until=snoozed_until)
+
+    def refused(body: dict[str, Any], followup_id: int) -> str | None:
+        """Why a follow-up modal's submission can't be saved (its candidate was erased since it opened, say),
+        shown on the form itself; None when it can. The write checks again."""
+        try:
+            followups.load_for(deps, followup_id, team_id=team_of(body), actor=body["user"]["id"])
+        except UserFacingError as error:
+            return str(error)
+        return None
 
     def open_for_modal(body: dict[str, Any], action: dict[str, Any]) -> tuple[Any, str]:
         """The open follow-up a button is about (if the clicker may act on it), and the modal's metadata
@@ -107,6 +116,10 @@ def register(app: App, deps: Deps) -> None:
             ack(response_action="errors", errors={"reason": OUT_OF_DATE_FORM})
             return
         followup_id, metadata = found
+        refusal = refused(body, followup_id)
+        if refusal:
+            ack(response_action="errors", errors={"reason": refusal})
+            return
         ack()
         f, _ = followups.skip(
             deps, followup_id, team_id=team_of(body), actor=body["user"]["id"], now=deps.clock(), reason=reason[:500]
@@ -141,6 +154,10 @@ def register(app: App, deps: Deps) -> None:
             ack(response_action="errors", errors={"note": OUT_OF_DATE_FORM})
             return
         followup_id, metadata = found
+        refusal = refused(body, followup_id)
+        if refusal:
+            ack(response_action="errors", errors={"note": refusal})
+            return
         ack()
         f = followups.edit_note(deps, followup_id, team_id=team_of(body), actor=body["user"]["id"], note=note)
         show(f, channel=metadata.get("channel"), ts=metadata.get("ts"))
@@ -150,8 +167,8 @@ def register(app: App, deps: Deps) -> None:
         ack()
         privacy.forget(deps, followups.parse_id(action.get("value")), team_id=team_of(body),
                        actor=body["user"]["id"], now=deps.clock())
-        respond(text="🗑️ Erased. Their name, email, strengths and notes are gone, and no reminder will follow.",
-                replace_original=True)
+        respond(text="🗑️ Erased. Their name, email, strengths and notes are gone, no reminder will follow, and my "
+                     "earlier messages about them no longer name them.", replace_original=True)
 
     def handle_forget_cancel(ack: Ack, respond: Respond) -> None:
         ack()

@@ -215,6 +215,8 @@ class DigestRun(Base):
     period: Mapped[str] = mapped_column(String(40))
     posted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     ts: Mapped[str | None] = mapped_column(String(32))
+    # The candidates the post may name (a JSON list of ids), so that an erasure can take it down.
+    named: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (UniqueConstraint("channel_id", "period"),)
 
@@ -270,3 +272,50 @@ class ChannelManager(Base):
     manager_id: Mapped[str] = mapped_column(String(32))
     set_by: Mapped[str] = mapped_column(String(32))
     set_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+# What an outbox row is for (Outbox.kind)
+POST_REPLY = "reply"  # a decision's thread reply (Undo, Edit), rendered from the decision
+POST_REPLY_DM = "reply_dm"  # a decision's confirmation by DM, when there is no thread to answer in
+POST_ROUND_DM = "round_dm"  # "Logged <role> with …" by DM, for a round logged in the modal
+POST_QUESTION = "question"  # a question in a thread (confirm this reading? who is the manager?): `body`
+POST_NOTICE = "notice"  # a short DM naming nobody: `body`
+POST_ERASED = "erased"  # a message that named an erased candidate, turned into the erased form
+POST_HOME = "home"  # a manager's App Home, published again
+
+
+class Outbox(Base):
+    """What the bot still owes Slack: a post to make exactly once (a decision's thread reply, a question,
+    a confirmation DM), or a message to update or an App Home to publish (after an erasure), retried until
+    it lands.
+
+    A post is claimed, marked, sent with Slack message metadata and recorded by the same mechanism as a
+    nudge (bot.exactly_once). Posts that name candidates stay here once posted (`posted_channel`,
+    `posted_ts`) so that an erasure can find and update them; `erased_at` says that was done."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(16))
+    channel_id: Mapped[str] = mapped_column(String(32))  # a channel; a user id: their DM (or App Home)
+    thread_ts: Mapped[str | None] = mapped_column(String(32))  # post in this thread
+    target_ts: Mapped[str | None] = mapped_column(String(32))  # update this message instead of posting one
+    key: Mapped[str | None] = mapped_column(String(120), unique=True)  # a post made at most once
+    decision_id: Mapped[int | None] = mapped_column(ForeignKey("decisions.id", ondelete="CASCADE"), index=True)
+    round_id: Mapped[int | None] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"), index=True)
+    notify_user: Mapped[str | None] = mapped_column(String(32))  # told by DM if the thread refuses the post
+    body: Mapped[str | None] = mapped_column(Text)  # the message as JSON, when not rendered from the database
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # None: nothing left to do
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claim_expires: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # handed to Slack, not yet recorded
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(String(100))
+    posted_channel: Mapped[str | None] = mapped_column(String(32))
+    posted_ts: Mapped[str | None] = mapped_column(String(32))
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (Index("ix_outbox_due", "due_at"),)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -40,6 +40,12 @@ from storage.models import (
     INTERVIEWING,
     NOT_SELECTED,
     OPEN,
+    POST_ERASED,
+    POST_HOME,
+    POST_QUESTION,
+    POST_REPLY,
+    POST_REPLY_DM,
+    POST_ROUND_DM,
     SKIPPED,
     WITHDRAWN,
     Candidate,
@@ -51,6 +57,7 @@ from storage.models import (
     InboxEvent,
     Manager,
     Nudge,
+    Outbox,
     ProcessedEvent,
     Round,
     UTCDateTime,
@@ -103,6 +110,7 @@ class FollowupView:
     skip_reason: str | None
     last_nudge_channel: str | None
     last_nudge_ts: str | None
+    erased: bool = False  # the candidate's personal data was erased: nothing may be written for them
 
 
 @dataclass(frozen=True)
@@ -499,6 +507,7 @@ class DecisionView:
     manager_id: str
     reply_ts: str | None
     nudged: bool
+    erased: bool = False  # one of its candidates was erased: it can't be changed any more
 
 
 def get_decision(session: Session, decision_id: int) -> DecisionView:
@@ -521,6 +530,8 @@ def get_decision(session: Session, decision_id: int) -> DecisionView:
         manager_id=round_.manager_id if round_ else decision.author_id,
         reply_ts=decision.reply_ts,
         nudged=bool(nudged),
+        erased=bool(session.scalars(select(func.count()).select_from(Candidate).where(
+            Candidate.decision_id == decision_id, Candidate.erased_at.is_not(None))).one()),
     )
 
 
@@ -574,6 +585,7 @@ class DecisionContents:
     not_selected: tuple[tuple[str, str | None], ...]
     withdrawn: tuple[tuple[str, str | None], ...]
     first_due: datetime | None = None  # the earliest due time of its open follow-ups
+    erased: int = 0  # how many of its people were erased (they are left out of the lists above)
 
 
 def decision_contents(session: Session, decision_id: int) -> DecisionContents:
@@ -603,6 +615,30 @@ def decision_contents(session: Session, decision_id: int) -> DecisionContents:
         not_selected=of(NOT_SELECTED),
         withdrawn=of(WITHDRAWN),
         first_due=first_due,
+        erased=sum(1 for c in candidates if c.erased_at is not None),
+    )
+
+
+@dataclass(frozen=True)
+class RoundContents:
+    role: str | None
+    manager_id: str
+    created_by: str
+    candidates: tuple[NewCandidate, ...]  # the people not erased, in the order they were logged
+    hired: tuple[str, ...]
+    erased: int  # how many of its people were erased
+
+
+def round_contents(session: Session, round_id: int) -> RoundContents:
+    round_ = session.get(Round, round_id)
+    if round_ is None:
+        raise NotFound(round_id)
+    people = [c for c in round_.candidates if c.name]
+    return RoundContents(
+        role=round_.role, manager_id=round_.manager_id, created_by=round_.created_by,
+        candidates=tuple(NewCandidate(c.name or "", c.stage, c.strengths, c.email) for c in people),
+        hired=tuple(c.name or "" for c in people if c.outcome == HIRED),
+        erased=sum(1 for c in round_.candidates if c.erased_at is not None),
     )
 
 
@@ -633,6 +669,7 @@ def _view(followup: Followup, candidate: Candidate, round_: Round) -> FollowupVi
         skip_reason=followup.skip_reason,
         last_nudge_channel=followup.last_nudge_channel,
         last_nudge_ts=followup.last_nudge_ts,
+        erased=candidate.erased_at is not None,
     )
 
 
@@ -860,8 +897,12 @@ def snooze_followup(session: Session, followup_id: int, *, until: datetime) -> b
     return result.rowcount == 1  # type: ignore[attr-defined,no-any-return]
 
 
-def set_note(session: Session, followup_id: int, note: str | None) -> None:
+def set_note(session: Session, followup_id: int, note: str | None) -> bool:
+    """Save the manager's own note; False (nothing written) once the candidate was erased."""
+    if followup_erased(session, followup_id):
+        return False
     session.execute(update(Followup).where(Followup.id == followup_id).values(note=note))
+    return True
 
 
 # --- personal data ---------------------------------------------------------------------------------
@@ -919,30 +960,31 @@ def _erase(candidate: Candidate, followup: Followup | None, now: datetime) -> No
         followup.skip_reason = None
 
 
-def erase_candidate(session: Session, candidate_id: int, *, now: datetime, actor: str) -> tuple[str, str] | None:
-    """Erase one candidate now. An open follow-up is closed (no more nudges); returns its last nudge
-    (channel, ts) to update, if any."""
-    candidate = session.get(Candidate, candidate_id)
+def erase_candidate(session: Session, candidate_id: int, *, now: datetime, actor: str, claimer: str | None = None,
+                    lease: timedelta | None = None) -> list[int]:
+    """Erase one candidate now. An open follow-up is closed (no more nudges). Every message the bot posted
+    that names them is owed an update (erasure_updates): returns those outbox rows, born claimed by
+    `claimer` for sending at once.
+
+    The candidate's row is locked first (PostgreSQL), as every write to an erasable record does."""
+    candidate = session.get(Candidate, candidate_id, with_for_update=True)
     if candidate is None:
         raise NotFound(candidate_id)
     followup = session.scalars(select(Followup).where(Followup.candidate_id == candidate_id)).first()
-    nudge = None
-    if followup is not None:
-        if followup.status == OPEN:
-            followup.status = CANCELLED
-            followup.due_at = None
-            followup.closed_at = now
-            followup.closed_by = actor
-            if followup.last_nudge_channel and followup.last_nudge_ts:
-                nudge = (followup.last_nudge_channel, followup.last_nudge_ts)
+    if followup is not None and followup.status == OPEN:
+        followup.status = CANCELLED
+        followup.due_at = None
+        followup.closed_at = now
+        followup.closed_by = actor
     _erase(candidate, followup, now)
     session.flush()
-    return nudge
+    return erasure_updates(session, [candidate_id], now=now, claimer=claimer, lease=lease)
 
 
 def erase_expired(session: Session, *, cutoff: datetime, now: datetime, batch: int = 1000) -> int:
     """Erase candidates whose data is no longer needed since before `cutoff`: their follow-up closed,
-    or (hired, withdrawn) decided, or (never decided) their round logged, before it."""
+    or (hired, withdrawn) decided, or (never decided) their round logged, before it. Every message the bot
+    posted that names them is owed an update (erasure_updates), in the same unit of work."""
     erased = 0
     while True:
         rows = session.execute(
@@ -958,10 +1000,12 @@ def erase_expired(session: Session, *, cutoff: datetime, now: datetime, batch: i
                 ),
             )
             .limit(batch)
+            .with_for_update(of=Candidate, skip_locked=True)
         ).all()
         for candidate, followup in rows:
             _erase(candidate, followup, now)
         session.flush()
+        erasure_updates(session, [candidate.id for candidate, _ in rows], now=now)
         erased += len(rows)
         if len(rows) < batch:
             return erased
@@ -1035,11 +1079,13 @@ def claim_digest(session: Session, *, team_id: str, channel_id: str, period: str
     return _insert_new(session, DigestRun, values, DigestRun.id)
 
 
-def finish_digest(session: Session, *, channel_id: str, period: str, ts: str, now: datetime) -> None:
+def finish_digest(session: Session, *, channel_id: str, period: str, ts: str, now: datetime,
+                  named: Collection[int] = ()) -> None:
+    """Record a reserved digest as posted; `named`: the candidates it may name (an erasure takes it down)."""
     session.execute(
         update(DigestRun)
         .where(DigestRun.channel_id == channel_id, DigestRun.period == period)
-        .values(ts=ts, posted_at=now)
+        .values(ts=ts, posted_at=now, named=json.dumps(sorted(set(named))) if named else None)
     )
 
 
@@ -1159,3 +1205,301 @@ def stats(session: Session, *, team_id: str, since: datetime, manager_id: str | 
 
 
 
+
+
+# --- the outbox: posts and updates the bot owes Slack ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    id: int
+    team_id: str
+    kind: str
+    channel_id: str
+    thread_ts: str | None
+    target_ts: str | None
+    decision_id: int | None
+    round_id: int | None
+    notify_user: str | None
+    body: str | None
+    attempt_at: datetime | None
+    failures: int
+
+
+def _outbox_item(row: Outbox) -> OutboxItem:
+    return OutboxItem(row.id, row.team_id, row.kind, row.channel_id, row.thread_ts, row.target_ts, row.decision_id,
+                      row.round_id, row.notify_user, row.body, row.attempt_at, row.failures)
+
+
+def enqueue(session: Session, *, team_id: str, kind: str, channel_id: str, now: datetime,
+            thread_ts: str | None = None, target_ts: str | None = None, key: str | None = None,
+            decision_id: int | None = None, round_id: int | None = None, notify_user: str | None = None,
+            body: str | None = None, claimer: str | None = None, lease: timedelta | None = None
+            ) -> OutboxItem | None:
+    """Owe Slack a post (or, with `target_ts`, an update of that message), due now. Returns it; None when a
+    post with the same `key` is already owed or made.
+
+    With `claimer` the row is born claimed by it, for `lease`, and a post's attempt is marked at once: the
+    caller sends it right after this unit of work commits, and whoever finds it after a crash looks for
+    it in Slack before sending it again."""
+    values: dict[str, object] = {
+        "team_id": team_id, "kind": kind, "channel_id": channel_id, "thread_ts": thread_ts, "target_ts": target_ts,
+        "key": key, "decision_id": decision_id, "round_id": round_id, "notify_user": notify_user, "body": body,
+        "due_at": now, "failures": 0, "created_at": now,
+    }
+    if claimer is not None:
+        values.update(claimed_by=claimer, claim_expires=now + (lease or timedelta(minutes=1)))
+        if target_ts is None and kind != POST_HOME:
+            values["attempt_at"] = now
+    stmt = _insert(session)(Outbox).values(values)
+    if key is not None:
+        stmt = stmt.on_conflict_do_nothing()
+    outbox_id = session.execute(stmt.returning(Outbox.id)).scalar()
+    if outbox_id is None:
+        return None
+    return OutboxItem(outbox_id, team_id, kind, channel_id, thread_ts, target_ts, decision_id, round_id, notify_user,
+                      body, values.get("attempt_at"), 0)  # type: ignore[arg-type]
+
+
+def enqueue_update(session: Session, *, team_id: str, kind: str, channel_id: str, target_ts: str | None,
+                   now: datetime, claimer: str | None = None, lease: timedelta | None = None,
+                   **extra: Any) -> int | None:
+    """Owe Slack an update of a message (or an App Home: `target_ts` None), unless the same update is
+    already waiting and not yet taken (it is rendered when sent, so one covers both)."""
+    waiting = session.scalars(select(Outbox.id).where(
+        Outbox.kind == kind, Outbox.channel_id == channel_id,
+        Outbox.target_ts.is_(None) if target_ts is None else Outbox.target_ts == target_ts,
+        Outbox.due_at.is_not(None), Outbox.claimed_by.is_(None),
+    ).limit(1)).first()
+    if waiting is not None:
+        if claimer is not None:
+            session.execute(update(Outbox).where(Outbox.id == waiting, Outbox.claimed_by.is_(None)).values(
+                claimed_by=claimer, claim_expires=now + (lease or timedelta(minutes=1)), due_at=now))
+        return waiting
+    item = enqueue(session, team_id=team_id, kind=kind, channel_id=channel_id, target_ts=target_ts, now=now,
+                   claimer=claimer, lease=lease, **extra)
+    return item.id if item is not None else None
+
+
+def claim_outbox(session: Session, *, now: datetime, claimer: str, lease: timedelta, limit: int,
+                 ids: Sequence[int] | None = None, skip_teams: Iterable[str] = ()) -> list[OutboxItem]:
+    """Claim due outbox rows for `claimer` until now + lease (as claim_due does follow-ups), oldest first;
+    `ids`: these rows only, due or not. A row whose lease runs is left alone, even by the replica that holds it
+    (another of its threads is sending it)."""
+    free = or_(Outbox.claim_expires.is_(None), Outbox.claim_expires < now)
+    stmt = (select(Outbox.id).where(Outbox.due_at.is_not(None), free)
+            .order_by(Outbox.due_at, Outbox.id).limit(limit))
+    if ids is not None:
+        stmt = stmt.where(Outbox.id.in_(list(ids)))
+    else:
+        stmt = stmt.where(Outbox.due_at <= now)
+    skipped = list(skip_teams)
+    if skipped:
+        stmt = stmt.where(Outbox.team_id.not_in(skipped))
+    if _dialect_name(session) == "postgresql":
+        stmt = stmt.with_for_update(skip_locked=True)
+    found = list(session.scalars(stmt))
+    if not found:
+        return []
+    session.execute(
+        update(Outbox).where(Outbox.id.in_(found), Outbox.due_at.is_not(None), free)
+        .values(claimed_by=claimer, claim_expires=now + lease).execution_options(synchronize_session=False)
+    )
+    rows = session.scalars(select(Outbox).where(Outbox.id.in_(found), Outbox.claimed_by == claimer)
+                           .order_by(Outbox.due_at, Outbox.id)).all()
+    return [_outbox_item(row) for row in rows]
+
+
+def begin_post(session: Session, outbox_id: int, *, claimer: str, at: datetime, lease: timedelta) -> bool:
+    """Mark a claimed post as being handed to Slack now, renewing the lease. False when the claim was lost."""
+    result = session.execute(
+        update(Outbox)
+        .where(Outbox.id == outbox_id, Outbox.claimed_by == claimer, Outbox.due_at.is_not(None),
+               Outbox.posted_ts.is_(None))
+        .values(attempt_at=at, claim_expires=at + lease)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined,no-any-return]
+
+
+def release_outbox(session: Session, outbox_id: int, *, claimer: str, due_at: datetime | None = None,
+                   error: str | None = None, keep_attempt: bool = False) -> None:
+    """Hand a claimed row back, still owed (due at `due_at`, if given); `keep_attempt` when Slack may have
+    the post (a timeout), so that the next claimer looks for it first."""
+    values: dict[str, object] = {"claimed_by": None, "claim_expires": None}
+    if not keep_attempt:
+        values["attempt_at"] = None
+    if due_at is not None:
+        values["due_at"] = due_at
+    if error is not None:
+        values["failures"] = Outbox.failures + 1
+        values["last_error"] = error[:100]
+    session.execute(update(Outbox).where(Outbox.id == outbox_id, Outbox.claimed_by == claimer).values(**values))
+
+
+def finish_outbox(session: Session, outbox_id: int, *, now: datetime, error: str | None = None) -> None:
+    """Nothing more is owed for this row: done (an update landed), or given up (`error`: Slack will refuse
+    it whatever we do). A question's body goes with it."""
+    values: dict[str, object] = {"due_at": None, "done_at": now, "claimed_by": None, "claim_expires": None,
+                                 "attempt_at": None, "body": None}
+    if error is not None:
+        values["last_error"] = error[:100]
+    session.execute(update(Outbox).where(Outbox.id == outbox_id).values(**values))
+
+
+def record_post(session: Session, item: OutboxItem, *, channel: str, ts: str, now: datetime) -> bool:
+    """Record where Slack put a post; False when it was recorded before (another run found or sent it).
+
+    A decision's thread reply becomes the decision's reply. A post that names candidates erased while it
+    was on its way is owed an update at once."""
+    result = session.execute(
+        update(Outbox).where(Outbox.id == item.id, Outbox.posted_ts.is_(None))
+        .values(posted_channel=channel, posted_ts=ts, due_at=None, done_at=now, claimed_by=None,
+                claim_expires=None, attempt_at=None, body=None)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    if item.kind == POST_REPLY and item.decision_id is not None:
+        set_decision_reply(session, item.decision_id, ts)
+    if item.kind in NAMING_POSTS and _names_erased(session, decision_id=item.decision_id, round_id=item.round_id):
+        enqueue_update(session, team_id=item.team_id, kind=item.kind, channel_id=channel, target_ts=ts, now=now,
+                       decision_id=item.decision_id, round_id=item.round_id)
+    return True
+
+
+NAMING_POSTS = (POST_REPLY, POST_REPLY_DM, POST_ROUND_DM)  # rendered from the decision or round they name
+
+
+def _names_erased(session: Session, *, decision_id: int | None, round_id: int | None) -> bool:
+    if decision_id is not None:
+        return decision_erased(session, decision_id)
+    if round_id is not None:
+        return bool(session.scalars(select(func.count()).select_from(Candidate).where(
+            Candidate.round_id == round_id, Candidate.erased_at.is_not(None))).one())
+    return False
+
+
+def purge_outbox(session: Session, *, before: datetime) -> int:
+    """Forget finished rows older than `before`, except posts that name candidates (an erasure will look for
+    them) until their names are erased."""
+    result = session.execute(delete(Outbox).where(
+        Outbox.due_at.is_(None), Outbox.done_at < before,
+        or_(Outbox.posted_ts.is_(None), Outbox.kind.not_in((POST_REPLY_DM, POST_ROUND_DM, POST_QUESTION)),
+            Outbox.erased_at.is_not(None)),
+    ))
+    return result.rowcount  # type: ignore[attr-defined,no-any-return]
+
+
+def outbox_rows(session: Session) -> list[OutboxItem]:
+    return [_outbox_item(row) for row in session.scalars(select(Outbox).order_by(Outbox.id))]
+
+
+# --- erased records: refused writes, and the messages that named them ----------------------------------
+
+
+def followup_erased(session: Session, followup_id: int) -> bool:
+    """Whether the candidate of this follow-up was erased. On PostgreSQL the candidate's row stays locked
+    until the unit of work ends, so an erasure cannot slip in between this check and the write after it
+    (the erasure locks the same row first)."""
+    row = session.execute(
+        select(Candidate.erased_at).join(Followup, Followup.candidate_id == Candidate.id)
+        .where(Followup.id == followup_id).with_for_update(of=Candidate)
+    ).first()
+    return row is not None and row[0] is not None
+
+
+def decision_erased(session: Session, decision_id: int) -> bool:
+    """Whether any candidate of this decision was erased (their rows locked, as in followup_erased)."""
+    erased = session.scalars(
+        select(Candidate.erased_at).where(Candidate.decision_id == decision_id).with_for_update(of=Candidate)
+    ).all()
+    return any(at is not None for at in erased)
+
+
+def erasure_updates(session: Session, candidate_ids: Collection[int], *, now: datetime,
+                    claimer: str | None = None, lease: timedelta | None = None) -> list[int]:
+    """Owe Slack an update of every message the bot posted that names these (just erased) candidates: each of
+    their nudges, their decisions' thread replies and confirmation DMs, their rounds' confirmation DMs, and
+    their managers' App Homes. Each is rendered again when it is sent, from what is left. Returns the ids
+    of the rows queued (born claimed by `claimer`, if given)."""
+    ids = list(candidate_ids)
+    if not ids:
+        return []
+    decisions = select(Candidate.decision_id).where(Candidate.id.in_(ids), Candidate.decision_id.is_not(None))
+    rounds = select(Candidate.round_id).where(Candidate.id.in_(ids))
+    owed: dict[tuple[str, str, str | None], dict[str, Any]] = {}  # (kind, channel, ts) -> row values
+
+    def owe(team_id: str, kind: str, channel: str, ts: str | None, **extra: Any) -> None:
+        owed.setdefault((kind, channel, ts), {"team_id": team_id, **extra})
+
+    for team_id, channel, ts in session.execute(
+        select(Followup.team_id, Nudge.channel_id, Nudge.ts).join(Nudge, Nudge.followup_id == Followup.id)
+        .where(Followup.candidate_id.in_(ids))
+    ):
+        owe(team_id, POST_ERASED, channel, ts, body=ERASED_NUDGE)
+    for decision in session.scalars(select(Decision).where(Decision.id.in_(decisions),
+                                                           Decision.reply_ts.is_not(None))):
+        owe(decision.team_id, POST_REPLY, decision.channel_id, decision.reply_ts, decision_id=decision.id)
+    posted = list(session.scalars(select(Outbox).where(
+        Outbox.posted_ts.is_not(None), Outbox.kind.in_((POST_REPLY_DM, POST_ROUND_DM)),
+        or_(Outbox.decision_id.in_(decisions), Outbox.round_id.in_(rounds)),
+    )))
+    for row in posted:
+        owe(row.team_id, row.kind, row.posted_channel or row.channel_id, row.posted_ts, decision_id=row.decision_id,
+            round_id=row.round_id)
+        row.erased_at = now
+    for team_id, manager_id in session.execute(
+        select(Followup.team_id, Followup.manager_id).where(Followup.candidate_id.in_(ids)).distinct()
+    ):
+        owe(team_id, POST_HOME, manager_id, None)
+    for run in _digests_naming(session, ids):
+        owe(run.team_id, POST_ERASED, run.channel_id, run.ts, body=ERASED_LIST)
+    queued = []
+    for (kind, channel, ts), values in owed.items():
+        queued_id = enqueue_update(session, kind=kind, channel_id=channel, target_ts=ts, now=now, claimer=claimer,
+                                   lease=lease, **values)
+        if queued_id is not None:
+            queued.append(queued_id)
+    session.flush()
+    return queued
+
+
+ERASED_NUDGE = "nudge"  # the body of an erased-nudge update: which erased form (bot.outbox renders it)
+ERASED_QUESTION = "question"
+ERASED_LIST = "list"  # a digest or an escalation
+DIGEST_LAG = timedelta(days=31)  # a closed follow-up is still named by the first digest after it closed
+
+
+def _digests_naming(session: Session, candidate_ids: list[int]) -> list[DigestRun]:
+    """The digests and escalations posted that may name these candidates: only follow-ups are listed, between
+    their decision and the first digest after they closed."""
+    first, last, still_open = session.execute(
+        select(func.min(Followup.decided_at), func.max(Followup.closed_at),
+               func.count(Followup.id).filter(Followup.closed_at.is_(None)))
+        .where(Followup.candidate_id.in_(candidate_ids))
+    ).one()
+    if first is None:
+        return []
+    window = [DigestRun.posted_at >= first]
+    if not still_open and last is not None:
+        window.append(DigestRun.posted_at <= last + DIGEST_LAG)
+    wanted = set(candidate_ids)
+    runs = session.scalars(select(DigestRun).where(DigestRun.named.is_not(None), DigestRun.ts.is_not(None),
+                                                   DigestRun.ts != "", *window))
+    return [run for run in runs if wanted & set(json.loads(run.named or "[]"))]
+
+
+def erase_unanswered_questions(session: Session, *, cutoff: datetime, now: datetime) -> int:
+    """Questions posted before `cutoff` that nobody answered (no decision took the question's place) still
+    name the people they asked about: owe Slack their erased form."""
+    answered = select(Decision.id).where(Decision.channel_id == Outbox.posted_channel,
+                                         Decision.reply_ts == Outbox.posted_ts)
+    rows = list(session.scalars(select(Outbox).where(
+        Outbox.kind == POST_QUESTION, Outbox.posted_ts.is_not(None), Outbox.erased_at.is_(None),
+        Outbox.created_at < cutoff, ~exists(answered),
+    ).limit(1000)))
+    for row in rows:
+        enqueue_update(session, team_id=row.team_id, kind=POST_ERASED, channel_id=row.posted_channel or row.channel_id,
+                       target_ts=row.posted_ts, now=now, body=ERASED_QUESTION)
+        row.erased_at = now
+    session.flush()
+    return len(rows)

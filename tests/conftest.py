@@ -21,7 +21,7 @@ from tests.serve_process import Serve, free_port
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 TABLES = (
     "nudges", "followups", "candidates", "decisions", "rounds", "processed_events", "digest_runs",
-    "digest_subscriptions", "managers", "workspaces", "inbox", "channel_managers",
+    "digest_subscriptions", "managers", "workspaces", "inbox", "channel_managers", "outbox",
 )
 
 

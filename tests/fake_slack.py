@@ -44,6 +44,9 @@ class FakeSlack:
         self.time_zones: dict[str, str] = {}
         self.history: dict[str, list[dict[str, Any]]] = {}  # channel -> messages posted, newest first
         self.messages: dict[tuple[str, str], dict[str, Any]] = {}  # (channel, ts) -> a message people posted
+        self.threads: dict[tuple[str, str], list[dict[str, Any]]] = {}  # (channel, thread_ts) -> replies posted
+        self.shown: dict[tuple[str, str], dict[str, Any]] = {}  # (channel, ts) -> what a bot message says now
+        self.homes: dict[str, dict[str, Any]] = {}  # user -> the App Home view published last
         self.bots: set[str] = set()  # user ids that users.info describes as bot users
         self.invalid: list[str] = []  # Block Kit or fallback-text problems in what the app sent
         self.socket_mode_url = "ws://127.0.0.1:9/"  # set by a Socket Mode test to its websocket server
@@ -126,9 +129,19 @@ class FakeSlack:
             message = {"type": "message", "text": args.get("text"), "ts": ts, "bot_id": BOT_ID}
             if args.get("metadata"):
                 message["metadata"] = args["metadata"]
-            self.history.setdefault(channel, []).insert(0, message)
+            if args.get("thread_ts"):
+                message["thread_ts"] = str(args["thread_ts"])
+                with self.lock:
+                    self.threads.setdefault((channel, message["thread_ts"]), []).append(message)
+            else:
+                self.history.setdefault(channel, []).insert(0, message)
+            with self.lock:
+                self.shown[(channel, ts)] = {"text": args.get("text"), "blocks": args.get("blocks")}
             return {"ok": True, "channel": channel, "ts": ts, "message": message}
         if method == "chat.update":
+            with self.lock:
+                self.shown[(str(args.get("channel")), str(args.get("ts")))] = {"text": args.get("text"),
+                                                                               "blocks": args.get("blocks")}
             return {"ok": True, "channel": args.get("channel"), "ts": args.get("ts"), "text": args.get("text")}
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": f"{1_700_000_000 + next(self._ts)}.000200"}
@@ -138,6 +151,9 @@ class FakeSlack:
                                          "is_bot": user in self.bots,
                                          "real_name": f"Manager {user}",
                                          "profile": {"display_name": f"Manager {user}"}}}
+        if method == "views.publish":
+            with self.lock:
+                self.homes[str(args.get("user_id"))] = args.get("view") or {}
         if method in ("views.open", "views.publish", "views.update", "views.push"):
             return {"ok": True, "view": {"id": "V0VIEW", **(args.get("view") or {})}}
         if method == "conversations.open":
@@ -151,11 +167,15 @@ class FakeSlack:
             return {"ok": True, "messages": messages, "has_more": False}
         if method == "conversations.replies":
             key = (str(args.get("channel")), str(args.get("ts")))
+            with_metadata = str(args.get("include_all_metadata")).lower() in ("1", "true")
             with self.lock:
                 parent = self.messages.get(key)
-            if parent is None:
+                replies = list(self.threads.get(key, ()))
+            if parent is None and not replies:
                 return {"ok": False, "error": "thread_not_found"}
-            return {"ok": True, "messages": [parent], "has_more": False}
+            messages = [m if with_metadata else {k: v for k, v in m.items() if k != "metadata"}
+                        for m in ([parent] if parent else []) + replies]
+            return {"ok": True, "messages": messages, "has_more": False}
         if method == "apps.connections.open":
             return {"ok": True, "url": self.socket_mode_url}
         if method == "respond":

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from bot.jobs import NUDGE_EVENT_TYPE
 from storage.db import make_engine, make_sessions
 from storage.models import Followup, Nudge
 from tests.fake_slack import FakeSlack
@@ -36,8 +37,9 @@ def decide(server: Serve, i: int, names: list[str], manager: str) -> None:
 def sent_nudges(fake: FakeSlack) -> list[tuple[str, str]]:
     keys = []
     for call in fake.calls_to("chat.postMessage"):
-        payload = (call.args.get("metadata") or {}).get("event_payload") or {}
-        if payload:
+        metadata = call.args.get("metadata") or {}
+        payload = metadata.get("event_payload") or {}
+        if metadata.get("event_type") == NUDGE_EVENT_TYPE:
             keys.append((str(payload["followup_id"]), str(payload["seq"])))
     return keys
 
