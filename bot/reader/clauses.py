@@ -241,10 +241,16 @@ def find_mentions(text: str, gazetteer: Gazetteer, cues: Sequence[Cue], vocab: V
                     break
                 if _name_word(nxt) or gazetteer.resolve(nxt):
                     j += 1
-                elif (nxt.lower() in PARTICLES and j + 1 < len(words) and _name_word(words[j + 1][2])
-                      and not (nxt.lower() in JOINING_PARTICLES and j + 2 < len(words)
-                               and _name_word(words[j + 2][2]))):
-                    j += 2  # "Ilse van der Meer"; but "Kevin Mora y Alba Serrano" is two people
+                elif nxt.lower() in PARTICLES:
+                    k = j
+                    while k < len(words) and words[k][2].lower() in PARTICLES and k - j < 3:
+                        k += 1  # "van der", "de la", "bin Khalid Al"
+                    if (k < len(words) and _name_word(words[k][2])
+                            and not (nxt.lower() in JOINING_PARTICLES and k + 1 < len(words)
+                                     and _name_word(words[k + 1][2]))):
+                        j = k + 1  # "Ilse van der Meer"; but "Kevin Mora y Alba Serrano" is two people
+                    else:
+                        break
                 else:
                     break
             span = re.sub(r"['’]s$", "", text[start : words[j - 1][1]])
@@ -466,7 +472,7 @@ _NOT_YET = re.compile(
     r"|\bbefore\s+(?:anyone|someone|we|you|i|they|he|she)(?:\s+[\w'-]+){0,2}|\bun-)\s*$",
     re.IGNORECASE)
 _NEGATION = re.compile(r"(?:\bnot|n't|\bnever|\bno longer|\bwithout)\s+(?:\w+[\s-]+)?$", re.IGNORECASE)
-_A_JOB = re.compile(r"\b(?:role|position|job|req|opening|spot|vacancy|posting|seat)\b", re.IGNORECASE)
+_A_JOB = re.compile(r"\b(?:role|position|job|req|opening|spot|vacancy|posting|seat|post|gig|shift)s?\b", re.IGNORECASE)
 _FIT = re.compile(r"\b(?:fit|match|selected|chosen)$", re.IGNORECASE)
 _THING = re.compile(r"^\s+(?:(for|to|on|with|from)\s+)?(?:the|a|an|our|this|that|their|its|his|her|your|my)\s+"
                     r"(?!offer\b|candidate|application|applicant|finalist|person|guy|girl|woman|man|folks?|candidacy|"
