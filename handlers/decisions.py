@@ -107,8 +107,8 @@ def register(app: App, deps: Deps) -> None:
         except (ValueError, KeyError, TypeError):
             ack(response_action="errors", errors={"role": "This form is out of date; close it and try again."})
             return
-        if not role:
-            ack(response_action="errors", errors={"role": "Which role was this decision for?"})
+        if not role or (too_long := recording.role_too_long(role)):
+            ack(response_action="errors", errors={"role": too_long if role else "Which role was this decision for?"})
             return
         actor, team_id = body["user"]["id"], team_of(body)
         try:
