@@ -128,7 +128,7 @@ class CheckedRequestHandler(SlackRequestHandler):  # type: ignore[misc]
         timestamp, signature = headers.get("x-slack-request-timestamp"), headers.get("x-slack-signature")
         try:
             signed = self.verifier.is_valid(raw, str(timestamp), str(signature))
-        except ValueError:  # a timestamp that is no number
+        except ValueError:  # a timestamp that is no number, a body that is not UTF-8: not Slack's
             signed = False
         if not signed:
             return BoltResponse(status=401, body={"error": "invalid request"})  # as Bolt answers it
