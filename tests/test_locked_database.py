@@ -13,6 +13,7 @@ from contextlib import contextmanager
 import pytest
 from sqlalchemy import func, select
 
+from bot import blocks
 from bot.app_messages import BUSY
 from storage.db import make_engine
 from storage.models import Followup, InboxEvent, Round
@@ -100,3 +101,19 @@ def test_a_command_says_the_database_is_busy_instead_of_timing_out(running: Harn
     assert count(h, Round) == 0
     reply = h.command("Staff Data Engineer: Omar Haddad (onsite), Lena Park")
     assert reply["text"].startswith("Logged Staff Data Engineer") and count(h, Round) == 1
+
+
+def test_a_modal_says_the_database_is_busy_under_its_field(running: Harness) -> None:
+    """PostgreSQL: what the decision modal reads before its ack waits behind the lock (SQLite's readers
+    never wait for a writer)."""
+    h = running
+    if not h.settings.database_url.startswith("postgresql"):
+        pytest.skip("on SQLite a reader never waits for a writer")
+    values = {"role": {"role": {"type": "plain_text_input", "value": "Staff Data Engineer"}},
+              "manager": {"manager": {"type": "users_select", "selected_user": "U0MANAGER"}},
+              "not_selected": {"not_selected": {"type": "plain_text_input", "value": "Omar Haddad"}}}
+    metadata = json.dumps({"c": "C0HIRING", "ts": "1700000001.000100", "a": "U0MANAGER"})
+    with locked(h, "decisions"):
+        status, body = h.submit_view(blocks.VIEW_DECISION, values, private_metadata=metadata)
+    assert status == 200 and json.loads(body) == {"response_action": "errors", "errors": {"role": BUSY}}
+    assert count(h, Followup) == 0
