@@ -1,8 +1,9 @@
 """Running the bot: one Runtime (engine, deps, app, scheduler) served over HTTP or Socket Mode.
 
 HTTP mode is served by gunicorn (one gthread worker, several threads): `POST /slack/events` goes to
-Bolt, `GET /healthz` reports the database and the scheduler. Socket Mode connects through
-apps.connections.open on SLACK_API_URL. Either way, the BackgroundScheduler ticks the sweep.
+Bolt once its payload has the shape the app reads (bot.payloads; else 400), `GET /healthz` reports the
+database and the scheduler. Socket Mode connects through apps.connections.open on SLACK_API_URL, with the
+same check on each envelope. Either way, the BackgroundScheduler ticks the sweep.
 """
 
 from __future__ import annotations
@@ -118,7 +119,6 @@ class CheckedRequestHandler(SlackRequestHandler):  # type: ignore[misc]
         environ = request.environ
         raw = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0)) if "wsgi.input" in environ else b""
         headers = request.get_headers()
-        problem: str | None
         try:
             body = raw.decode("utf-8")
         except UnicodeDecodeError:

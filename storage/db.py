@@ -20,6 +20,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib.resources import files
+from pathlib import Path
 from typing import Any
 
 from alembic import command
@@ -196,7 +197,8 @@ class WriteProbe:
         database = self.url.database
         if database in (None, "", ":memory:"):
             return
-        connection = sqlite3.connect(str(database), timeout=self.wait, isolation_level=None,
+        path = Path(str(database)).resolve().as_uri()  # mode=rw: a missing file is an error, not a new one
+        connection = sqlite3.connect(f"{path}?mode=rw", uri=True, timeout=self.wait, isolation_level=None,
                                      check_same_thread=False)
         try:
             connection.execute("BEGIN IMMEDIATE")
