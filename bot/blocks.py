@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from storage.models import ROLE_LENGTH
 from storage.repo import FollowupView
 
 ACTION_CONTACTED = "followup_contacted"
@@ -447,10 +448,10 @@ def _lines_input(block_id: str, label: str, initial: str, hint: str) -> Block:
 
 def role_input(role: str | None = None) -> dict[str, Any]:
     """The role field of every modal that asks for one (block and action id "role")."""
-    element: dict[str, Any] = {"type": "plain_text_input", "action_id": "role", "max_length": 150,
+    element: dict[str, Any] = {"type": "plain_text_input", "action_id": "role", "max_length": ROLE_LENGTH,
                                "placeholder": plain("Staff Data Engineer", 150)}
     if role:
-        element["initial_value"] = clip(role, 150)
+        element["initial_value"] = clip(role, ROLE_LENGTH)
     return {"type": "input", "block_id": "role", "label": plain("Role", 2000), "element": element}
 
 

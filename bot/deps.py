@@ -6,7 +6,7 @@ import os
 import socket
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from slack_sdk import WebClient
@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config import Settings
 from bot.pacing import Pacer
+from storage.db import make_read_sessions, make_sessions
 
 
 def utc_now() -> datetime:
@@ -44,6 +45,20 @@ class Deps:
     pacer: Pacer = field(default_factory=Pacer)
     reads: sessionmaker[Session] | None = None  # read-only units of work (storage.db.make_read_sessions)
     stopping: threading.Event = field(default_factory=threading.Event)  # set on SIGTERM: take no new work
+    # The same, on the engine that gives up on a lock quickly (storage.db.ACK_LOCK_WAIT): for the work done
+    # before Slack is acknowledged. None: the work before the ack waits like any other.
+    ack_path: Deps | None = None
+
+
+def before_ack(deps: Deps) -> Deps:
+    """The deps for work done before Slack is acknowledged: it must answer within Slack's three seconds,
+    so it gives up on a locked database (raising what storage.db.is_busy recognises) rather than wait."""
+    return deps.ack_path or deps
+
+
+def with_ack_path(deps: Deps, engine: Engine) -> Deps:
+    """`deps`, with the work before the acknowledgement done on `engine` (made with a lock_wait)."""
+    return replace(deps, ack_path=replace(deps, sessions=make_sessions(engine), reads=make_read_sessions(engine)))
 
 
 def reading(deps: Deps) -> sessionmaker[Session]:

@@ -30,16 +30,17 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from bot.deps import Deps, writer
+from bot.deps import Deps, before_ack, writer
 from storage import repo
-from storage.db import one_statement
+from storage.db import ACK_LOCK_WAIT, one_statement
 
 logger = logging.getLogger(__name__)
 
 LANES = 4
 QUIET = 0.05  # seconds without a request in flight before processing resumes
 MAX_DELAY = 2.0  # seconds an event may wait for a quiet moment
-COMMIT_WAIT = 10.0  # seconds a request waits for the commit carrying its row
+COMMIT_WAIT = 2 * ACK_LOCK_WAIT  # seconds a request waits for the commit carrying its row (or its turn to
+# write one, which waits at most ACK_LOCK_WAIT for a lock): then Slack hears 503, inside its 3 seconds
 BATCH = 256  # rows a commit carries at most
 COMMIT_DELAY = 0.001  # seconds a commit may wait for requests in flight to join it
 
@@ -167,7 +168,7 @@ class Inbox:
         error: BaseException | None = None
         try:
             now = self._deps.clock()
-            with one_statement(writer(self._deps)) as connection:
+            with one_statement(writer(before_ack(self._deps))) as connection:
                 repo.inbox_keep_many(connection, [_row(t, now) for t in batch])
         except Exception as failure:  # every request of the batch answers 503; Slack delivers again
             logger.error("could not keep %d events in the inbox: %s", len(batch), type(failure).__name__)

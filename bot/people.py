@@ -12,6 +12,7 @@ from slack_sdk.errors import SlackApiError
 from bot.deps import Deps, reading
 from bot.timing import safe_zone
 from storage import repo
+from storage.models import DISPLAY_NAME_LENGTH, TZ_LENGTH
 
 logger = logging.getLogger(__name__)
 FRESH_FOR = timedelta(days=1)
@@ -48,7 +49,8 @@ def profile(deps: Deps, *, team_id: str, user_id: str, now: datetime, cached: ob
         return Profile(safe_zone(None), None, tone)
     names = user.get("profile") or {}
     name = names.get("display_name") or names.get("real_name") or user.get("real_name") or None
-    tz = user.get("tz")
+    name = name[:DISPLAY_NAME_LENGTH] if isinstance(name, str) else None  # signs notes; Slack's own are shorter
+    tz = user.get("tz") if isinstance(user.get("tz"), str) and len(user["tz"]) <= TZ_LENGTH else None  # no zone
     is_bot = bool(user.get("is_bot"))
     with deps.sessions.begin() as session:
         repo.save_manager(session, team_id=team_id, user_id=user_id, tz=tz, display_name=name, now=now,

@@ -37,7 +37,7 @@ from bot.reader import Decision, Person
 from bot.rounds import RoundParseError, RoundSpec, parse_candidates
 from bot.slack_text import message_texts, visible
 from storage import repo
-from storage.models import POST_QUESTION, POST_REPLY, POST_REPLY_DM, POST_ROUND_DM
+from storage.models import POST_QUESTION, POST_REPLY, POST_REPLY_DM, POST_ROUND_DM, ROLE_LENGTH, SLACK_ID_LENGTH
 from storage.repo import NewCandidate, RecordedDecision
 
 logger = logging.getLogger(__name__)
@@ -450,7 +450,7 @@ def channel_manager_command(deps: Deps, argument: str, *, team_id: str, channel_
         return (f"Done: decisions apps post in <#{channel_id}> go to the logged round's manager, or I'll ask "
                 "in the thread.")
     mentions = USER_MENTION.findall(argument)
-    if len(mentions) != 1 or USER_MENTION.sub("", argument).strip():
+    if len(mentions) != 1 or USER_MENTION.sub("", argument).strip() or len(mentions[0]) > SLACK_ID_LENGTH:
         return f"I need one person, mentioned with @. {CHANNEL_MANAGER_USAGE}"
     manager_id = mentions[0]
     if profile(deps, team_id=team_id, user_id=manager_id, now=now).is_bot:
@@ -597,10 +597,19 @@ def _role_and_manager(values: dict[str, Any], errors: dict[str, str], missing_ro
     role = _field(values, "role")
     if not role:
         errors["role"] = missing_role
+    elif problem := role_too_long(role):
+        errors["role"] = problem
     manager = _field(values, "manager", "selected_user")
     if not manager:
         errors["manager"] = "Pick the hiring manager."
     return role, manager
+
+
+def role_too_long(role: str) -> str | None:
+    """What is wrong with a role typed into a modal that is longer than the database holds, or None."""
+    if len(role) <= ROLE_LENGTH:
+        return None
+    return f"The role is {len(role)} characters long; it can be up to {ROLE_LENGTH}."
 
 
 def role_from_form(values: dict[str, Any]) -> str:

@@ -14,9 +14,11 @@ import unicodedata
 from dataclasses import dataclass
 
 from bot.slack_text import visible
+from storage.models import NAME_LENGTH, ROLE_LENGTH, SLACK_ID_LENGTH, STAGE_LENGTH
 
-MAX_ROLE_LENGTH = 150
-MAX_NAME_LENGTH = 100
+MAX_ROLE_LENGTH = ROLE_LENGTH  # what the database holds is what may be typed (storage.models)
+MAX_NAME_LENGTH = NAME_LENGTH
+MAX_STAGE_LENGTH = STAGE_LENGTH
 MAX_CANDIDATES = 50
 
 COMMAND = "/interview-round"
@@ -274,6 +276,12 @@ def _parse_entry(entry: str) -> CandidateEntry:
             f"The name `{_show(name)}` is {len(name)} characters long; names can be up to "
             f"{MAX_NAME_LENGTH}. Did a comma go missing between two candidates?",
         )
+    if stage is not None and len(stage) > MAX_STAGE_LENGTH:
+        raise _error(
+            f"The stage `{_show(stage)}` (for {_show(name, 40)}) is {len(stage)} characters long; a stage can be "
+            f"up to {MAX_STAGE_LENGTH}. Put strengths after a semicolon: `(onsite; strengths: ...)`.",
+            EXAMPLE_STRENGTHS,
+        )
     if any(char in _NAME_FORBIDDEN for char in name):
         raise _error(
             f"I couldn't read `{_show(name)}` as a name. Put the stage and strengths in parentheses "
@@ -337,6 +345,12 @@ def parse_round(text: str) -> RoundSpec:
     managers = {m.group(1) for m in _FOR_MENTION.finditer(text)}
     if len(managers) > 1:
         raise _error("A round has one hiring manager, but I found several `for @...`. Name just one.")
+    if any(len(manager) > SLACK_ID_LENGTH for manager in managers):
+        raise _error(
+            "I couldn't read the `for @...` mention: that is no Slack user I know of. Pick the person from "
+            "Slack's autocomplete list as you type their name.",
+            "Staff Data Engineer for @dana: Dana Whitfield (onsite), Omar Haddad (final round)",
+        )
     text = _unslack(_FOR_MENTION.sub(" ", text))
     _check_parentheses(text)
 

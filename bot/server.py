@@ -1,8 +1,9 @@
 """Running the bot: one Runtime (engine, deps, app, scheduler) served over HTTP or Socket Mode.
 
 HTTP mode is served by gunicorn (one gthread worker, several threads): `POST /slack/events` goes to
-Bolt, `GET /healthz` reports the database and the scheduler. Socket Mode connects through
-apps.connections.open on SLACK_API_URL. Either way, the BackgroundScheduler ticks the sweep.
+Bolt once its payload has the shape the app reads (bot.payloads; else 400), `GET /healthz` reports the
+database and the scheduler. Socket Mode connects through apps.connections.open on SLACK_API_URL, with the
+same check on each envelope. Either way, the BackgroundScheduler ticks the sweep.
 """
 
 from __future__ import annotations
@@ -18,18 +19,23 @@ from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from gunicorn.app.base import BaseApplication
-from slack_bolt import App
+from slack_bolt import App, BoltRequest, BoltResponse
+from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_bolt.adapter.wsgi.http_request import WsgiHttpRequest
 from slack_sdk import WebClient
-from sqlalchemy import Engine, text
+from slack_sdk.signature import SignatureVerifier
+from slack_sdk.socket_mode.response import SocketModeResponse
+from sqlalchemy import Engine
 
+from bot import payloads
 from bot.app import create_app
 from bot.config import Settings
-from bot.deps import Deps, make_client
-from bot.inbox import Inbox
+from bot.deps import Deps, make_client, with_ack_path
+from bot.inbox import Activity, Inbox
 from bot.scheduler import build_scheduler
 from handlers import events
-from storage.db import make_engine, make_read_sessions, make_sessions
+from storage.db import ACK_LOCK_WAIT, WriteProbe, make_engine, make_read_sessions, make_sessions
 
 logger = logging.getLogger(__name__)
 HTTP_THREADS = 8
@@ -43,6 +49,8 @@ class Runtime:
     app: App
     scheduler: BackgroundScheduler
     inbox: Inbox
+    ack_engine: Engine | None = None  # the work before the acknowledgement (deps.ack_path)
+    probe: WriteProbe | None = None  # /healthz: could a writer start now?
 
     def start(self) -> None:
         self.scheduler.start()
@@ -54,30 +62,37 @@ class Runtime:
         self.inbox.stop()
         if self.scheduler.running:
             self.scheduler.shutdown(wait=True)
-        self.engine.dispose()
+        for engine in (self.engine, self.ack_engine):
+            if engine is not None:
+                engine.dispose()
+        if self.probe is not None:
+            self.probe.close()
         logger.info("stopped")
 
     def health(self) -> tuple[bool, dict[str, str]]:
-        report = {"database": "ok", "scheduler": "ok" if self.scheduler.running else "stopped"}
-        try:
-            with self.engine.connect() as connection:
-                connection.execute(text("SELECT 1"))
-        except Exception as error:  # any failure means unhealthy; say which kind
-            report["database"] = f"error: {type(error).__name__}"
+        """The database (could the acknowledgement path write now? answered within about a second, with
+        the cause when not) and the scheduler."""
+        if self.probe is None:
+            self.probe = WriteProbe(self.engine)
+        report = {"database": self.probe(), "scheduler": "ok" if self.scheduler.running else "stopped"}
         return all(v == "ok" for v in report.values()), report
 
 
 def build_runtime(settings: Settings, *, auth: dict[str, Any]) -> Runtime:
     """Everything `serve` runs, on the identity auth.test reported (team, bot ids)."""
     engine = make_engine(settings.database_url)
-    deps = Deps(settings=settings, sessions=make_sessions(engine), reads=make_read_sessions(engine),
-                client=make_client(settings), team_id=auth.get("team_id"), bot_id=auth.get("bot_id"),
-                bot_user_id=auth.get("user_id"))
+    ack_engine = make_engine(settings.database_url, lock_wait=ACK_LOCK_WAIT)
+    deps = with_ack_path(
+        Deps(settings=settings, sessions=make_sessions(engine), reads=make_read_sessions(engine),
+             client=make_client(settings), team_id=auth.get("team_id"), bot_id=auth.get("bot_id"),
+             bot_user_id=auth.get("user_id")),
+        ack_engine,
+    )
     process = processor(deps)
     inbox = Inbox(deps, process)
     app = create_app(deps, inbox, token_verification_enabled=False)
     runtime = Runtime(engine=engine, deps=deps, app=app, scheduler=build_scheduler(deps, redeliver=process),
-                      inbox=inbox)
+                      inbox=inbox, ack_engine=ack_engine)
     # What is built by now (modules, the app, the reader's rules) lives as long as the process: keep it
     # out of the collector's way, so that each collection under load only walks what requests made.
     gc.freeze()
@@ -90,8 +105,54 @@ def processor(deps: Deps) -> Callable[[dict[str, Any]], None]:
     return lambda body: events.process(deps, body, is_own)
 
 
+class CheckedRequestHandler(SlackRequestHandler):  # type: ignore[misc]
+    """Bolt's WSGI adapter, with each request's shape checked before Bolt reads it (bot.payloads).
+
+    A signed request Bolt cannot read, or whose payload has the wrong shape, is answered 400 with a short
+    reason and one log line, before anything runs; an unsigned or forged one 401, as Bolt answers it."""
+
+    def __init__(self, app: App, signing_secret: str, path: str = "/slack/events") -> None:
+        super().__init__(app, path=path)
+        self.verifier = SignatureVerifier(signing_secret)
+
+    def dispatch(self, request: WsgiHttpRequest) -> BoltResponse:
+        environ = request.environ
+        raw = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0)) if "wsgi.input" in environ else b""
+        headers = request.get_headers()
+        try:
+            body = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return self.refuse(raw, headers, "the body is not UTF-8")
+        try:
+            bolt_request = BoltRequest(body=body, query=request.query_string, headers=headers)
+        except Exception:  # Bolt could not read it (not JSON, or JSON that is no object): say why
+            return self.refuse(raw, headers, payloads.unreadable(body, _content_type(headers)))
+        transport = payloads.http_transport(body, bolt_request.content_type, bolt_request.body)
+        problem = payloads.problem(bolt_request.body, transport)
+        if problem is not None:
+            return self.refuse(raw, headers, problem)
+        return self.app.dispatch(bolt_request)
+
+    def refuse(self, raw: bytes, headers: dict[str, Any], problem: str) -> BoltResponse:
+        timestamp, signature = headers.get("x-slack-request-timestamp"), headers.get("x-slack-signature")
+        try:
+            signed = self.verifier.is_valid(raw, str(timestamp), str(signature))
+        except ValueError:  # a timestamp that is no number, a body that is not UTF-8: not Slack's
+            signed = False
+        if not signed:
+            return BoltResponse(status=401, body={"error": "invalid request"})  # as Bolt answers it
+        logger.warning("refused a malformed request from Slack (400): %s", problem)
+        return BoltResponse(status=400, body=f"Bad request: {problem}",
+                            headers={"content-type": "text/plain; charset=utf-8"})
+
+
+def _content_type(headers: dict[str, Any]) -> str | None:
+    value = headers.get("content-type")
+    return str(value).split(";")[0].strip().lower() if value else None
+
+
 def wsgi_application(runtime: Runtime) -> Callable[..., Iterable[bytes]]:
-    slack = SlackRequestHandler(runtime.app, path="/slack/events")
+    slack = CheckedRequestHandler(runtime.app, runtime.deps.settings.slack_signing_secret, path="/slack/events")
 
     def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         if environ.get("PATH_INFO") == "/healthz" and environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
@@ -161,22 +222,46 @@ def serve_http(settings: Settings, auth: dict[str, Any]) -> None:
     HttpServer(settings, auth).run()
 
 
-def serve_socket_mode(settings: Settings, auth: dict[str, Any]) -> None:
-    from slack_bolt.adapter.socket_mode import SocketModeHandler
+class SocketModeEdge(SocketModeHandler):  # type: ignore[misc]
+    """Bolt's Socket Mode handler, with each envelope's payload checked before Bolt (or slack_sdk) reads it
+    (bot.payloads): a malformed one is acknowledged, so that Slack does not send it again, and dropped
+    with one log line. Requests are counted, so the inbox waits for a quiet moment."""
 
+    def __init__(self, app: App, *, activity: Activity, **kwargs: Any) -> None:
+        super().__init__(app, **kwargs)
+        self.activity = activity
+        # The check goes in front of slack_sdk's own dispatch: an envelope whose payload is no object makes
+        # SocketModeRequest.from_dict raise (a traceback, and no ack) before any handler is called.
+        run_listeners = self.client.run_message_listeners
+
+        def checked(message: dict[str, Any], raw_message: str) -> None:
+            problem = payloads.envelope_problem(message)
+            if problem is None:
+                run_listeners(message, raw_message)
+            else:
+                self.drop(message, problem)
+
+        self.client.run_message_listeners = checked
+
+    def drop(self, envelope: dict[str, Any], problem: str) -> None:
+        try:
+            self.client.send_socket_mode_response(SocketModeResponse(envelope_id=str(envelope["envelope_id"])))
+        except Exception as error:  # the connection went away: Slack sends it again, and it is dropped again
+            problem += f" (not acknowledged: {type(error).__name__})"
+        logger.warning("dropped a malformed Socket Mode envelope (%s): %s", envelope.get("type"), problem)
+
+    def handle(self, client: Any, req: Any) -> None:
+        with self.activity.request():
+            super().handle(client, req)
+
+
+def serve_socket_mode(settings: Settings, auth: dict[str, Any]) -> None:
     runtime = build_runtime(settings, auth=auth)
     web_client = WebClient(base_url=settings.slack_api_url, timeout=10)
     # slack_sdk's client pings every ping_interval and, with no pong for four of them, drops the
     # connection and opens a new one (apps.connections.open): the watchdog for a silent connection.
-    activity = runtime.inbox.activity
-
-    class Handler(SocketModeHandler):  # type: ignore[misc]
-        def handle(self, client: Any, req: Any) -> None:  # counted, so the inbox waits for a quiet moment
-            with activity.request():
-                super().handle(client, req)
-
-    handler = Handler(runtime.app, app_token=settings.slack_app_token, web_client=web_client,
-                      ping_interval=SOCKET_PING_INTERVAL)
+    handler = SocketModeEdge(runtime.app, activity=runtime.inbox.activity, app_token=settings.slack_app_token,
+                             web_client=web_client, ping_interval=SOCKET_PING_INTERVAL)
     stopping = threading.Event()
 
     def stop(signum: int, _frame: Any) -> None:

@@ -13,7 +13,7 @@ from bot import blocks, followups, privacy
 from bot.deps import Deps
 from bot.errors import OutOfDate, UserFacingError
 from handlers.replies import friendly_errors, team_of
-from storage.models import OPEN
+from storage.models import OPEN, SKIP_REASON_LENGTH
 
 
 def _where(body: dict[str, Any]) -> tuple[str | None, str | None, str | None]:
@@ -111,6 +111,11 @@ def register(app: App, deps: Deps) -> None:
             return
         detail = (((values.get("detail") or {}).get("detail") or {}).get("value") or "").strip()
         reason = labels[reason_value["value"]] + (f": {detail}" if detail else "")
+        if len(reason) > SKIP_REASON_LENGTH:
+            room = SKIP_REASON_LENGTH - len(reason) + len(detail)
+            ack(response_action="errors",
+                errors={"detail": f"This can be up to {room} characters; it is {len(detail)}."})
+            return
         found = modal_followup(view)
         if found is None:
             ack(response_action="errors", errors={"reason": OUT_OF_DATE_FORM})
@@ -122,7 +127,7 @@ def register(app: App, deps: Deps) -> None:
             return
         ack()
         f, _ = followups.skip(
-            deps, followup_id, team_id=team_of(body), actor=body["user"]["id"], now=deps.clock(), reason=reason[:500]
+            deps, followup_id, team_id=team_of(body), actor=body["user"]["id"], now=deps.clock(), reason=reason
         )
         show(f, channel=metadata.get("channel"), ts=metadata.get("ts"))
 

@@ -5,17 +5,21 @@ from __future__ import annotations
 
 import html
 import json
+import logging
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from bot import blocks, digests, jobs, privacy, recording
-from bot.deps import Deps, reading
+from bot.app_messages import BUSY
+from bot.deps import Deps, before_ack, reading
 from bot.errors import NotAllowed
 from bot.rounds import HELP_TEXT, RoundParseError, parse_round
 from storage import repo
+from storage.db import is_busy
 
+logger = logging.getLogger(__name__)
 COMMAND = "/interview-round"
 PENDING_SHOWN = 40
 
@@ -29,7 +33,22 @@ def subscription_reply(frequency: str | None, channel_id: str, cron: str, tz: st
 
 
 def register(app: App, deps: Deps) -> None:
+    quick = before_ack(deps)  # what is done before ack() gives up on a locked database within Slack's 3 s
+
     def handle_interview_round(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient) -> None:
+        try:
+            interview_round(ack, command, respond, client)
+        except Exception as error:
+            if not is_busy(error):
+                raise
+            logger.warning("%s: the database is busy (%s); nothing done, the user was told", COMMAND,
+                           type(error).__name__)
+            if ack.response is None:
+                ack(text=BUSY)
+            else:
+                respond(text=BUSY, response_type="ephemeral", replace_original=False)
+
+    def interview_round(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient) -> None:
         text = (command.get("text") or "").strip()
         words = html.unescape(text).lower().split()
         team_id = str(command.get("team_id"))
@@ -45,7 +64,7 @@ def register(app: App, deps: Deps) -> None:
             ack(text=HELP_TEXT)
             return
         if words == ["pending"]:
-            with reading(deps).begin() as session:
+            with reading(quick).begin() as session:
                 items = repo.open_followups(session, team_id=team_id, manager_id=user_id, limit=PENDING_SHOWN)
                 total = repo.count_open(session, team_id=team_id, manager_id=user_id)
             message = blocks.pending_message(items, total, now, jobs.overdue_after(deps))
@@ -63,13 +82,13 @@ def register(app: App, deps: Deps) -> None:
                          "sets this channel's scheduled digest.")
                 return
             frequency = None if choice == "off" else choice
-            with deps.sessions.begin() as session:
+            with quick.sessions.begin() as session:
                 repo.set_subscription(session, team_id=team_id, channel_id=channel_id, frequency=frequency,
                                       user_id=user_id, now=now)
             ack(text=subscription_reply(frequency, channel_id, deps.settings.digest_cron, deps.settings.digest_tz))
             return
         if words[0] == "channel-manager":
-            ack(text=recording.channel_manager_command(deps, " ".join(text.split()[1:]), team_id=team_id,
+            ack(text=recording.channel_manager_command(quick, " ".join(text.split()[1:]), team_id=team_id,
                                                        channel_id=channel_id, user_id=user_id, now=now))
             return
         if words[0] == "forget":
@@ -78,7 +97,7 @@ def register(app: App, deps: Deps) -> None:
                 ack(text=f"Whom should I forget? `{COMMAND} forget Omar Haddad` erases that candidate's record.")
                 return
             try:
-                matches = privacy.forget_matches(deps, team_id=team_id, actor=user_id, name=name)
+                matches = privacy.forget_matches(quick, team_id=team_id, actor=user_id, name=name)
             except NotAllowed as error:
                 ack(text=str(error))
                 return
@@ -93,7 +112,7 @@ def register(app: App, deps: Deps) -> None:
         except RoundParseError as error:
             ack(text=str(error))
             return
-        recording.log_round(deps, spec, team_id=team_id, user_id=user_id, channel_id=channel_id, now=now)
+        recording.log_round(quick, spec, team_id=team_id, user_id=user_id, channel_id=channel_id, now=now)
         message = blocks.round_confirmation(
             spec.role, [c.name for c in spec.candidates], [c.stage for c in spec.candidates],
             spec.manager_id or user_id, user_id, findings=recording.strengths_findings(spec),

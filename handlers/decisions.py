@@ -11,11 +11,14 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from bot import blocks, followups, reader, recording
-from bot.deps import Deps
+from bot.app_messages import BUSY
+from bot.deps import Deps, before_ack
+from bot.deps import reading as read_sessions
 from bot.errors import NotAllowed, OutOfDate
 from bot.slack_text import message_texts
 from handlers.replies import friendly_errors, team_of
 from storage import repo
+from storage.db import is_busy
 
 
 def _metadata(**values: Any) -> str:
@@ -24,6 +27,7 @@ def _metadata(**values: Any) -> str:
 
 def register(app: App, deps: Deps) -> None:
     friendly = friendly_errors(deps)
+    quick = before_ack(deps)  # for what is read before ack(): it gives up on a locked database within Slack's 3 s
 
     @friendly
     def handle_undo(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
@@ -107,14 +111,19 @@ def register(app: App, deps: Deps) -> None:
         except (ValueError, KeyError, TypeError):
             ack(response_action="errors", errors={"role": "This form is out of date; close it and try again."})
             return
-        if not role:
-            ack(response_action="errors", errors={"role": "Which role was this decision for?"})
+        if not role or (too_long := recording.role_too_long(role)):
+            ack(response_action="errors", errors={"role": too_long if role else "Which role was this decision for?"})
             return
         actor, team_id = body["user"]["id"], team_of(body)
         try:
-            recording.decision_for(deps, decision_id, team_id=team_id, actor=actor)
+            recording.decision_for(quick, decision_id, team_id=team_id, actor=actor)
         except (NotAllowed, OutOfDate) as error:
             ack(response_action="errors", errors={"role": str(error)})
+            return
+        except Exception as error:
+            if not is_busy(error):
+                raise
+            ack(response_action="errors", errors={"role": BUSY})
             return
         ack()
         recording.set_role(deps, decision_id, role, team_id=team_id, actor=actor, reply_ts=metadata.get("p"),
@@ -161,14 +170,20 @@ def register(app: App, deps: Deps) -> None:
             return
         actor = body["user"]["id"]
         team_id = team_of(body)
-        with deps.sessions.begin() as session:
-            existing = repo.live_decision_id(session, team_id=team_id, channel_id=channel, message_ts=message_ts)
-        if existing is not None:
-            try:
-                recording.decision_for(deps, existing, team_id=team_id, actor=actor)
-            except (NotAllowed, OutOfDate) as error:
-                ack(response_action="errors", errors={"role": str(error)})
-                return
+        try:
+            with read_sessions(quick).begin() as session:
+                existing = repo.live_decision_id(session, team_id=team_id, channel_id=channel,
+                                                 message_ts=message_ts)
+            if existing is not None:
+                recording.decision_for(quick, existing, team_id=team_id, actor=actor)
+        except (NotAllowed, OutOfDate) as error:
+            ack(response_action="errors", errors={"role": str(error)})
+            return
+        except Exception as error:
+            if not is_busy(error):
+                raise
+            ack(response_action="errors", errors={"role": BUSY})
+            return
         ack()
         recording.record_reading(
             deps, reading, team_id=team_id, channel_id=channel, message_ts=message_ts,

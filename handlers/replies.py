@@ -15,9 +15,10 @@ from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
-from bot.app_messages import GENERIC_ERROR
+from bot.app_messages import BUSY, GENERIC_ERROR
 from bot.deps import Deps
 from bot.errors import UserFacingError
+from storage.db import is_busy
 
 logger = logging.getLogger(__name__)
 
@@ -50,9 +51,13 @@ def friendly_errors(deps: Deps) -> Callable[[Callable[..., Any]], Callable[..., 
                 return listener(**kwargs)
             except UserFacingError as error:
                 tell(deps, kwargs, str(error))
-            except Exception:
-                logger.exception("listener %s failed", listener.__name__)
-                tell(deps, kwargs, GENERIC_ERROR)
+            except Exception as error:
+                if is_busy(error):  # a lock held too long: nothing was changed, and trying again will work
+                    logger.warning("listener %s: the database is busy (%s)", listener.__name__, type(error).__name__)
+                    tell(deps, kwargs, BUSY)
+                else:
+                    logger.exception("listener %s failed", listener.__name__)
+                    tell(deps, kwargs, GENERIC_ERROR)
             return None
 
         return wrapper

@@ -3,24 +3,56 @@
 SQLite (the embedded default) runs in WAL mode with a busy timeout, and every transaction starts
 with BEGIN IMMEDIATE so that two writers queue instead of failing on a lock upgrade. PostgreSQL is
 reached through psycopg 3 (`postgresql://` URLs are given that driver).
+
+What runs before Slack is acknowledged (writing the inbox, a command's work) goes through an engine of
+its own, `make_engine(url, lock_wait=ACK_LOCK_WAIT)`: it waits at most that long for a lock (SQLite: the
+hand-over between this process's writers, then SQLite's busy timeout, half each; PostgreSQL:
+lock_timeout and statement_timeout, and the pool's checkout), then raises, so that Slack hears 503 (it
+sends the event again) or the user a message, inside Slack's three seconds. Jobs and the work after the
+acknowledgement keep the patient engine.
 """
 
 from __future__ import annotations
 
+import os
+import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib.resources import files
+from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import NullPool
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 WRITER_WAIT = 15.0  # seconds a writer waits for the in-process hand-over before relying on SQLite alone
+ACK_LOCK_WAIT = 1.0  # seconds a write (or read) before the acknowledgement waits for a lock; a request may
+# wait for the group commit before its own as well (bot.inbox), so it is answered within about 2 s
+HEALTH_WAIT = 0.5  # seconds /healthz waits to see that a writer could start
+
+
+class DatabaseBusy(RuntimeError):
+    """A lock could not be had within the wait allowed (the acknowledgement path's engine)."""
+
+
+def is_busy(error: BaseException) -> bool:
+    """Whether an error means "the database is locked or slow right now", not "it is broken": a lock or
+    statement timeout on PostgreSQL, a busy SQLite file, a pool with no connection free."""
+    if isinstance(error, DatabaseBusy | PoolTimeout):
+        return True
+    original = getattr(error, "orig", None)
+    if original is None:
+        return False
+    if isinstance(original, sqlite3.OperationalError):
+        return "locked" in str(original) or "busy" in str(original)
+    return type(original).__name__ in ("LockNotAvailable", "QueryCanceled")
 
 
 def normalise_url(url: str) -> str:
@@ -31,19 +63,58 @@ def normalise_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine whose errors never echo bound parameters (candidate names) into logs."""
+def make_engine(url: str, *, lock_wait: float | None = None, **kwargs: Any) -> Engine:
+    """An engine whose errors never echo bound parameters (candidate names) into logs.
+
+    `lock_wait`: the acknowledgement path's engine, which gives up on a lock after that many seconds
+    (raising an error `is_busy` recognises) instead of waiting as long as the database lets it."""
     url = normalise_url(url)
     kwargs.setdefault("hide_parameters", True)
+    if lock_wait is not None and "poolclass" not in kwargs:
+        kwargs.setdefault("pool_timeout", lock_wait)
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
-        _configure_sqlite(engine)
+        _configure_sqlite(engine, lock_wait)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
-    return create_engine(url, **kwargs)
+    engine = create_engine(url, **kwargs)
+    if lock_wait is not None:
+        _configure_lock_wait(engine, lock_wait)
+    return engine
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_lock_wait(engine: Engine, lock_wait: float) -> None:
+    """PostgreSQL: every statement on this engine's connections gives up on a lock after `lock_wait`, and
+    runs for at most that long. Set once per connection, not per transaction: no round trip added."""
+    milliseconds = max(1, int(lock_wait * 1000))
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        autocommit = dbapi_connection.autocommit
+        dbapi_connection.autocommit = True
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute(f"SET lock_timeout = {milliseconds}")
+            cursor.execute(f"SET statement_timeout = {milliseconds}")
+        dbapi_connection.autocommit = autocommit
+
+
+_WRITERS: dict[str, threading.Lock] = {}  # one per SQLite file: the engines of a process on one file share it
+_WRITERS_GUARD = threading.Lock()
+
+
+def _writers_of(database: str | None) -> threading.Lock:
+    if database in (None, "", ":memory:"):
+        return threading.Lock()  # a database of its own
+    with _WRITERS_GUARD:
+        return _WRITERS.setdefault(os.path.realpath(str(database)), threading.Lock())
+
+
+def _configure_sqlite(engine: Engine, lock_wait: float | None = None) -> None:
+    # The acknowledgement path's engine splits its wait: half for this process's other writers, half
+    # for SQLite's lock (another process's writer).
+    busy_timeout_ms = SQLITE_BUSY_TIMEOUT_MS if lock_wait is None else max(1, int(lock_wait * 500))
+    writer_wait = WRITER_WAIT if lock_wait is None else lock_wait / 2
+
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy, not the sqlite3 module, decide where transactions begin.
@@ -54,15 +125,16 @@ def _configure_sqlite(engine: Engine) -> None:
             # WAL's recommended durability: a process crash loses nothing; only a power cut may lose the
             # last commits. Saves an fsync per commit (two per nudge).
             cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 
     # Writers queue for SQLite's write lock up front (BEGIN IMMEDIATE); readers (read_only sessions) never
-    # wait for a writer in WAL. Within the process, writers also queue on a lock of our own: a thread
-    # waiting on it wakes as soon as the writer before it is done, where SQLite's busy handler would
-    # sleep in steps of up to 100 ms (a second at the 99th percentile under a burst of decisions).
-    writers = threading.Lock()
+    # wait for a writer in WAL. Within the process, writers also queue on a lock of our own (shared by
+    # the engines on one file): a thread waiting on it wakes as soon as the writer before it is done,
+    # where SQLite's busy handler would sleep in steps of up to 100 ms (a second at the 99th percentile
+    # under a burst of decisions).
+    writers = _writers_of(engine.url.database)
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
@@ -71,9 +143,11 @@ def _configure_sqlite(engine: Engine) -> None:
             connection.exec_driver_sql("BEGIN")
             return
         # Bounded: should a holder ever vanish without commit or rollback, SQLite's own lock still keeps
-        # writers apart; we only lose the quick hand-over.
-        if writers.acquire(timeout=WRITER_WAIT):
+        # writers apart; we only lose the quick hand-over. The acknowledgement path gives up instead.
+        if writers.acquire(timeout=writer_wait):
             connection.info["holds_write_lock"] = True
+        elif lock_wait is not None:
+            raise DatabaseBusy(f"another writer of this process held the database for {writer_wait:g} s")
         if options.get("one_statement"):
             return  # the driver autocommits: the statement is its own transaction
         try:
@@ -92,6 +166,58 @@ def _configure_sqlite(engine: Engine) -> None:
     def _release_on_checkin(_dbapi_connection: Any, record: Any) -> None:
         if record.info.pop("holds_write_lock", False):
             writers.release()
+
+
+class WriteProbe:
+    """Could a writer start now? For /healthz: it answers within about `wait` seconds, whatever holds
+    the database, and says why not.
+
+    SQLite: BEGIN IMMEDIATE on a connection of its own, with a busy timeout of `wait`, rolled back.
+    PostgreSQL: on a connection of its own (no pool to queue for), the lock an insert into the inbox takes,
+    with lock_timeout and statement_timeout of `wait`, rolled back."""
+
+    def __init__(self, engine: Engine, wait: float = HEALTH_WAIT) -> None:
+        self.url = engine.url
+        self.wait = wait
+        self._engine: Engine | None = None
+
+    def __call__(self) -> str:
+        try:
+            if self.url.get_backend_name() == "sqlite":
+                self._sqlite()
+            else:
+                self._postgresql()
+        except Exception as error:  # any failure means unhealthy; say which kind
+            if is_busy(error) or (isinstance(error, sqlite3.OperationalError) and "locked" in str(error)):
+                return f"busy: a writer could not start within {self.wait:g} s (the database is locked)"
+            return f"error: {type(error).__name__}"
+        return "ok"
+
+    def _sqlite(self) -> None:
+        database = self.url.database
+        if database in (None, "", ":memory:"):
+            return
+        path = Path(str(database)).resolve().as_uri()  # mode=rw: a missing file is an error, not a new one
+        connection = sqlite3.connect(f"{path}?mode=rw", uri=True, timeout=self.wait, isolation_level=None,
+                                     check_same_thread=False)
+        try:
+            connection.execute("BEGIN IMMEDIATE")
+            connection.execute("ROLLBACK")
+        finally:
+            connection.close()
+
+    def _postgresql(self) -> None:
+        if self._engine is None:
+            connect_args = {} if "connect_timeout" in self.url.query else {"connect_timeout": 2}  # libpq's least
+            self._engine = make_engine(self.url.render_as_string(hide_password=False), lock_wait=self.wait,
+                                       poolclass=NullPool, pool_pre_ping=False, connect_args=connect_args)
+        with self._engine.connect() as connection:
+            connection.exec_driver_sql("LOCK TABLE inbox IN ROW EXCLUSIVE MODE")
+            connection.rollback()
+
+    def close(self) -> None:
+        if self._engine is not None:
+            self._engine.dispose()
 
 
 @contextmanager

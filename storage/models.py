@@ -52,6 +52,21 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+# --- How long a value may be ---------------------------------------------------------------------------
+# The one place for lengths. The columns below are declared with them, and the edge checks what people
+# type and what Slack sends against them (bot/rounds.py, bot/recording.py, bot/payloads.py), so an
+# oversized value is refused with a message naming the field and its limit, on SQLite (which ignores
+# VARCHAR lengths) exactly as on PostgreSQL.
+SLACK_ID_LENGTH = 64  # team, user, channel, bot and event ids, message timestamps: Slack's are 9-17 today
+ROLE_LENGTH = 200
+NAME_LENGTH = 200
+EMAIL_LENGTH = 320
+STAGE_LENGTH = 100
+SKIP_REASON_LENGTH = 500
+DISPLAY_NAME_LENGTH = 200  # a manager's name, from users.info
+TZ_LENGTH = 64  # an IANA time zone name, from users.info
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
@@ -73,14 +88,14 @@ class Round(Base):
     __tablename__ = "rounds"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    team_id: Mapped[str] = mapped_column(String(32))
-    role: Mapped[str | None] = mapped_column(String(200))  # None: a decision that named no role (yet)
-    role_key: Mapped[str | None] = mapped_column(String(200))
-    manager_id: Mapped[str] = mapped_column(String(32))
-    channel_id: Mapped[str | None] = mapped_column(String(32))
+    team_id: Mapped[str] = mapped_column(String(SLACK_ID_LENGTH))
+    role: Mapped[str | None] = mapped_column(String(ROLE_LENGTH))  # None: a decision that named no role (yet)
+    role_key: Mapped[str | None] = mapped_column(String(ROLE_LENGTH))
+    manager_id: Mapped[str] = mapped_column(String(SLACK_ID_LENGTH))
+    channel_id: Mapped[str | None] = mapped_column(String(SLACK_ID_LENGTH))
     source: Mapped[str] = mapped_column(String(16))  # command | message | shortcut | modal
-    source_ts: Mapped[str | None] = mapped_column(String(32))
-    created_by: Mapped[str] = mapped_column(String(32))
+    source_ts: Mapped[str | None] = mapped_column(String(SLACK_ID_LENGTH))
+    created_by: Mapped[str] = mapped_column(String(SLACK_ID_LENGTH))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
@@ -97,13 +112,13 @@ class Decision(Base):
     __tablename__ = "decisions"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    team_id: Mapped[str] = mapped_column(String(32))
-    channel_id: Mapped[str] = mapped_column(String(32))
-    message_ts: Mapped[str] = mapped_column(String(32))
-    author_id: Mapped[str] = mapped_column(String(32))
+    team_id: Mapped[str] = mapped_column(String(SLACK_ID_LENGTH))
+    channel_id: Mapped[str] = mapped_column(String(SLACK_ID_LENGTH))
+    message_ts: Mapped[str] = mapped_column(String(SLACK_ID_LENGTH))
+    author_id: Mapped[str] = mapped_column(String(SLACK_ID_LENGTH))
     round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"))
     created_round: Mapped[bool] = mapped_column(default=False)
-    reply_ts: Mapped[str | None] = mapped_column(String(32))
+    reply_ts: Mapped[str | None] = mapped_column(String(SLACK_ID_LENGTH))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     __table_args__ = (UniqueConstraint("team_id", "channel_id", "message_ts"),)
@@ -113,12 +128,12 @@ class Candidate(Base):
     __tablename__ = "candidates"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    team_id: Mapped[str] = mapped_column(String(32))
+    team_id: Mapped[str] = mapped_column(String(SLACK_ID_LENGTH))
     round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"), index=True)
-    name: Mapped[str | None] = mapped_column(String(200))  # None once erased for retention
-    name_key: Mapped[str | None] = mapped_column(String(200))
-    email: Mapped[str | None] = mapped_column(String(320))
-    stage: Mapped[str | None] = mapped_column(String(100))
+    name: Mapped[str | None] = mapped_column(String(NAME_LENGTH))  # None once erased for retention
+    name_key: Mapped[str | None] = mapped_column(String(NAME_LENGTH))
+    email: Mapped[str | None] = mapped_column(String(EMAIL_LENGTH))
+    stage: Mapped[str | None] = mapped_column(String(STAGE_LENGTH))
     strengths: Mapped[str | None] = mapped_column(Text)
     outcome: Mapped[str] = mapped_column(String(16), default=INTERVIEWING)
     decision_id: Mapped[int | None] = mapped_column(ForeignKey("decisions.id", ondelete="SET NULL"))
@@ -133,16 +148,16 @@ class Followup(Base):
     __tablename__ = "followups"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    team_id: Mapped[str] = mapped_column(String(32))
+    team_id: Mapped[str] = mapped_column(String(SLACK_ID_LENGTH))
     candidate_id: Mapped[int] = mapped_column(ForeignKey("candidates.id", ondelete="CASCADE"), unique=True)
-    manager_id: Mapped[str] = mapped_column(String(32))
-    created_by: Mapped[str] = mapped_column(String(32))
+    manager_id: Mapped[str] = mapped_column(String(SLACK_ID_LENGTH))
+    created_by: Mapped[str] = mapped_column(String(SLACK_ID_LENGTH))
     status: Mapped[str] = mapped_column(String(16), default=OPEN)
     decided_at: Mapped[datetime] = mapped_column(UTCDateTime())
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     nudges_sent: Mapped[int] = mapped_column(Integer, default=0)
-    last_nudge_channel: Mapped[str | None] = mapped_column(String(32))
-    last_nudge_ts: Mapped[str | None] = mapped_column(String(32))
+    last_nudge_channel: Mapped[str | None] = mapped_column(String(SLACK_ID_LENGTH))
+    last_nudge_ts: Mapped[str | None] = mapped_column(String(SLACK_ID_LENGTH))
     snoozed_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     claimed_by: Mapped[str | None] = mapped_column(String(64))
     claim_expires: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -153,8 +168,8 @@ class Followup(Base):
     failures: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(String(100))
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    closed_by: Mapped[str | None] = mapped_column(String(32))
-    skip_reason: Mapped[str | None] = mapped_column(String(500))
+    closed_by: Mapped[str | None] = mapped_column(String(SLACK_ID_LENGTH))
+    skip_reason: Mapped[str | None] = mapped_column(String(SKIP_REASON_LENGTH))
     note: Mapped[str | None] = mapped_column(Text)  # the manager's edited note, when edited
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
@@ -177,8 +192,8 @@ class Nudge(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     followup_id: Mapped[int] = mapped_column(ForeignKey("followups.id", ondelete="CASCADE"))
     seq: Mapped[int] = mapped_column(Integer)
-    channel_id: Mapped[str] = mapped_column(String(32))
-    ts: Mapped[str] = mapped_column(String(32))
+    channel_id: Mapped[str] = mapped_column(String(SLACK_ID_LENGTH))
+    ts: Mapped[str] = mapped_column(String(SLACK_ID_LENGTH))
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     __table_args__ = (UniqueConstraint("followup_id", "seq"),)
@@ -189,8 +204,8 @@ class ProcessedEvent(Base):
 
     __tablename__ = "processed_events"
 
-    event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    team_id: Mapped[str] = mapped_column(String(32))
+    event_id: Mapped[str] = mapped_column(String(SLACK_ID_LENGTH), primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(SLACK_ID_LENGTH))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
 
 
@@ -199,8 +214,8 @@ class InboxEvent(Base):
 
     __tablename__ = "inbox"
 
-    event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    team_id: Mapped[str] = mapped_column(String(32))
+    event_id: Mapped[str] = mapped_column(String(SLACK_ID_LENGTH), primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(SLACK_ID_LENGTH))
     body: Mapped[str] = mapped_column(Text)  # the event's JSON; deleted once processed
     received_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
@@ -210,11 +225,11 @@ class DigestRun(Base):
     __tablename__ = "digest_runs"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    team_id: Mapped[str] = mapped_column(String(32))
-    channel_id: Mapped[str] = mapped_column(String(32))
+    team_id: Mapped[str] = mapped_column(String(SLACK_ID_LENGTH))
+    channel_id: Mapped[str] = mapped_column(String(SLACK_ID_LENGTH))
     period: Mapped[str] = mapped_column(String(40))
     posted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    ts: Mapped[str | None] = mapped_column(String(32))
+    ts: Mapped[str | None] = mapped_column(String(SLACK_ID_LENGTH))
     # The candidates the post may name (a JSON list of ids), so that an erasure can take it down.
     named: Mapped[str | None] = mapped_column(Text)
 
@@ -227,10 +242,10 @@ class DigestSubscription(Base):
     __tablename__ = "digest_subscriptions"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    team_id: Mapped[str] = mapped_column(String(32))
-    channel_id: Mapped[str] = mapped_column(String(32))
+    team_id: Mapped[str] = mapped_column(String(SLACK_ID_LENGTH))
+    channel_id: Mapped[str] = mapped_column(String(SLACK_ID_LENGTH))
     frequency: Mapped[str] = mapped_column(String(16))  # daily | weekly
-    created_by: Mapped[str] = mapped_column(String(32))
+    created_by: Mapped[str] = mapped_column(String(SLACK_ID_LENGTH))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     __table_args__ = (UniqueConstraint("team_id", "channel_id"),)
@@ -241,7 +256,7 @@ class Workspace(Base):
 
     __tablename__ = "workspaces"
 
-    team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(SLACK_ID_LENGTH), primary_key=True)
     active: Mapped[bool] = mapped_column(default=True)
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime())
     reason: Mapped[str | None] = mapped_column(String(32))
@@ -252,10 +267,10 @@ class Manager(Base):
 
     __tablename__ = "managers"
 
-    team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    tz: Mapped[str | None] = mapped_column(String(64))
-    display_name: Mapped[str | None] = mapped_column(String(200))
+    team_id: Mapped[str] = mapped_column(String(SLACK_ID_LENGTH), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(SLACK_ID_LENGTH), primary_key=True)
+    tz: Mapped[str | None] = mapped_column(String(TZ_LENGTH))
+    display_name: Mapped[str | None] = mapped_column(String(DISPLAY_NAME_LENGTH))
     checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     tone: Mapped[str | None] = mapped_column(String(16))
     is_bot: Mapped[bool] = mapped_column(default=False, server_default=false())  # users.info: never a manager
@@ -267,10 +282,10 @@ class ChannelManager(Base):
 
     __tablename__ = "channel_managers"
 
-    team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    channel_id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    manager_id: Mapped[str] = mapped_column(String(32))
-    set_by: Mapped[str] = mapped_column(String(32))
+    team_id: Mapped[str] = mapped_column(String(SLACK_ID_LENGTH), primary_key=True)
+    channel_id: Mapped[str] = mapped_column(String(SLACK_ID_LENGTH), primary_key=True)
+    manager_id: Mapped[str] = mapped_column(String(SLACK_ID_LENGTH))
+    set_by: Mapped[str] = mapped_column(String(SLACK_ID_LENGTH))
     set_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
@@ -296,15 +311,16 @@ class Outbox(Base):
     __tablename__ = "outbox"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    team_id: Mapped[str] = mapped_column(String(32))
+    team_id: Mapped[str] = mapped_column(String(SLACK_ID_LENGTH))
     kind: Mapped[str] = mapped_column(String(16))
-    channel_id: Mapped[str] = mapped_column(String(32))  # a channel; a user id: their DM (or App Home)
-    thread_ts: Mapped[str | None] = mapped_column(String(32))  # post in this thread
-    target_ts: Mapped[str | None] = mapped_column(String(32))  # update this message instead of posting one
+    channel_id: Mapped[str] = mapped_column(String(SLACK_ID_LENGTH))  # a channel; a user id: their DM (or App Home)
+    thread_ts: Mapped[str | None] = mapped_column(String(SLACK_ID_LENGTH))  # post in this thread
+    target_ts: Mapped[str | None] = mapped_column(String(SLACK_ID_LENGTH))  # update this message instead of posting one
     key: Mapped[str | None] = mapped_column(String(120), unique=True)  # a post made at most once
     decision_id: Mapped[int | None] = mapped_column(ForeignKey("decisions.id", ondelete="CASCADE"), index=True)
     round_id: Mapped[int | None] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"), index=True)
-    notify_user: Mapped[str | None] = mapped_column(String(32))  # told by DM if the thread refuses the post
+    # told by DM if the thread refuses the post
+    notify_user: Mapped[str | None] = mapped_column(String(SLACK_ID_LENGTH))
     body: Mapped[str | None] = mapped_column(Text)  # the message as JSON, when not rendered from the database
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # None: nothing left to do
     claimed_by: Mapped[str | None] = mapped_column(String(64))
@@ -312,8 +328,8 @@ class Outbox(Base):
     attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # handed to Slack, not yet recorded
     failures: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(String(100))
-    posted_channel: Mapped[str | None] = mapped_column(String(32))
-    posted_ts: Mapped[str | None] = mapped_column(String(32))
+    posted_channel: Mapped[str | None] = mapped_column(String(SLACK_ID_LENGTH))
+    posted_ts: Mapped[str | None] = mapped_column(String(SLACK_ID_LENGTH))
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -17,12 +17,12 @@ from slack_sdk.signature import SignatureVerifier
 
 from bot import jobs
 from bot.config import Settings, load_settings
-from bot.deps import Deps, make_client
+from bot.deps import Deps, make_client, with_ack_path
 from bot.inbox import Activity, Inbox
 from bot.pacing import Pacer, VirtualClock
 from bot.scheduler import build_scheduler
 from bot.server import Runtime, build_runtime, processor, wsgi_application
-from storage.db import make_engine, make_read_sessions, make_sessions
+from storage.db import ACK_LOCK_WAIT, make_engine, make_read_sessions, make_sessions
 from tests.fake_slack import BOT_ID, BOT_USER_ID, TEAM_ID, FakeSlack
 
 SIGNING_SECRET = "test-signing-secret"
@@ -80,7 +80,8 @@ class Harness:
         self.settings = test_settings(db_url, fake, **env)
         self.executor = DrainableExecutor()
         self.engine = make_engine(self.settings.database_url)
-        self.deps = Deps(
+        self.ack_engine = make_engine(self.settings.database_url, lock_wait=ACK_LOCK_WAIT)
+        deps = Deps(
             settings=self.settings,
             sessions=make_sessions(self.engine),
             reads=make_read_sessions(self.engine),
@@ -92,13 +93,15 @@ class Harness:
             bot_user_id=BOT_USER_ID,
             pacer=Pacer(clock=self.pace_clock, sleep=self.pace_clock.sleep),
         )
+        self.deps = with_ack_path(deps, self.ack_engine)  # the work before the ack gives up on a lock quickly
         from bot.app import create_app
 
         self.redeliver = processor(self.deps)
         self.inbox = Inbox(self.deps, self.redeliver, activity=Activity(quiet=0))
         self.app = create_app(self.deps, self.inbox, listener_executor=self.executor)
         self.runtime = Runtime(engine=self.engine, deps=self.deps, app=self.app,
-                               scheduler=build_scheduler(self.deps, redeliver=self.redeliver), inbox=self.inbox)
+                               scheduler=build_scheduler(self.deps, redeliver=self.redeliver), inbox=self.inbox,
+                               ack_engine=self.ack_engine)
         self.wsgi = wsgi_application(self.runtime)
         self._event_seq = 0
 
@@ -113,6 +116,9 @@ class Harness:
         self.inbox.stop()
         self.executor.shutdown(wait=True)
         self.engine.dispose()
+        self.ack_engine.dispose()
+        if self.runtime.probe is not None:
+            self.runtime.probe.close()
 
     # --- raw HTTP ----------------------------------------------------------------------------------
 

@@ -16,9 +16,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 from websockets.exceptions import ConnectionClosedError
 from websockets.sync.server import Server, ServerConnection, serve
 
+from storage.db import make_engine
+from tests.conftest import TABLES
 from tests.fake_slack import TEAM_ID, FakeSlack
 from tests.harness import CHANNEL, MANAGER
 from tests.serve_process import Serve
@@ -137,6 +140,61 @@ def test_socket_mode_reconnects_after_slack_drops_the_connection(
     [reply] = fake_slack.wait_for("chat.postMessage", timeout=20)
     assert reply.args["thread_ts"] == "1700000000.000400"
     assert server.terminate() == 0
+
+
+MALFORMED_ENVELOPES = {
+    "events_api payload a list": ("events_api", [{"text": "Omar Haddad"}]),
+    "events_api payload a string": ("events_api", "not moving forward with Omar Haddad"),
+    "events_api event a list": ("events_api", {"type": "event_callback", "team_id": TEAM_ID, "event_id": "Ev0BAD",
+                                               "event": [{"text": "Omar Haddad"}]}),
+    "events_api message_changed whose message is a string": ("events_api", {
+        "type": "event_callback", "team_id": TEAM_ID, "event_id": "Ev0BAD2",
+        "event": {"type": "message", "subtype": "message_changed", "channel": CHANNEL, "ts": "1700000000.000200",
+                  "message": "not moving forward with Omar Haddad"}}),
+    "events_api event_id of 500 characters": ("events_api", {
+        "type": "event_callback", "team_id": TEAM_ID, "event_id": "E" * 500,
+        "event": {"type": "message", "channel": CHANNEL, "user": MANAGER, "ts": "1700000000.000300",
+                  "text": "Staff Data Engineer: not moving forward with Omar Haddad."}}),
+    "interactive actions empty": ("interactive", {"type": "block_actions", "user": {"id": MANAGER}, "actions": [],
+                                                  "text": "Omar Haddad"}),
+    "interactive view a string": ("interactive", {"type": "view_submission", "user": {"id": MANAGER},
+                                                  "view": "Omar Haddad"}),
+    "slash_commands without user_id": ("slash_commands", {"team_id": TEAM_ID, "channel_id": CHANNEL,
+                                                          "command": "/interview-round", "trigger_id": "1.2.3",
+                                                          "text": "Staff Data Engineer: Omar Haddad"}),
+}
+
+
+def test_socket_mode_acknowledges_and_drops_malformed_envelopes(
+    serve_env: dict[str, str], fake_slack: FakeSlack, socket_server: SocketModeServer, tmp_path: Path,
+    servers: list[Serve],
+) -> None:
+    server = Serve({**serve_env, "SLACK_APP_TOKEN": "xapp-1-test"}, tmp_path)
+    servers.append(server)
+    server.start_process()
+    fake_slack.wait_for("apps.connections.open", timeout=20)
+    fake_slack.clear()
+    for n, (kind, payload) in enumerate(MALFORMED_ENVELOPES.values()):
+        ack = socket_server.send({"envelope_id": f"bad-{n}", "type": kind, "accepts_response_payload": True,
+                                  "payload": payload})
+        assert ack == {"envelope_id": f"bad-{n}"}  # acknowledged, so Slack does not send it again
+
+    ack = socket_server.send({  # and the connection still works
+        "envelope_id": "good", "type": "slash_commands", "accepts_response_payload": True,
+        "payload": {"team_id": TEAM_ID, "channel_id": CHANNEL, "user_id": MANAGER, "command": "/interview-round",
+                    "text": "help", "trigger_id": "1.2.3", "response_url": fake_slack.response_url()},
+    })
+    assert "Log an interview round" in json.dumps(ack.get("payload"))
+    assert server.process is not None and server.process.poll() is None
+    assert {c.method for c in fake_slack.calls} <= {"auth.test"}  # Bolt's identity lookup: nothing was said
+    assert server.terminate() == 0
+    log = server.log.read_text()
+    assert log.count("dropped a malformed Socket Mode envelope") == len(MALFORMED_ENVELOPES), log
+    assert "Traceback" not in log and "Omar" not in log and "Haddad" not in log
+    engine = make_engine(serve_env["DATABASE_URL"])
+    with engine.connect() as connection:
+        assert all(connection.execute(text(f"SELECT COUNT(*) FROM {t}")).scalar_one() == 0 for t in TABLES)
+    engine.dispose()
 
 
 class SilentServer:

@@ -1,7 +1,7 @@
 """Alembic environment: runs on the connection `storage.db.upgrade` hands in, or on sqlalchemy.url."""
 
 from alembic import context
-from sqlalchemy import engine_from_config, pool
+from sqlalchemy import VARCHAR, String, engine_from_config, pool
 
 from storage.models import Base, UTCDateTime
 
@@ -16,12 +16,21 @@ def _render_item(type_: str, obj, autogen_context):  # type: ignore[no-untyped-d
     return False
 
 
+def _compare_type(context, inspected_column, metadata_column, inspected_type, metadata_type):  # type: ignore[no-untyped-def]
+    """SQLite does not enforce VARCHAR lengths (the edge checks them, from storage.models), so a String
+    column whose length changed is no change there: widening one would rebuild the table for nothing."""
+    if (context.dialect.name == "sqlite" and isinstance(inspected_type, String)
+            and type(metadata_type) is String and type(inspected_type) in (String, VARCHAR)):
+        return False
+    return None  # the default comparison
+
+
 def _run(connection) -> None:  # type: ignore[no-untyped-def]
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
         render_as_batch=True,
-        compare_type=True,
+        compare_type=_compare_type,
         render_item=_render_item,
     )
     with context.begin_transaction():

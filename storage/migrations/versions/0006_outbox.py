@@ -2,7 +2,7 @@
 candidates a digest names
 
 Revision ID: 0006
-Revises: 0002
+Revises: 0004
 Create Date: 2026-12-01 16:35:02.407423
 """
 from collections.abc import Sequence
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0006'
-down_revision: str | None = '0002'
+down_revision: str | None = '0004'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -19,15 +19,15 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     op.create_table('outbox',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('team_id', sa.String(length=32), nullable=False),
+    sa.Column('team_id', sa.String(length=64), nullable=False),
     sa.Column('kind', sa.String(length=16), nullable=False),
-    sa.Column('channel_id', sa.String(length=32), nullable=False),
-    sa.Column('thread_ts', sa.String(length=32), nullable=True),
-    sa.Column('target_ts', sa.String(length=32), nullable=True),
+    sa.Column('channel_id', sa.String(length=64), nullable=False),
+    sa.Column('thread_ts', sa.String(length=64), nullable=True),
+    sa.Column('target_ts', sa.String(length=64), nullable=True),
     sa.Column('key', sa.String(length=120), nullable=True),
     sa.Column('decision_id', sa.Integer(), nullable=True),
     sa.Column('round_id', sa.Integer(), nullable=True),
-    sa.Column('notify_user', sa.String(length=32), nullable=True),
+    sa.Column('notify_user', sa.String(length=64), nullable=True),
     sa.Column('body', sa.Text(), nullable=True),
     sa.Column('due_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('claimed_by', sa.String(length=64), nullable=True),
@@ -35,8 +35,8 @@ def upgrade() -> None:
     sa.Column('attempt_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('failures', sa.Integer(), nullable=False),
     sa.Column('last_error', sa.String(length=100), nullable=True),
-    sa.Column('posted_channel', sa.String(length=32), nullable=True),
-    sa.Column('posted_ts', sa.String(length=32), nullable=True),
+    sa.Column('posted_channel', sa.String(length=64), nullable=True),
+    sa.Column('posted_ts', sa.String(length=64), nullable=True),
     sa.Column('done_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('erased_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
