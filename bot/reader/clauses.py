@@ -1012,8 +1012,10 @@ def clean_name(name: str) -> str | None:
         return None
     if any(w.lower() in ORGANISATION_WORDS for w in words):
         return None  # "Tugger Robotics", "Bauer Equipment": a company
-    if all(w.lower().strip(".'’") in ENGLISH_WORDS or len(w.strip(".")) == 1 for w in words):
-        return None  # "Deep Dive", "Capitol Hill", "Spotlight Media": everyday words, not a person
+    if all(all(part in ENGLISH_WORDS or len(part) == 1 for part in w.lower().strip(".'’").split("-"))
+           or (w.isupper() and len(w) <= 4 and len(words) > 1 and not all(x.isupper() for x in words))
+           for w in words):
+        return None  # "Deep Dive", "Capitol Hill", "post-onsite", "CDL B": everyday words, not a person
     return " ".join(words).rstrip(".,;:")
 
 
@@ -1027,8 +1029,10 @@ def clean_people(people: tuple[tuple, tuple, tuple]) -> tuple[tuple, tuple, tupl
             if name is not None:
                 cleaned[index].append(type(person)(name, person.stage))
                 everyone.append(name.lower())
-    # the proper word-prefixes of every name: "Tuan Anh" when "Tuan Anh Pham" is there too
-    prefixes = {" ".join(n.split()[:k]) for n in everyone for k in range(1, len(n.split()))}
+    # the proper runs of words of every name: "Tuan Anh" when "Tuan Anh Pham" is there too, "El Idrissi" of
+    # "Fatima Zahra El Idrissi", "Seung-min" of "Yoon Seung-min"
+    prefixes = {" ".join(n.split()[i:j]) for n in everyone for i in range(len(n.split()))
+                for j in range(i + 1, len(n.split()) + 1) if j - i < len(n.split())}
     out = []
     for group in cleaned:
         kept = [p for p in group if p.name.lower() not in prefixes]
