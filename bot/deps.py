@@ -32,6 +32,14 @@ def default_replica_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
+@dataclass
+class Directory:
+    """The workspace's members by name, as users.list last gave them (bot.people.member_named)."""
+
+    fetched: dict[str, tuple[datetime, dict[str, list[str]]]] = field(default_factory=dict)  # team -> names
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
 @dataclass(frozen=True)
 class Deps:
     settings: Settings
@@ -48,6 +56,7 @@ class Deps:
     # The same, on the engine that gives up on a lock quickly (storage.db.ACK_LOCK_WAIT): for the work done
     # before Slack is acknowledged. None: the work before the ack waits like any other.
     ack_path: Deps | None = None
+    directory: Directory = field(default_factory=Directory)
 
 
 def before_ack(deps: Deps) -> Deps:

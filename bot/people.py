@@ -1,8 +1,10 @@
-"""Managers' time zones and names, from users.info, remembered in the database for a day."""
+"""Managers' time zones and names, from users.info, remembered in the database for a day; and the workspace's
+members by name (users.list, remembered for a quarter of an hour), for an app's card that names its owner."""
 
 from __future__ import annotations
 
 import logging
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -62,3 +64,54 @@ def _why(error: Exception) -> str:
     if isinstance(error, SlackApiError):
         return str(error.response.get("error", "unknown_error"))
     return type(error).__name__
+
+
+DIRECTORY_FRESH_FOR = timedelta(minutes=15)
+DIRECTORY_PAGES = 25  # 200 members a page: workspaces up to 5,000 members are searched
+
+
+def _fold(name: str) -> str:
+    """A name compared the way people type it: case, accents and spacing aside ("José  Pérez" = "jose perez")."""
+    decomposed = unicodedata.normalize("NFKD", name.casefold())
+    return " ".join("".join(ch for ch in decomposed if not unicodedata.combining(ch)).split())
+
+
+def member_named(deps: Deps, *, team_id: str, name: str, now: datetime) -> str | None:
+    """The one person of the workspace whose real or display name is `name` ("Hiring Manager: Claire
+    Fontaine" on an ATS card), or None: nobody, several people, a bot, or users.list failed (then the thread
+    is asked who the manager is, as before)."""
+    with deps.directory.lock:
+        cached = deps.directory.fetched.get(team_id)
+    if cached is None or now - cached[0] >= DIRECTORY_FRESH_FOR:
+        directory = _fetch_directory(deps, team_id)
+        if directory is None:
+            return None
+        cached = (now, directory)
+        with deps.directory.lock:
+            deps.directory.fetched[team_id] = cached
+    found = cached[1].get(_fold(name), [])
+    return found[0] if len(set(found)) == 1 else None
+
+
+def _fetch_directory(deps: Deps, team_id: str) -> dict[str, list[str]] | None:
+    directory: dict[str, list[str]] = {}
+    cursor: str | None = None
+    for _ in range(DIRECTORY_PAGES):
+        try:
+            page = deps.client.users_list(limit=200, cursor=cursor) if cursor else deps.client.users_list(limit=200)
+        except (SlackApiError, OSError) as error:
+            logger.warning("users.list failed for team=%s: %s", team_id, _why(error))
+            return None
+        for member in page.get("members") or []:
+            if not isinstance(member, dict) or member.get("deleted") or member.get("is_bot") or \
+                    member.get("id") == "USLACKBOT" or not isinstance(member.get("id"), str):
+                continue
+            names = member.get("profile") if isinstance(member.get("profile"), dict) else {}
+            for value in {member.get("real_name"), names.get("real_name"), names.get("display_name"),
+                          names.get("real_name_normalized"), names.get("display_name_normalized")}:
+                if isinstance(value, str) and value.strip():
+                    directory.setdefault(_fold(value), []).append(member["id"])
+        cursor = ((page.get("response_metadata") or {}).get("next_cursor") or None)
+        if not cursor:
+            break
+    return directory

@@ -8,7 +8,8 @@ nudge has gone out, then answer in the message's thread.
 
 No silent loss: a message read as a decision ends recorded or asked about in its thread. With no role
 it is recorded with the role unknown and the reply asks for it ("Add the role"); with nobody to own it
-(an app posted it, no round or channel manager is known) the thread is asked who the manager is.
+(an app posted it, no round or channel manager is known, and no member of the workspace has the name its
+card gives the owner) the thread is asked who the manager is.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import dataclasses
 import json
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -32,7 +33,7 @@ from bot.deps import reading as reading_sessions
 from bot.errors import ERASED_DECISION, Erased, NotAllowed, OutOfDate
 from bot.exactly_once import slack_error
 from bot.followups import may_act, publish_home
-from bot.people import profile
+from bot.people import member_named, profile
 from bot.reader import Decision, Person
 from bot.rounds import RoundParseError, RoundSpec, parse_candidates
 from bot.slack_text import message_texts, visible
@@ -254,8 +255,9 @@ def record_reading(
     replaced or confirmed again (Erased).
 
     With no role known the decision is recorded in a round of its own and the reply asks for the role.
-    The manager is the one the reading names, else the logged round's (or the thread's), else the poster
-    (a person), else the channel's default manager; never a bot user. With none of them the thread is
+    The manager is the one the reading names, else the logged round's (or the thread's), else the member
+    an app's card names ("Hiring Manager: Claire Fontaine"), else the poster (a person), else the channel's
+    default manager; never a bot user. With none of them the thread is
     asked who the manager is, and nothing is recorded until someone answers (returns None).
     """
     with reading_sessions(deps).begin() as session:
@@ -265,12 +267,22 @@ def record_reading(
         )
         round_manager = repo.open_round_manager(session, team_id=team_id, role=role)
         channel_manager = repo.channel_manager(session, team_id=team_id, channel_id=channel_id)
+    def owners() -> Iterator[str | None]:
+        yield reading.manager_id
+        yield round_manager or thread_manager
+        if getattr(reading, "manager_name", None):
+            # an app's card that names its owner ("Hiring Manager: Claire Fontaine", "rejected … by Marguerite
+            # Delacroix"): that member of the workspace, if exactly one has the name
+            yield member_named(deps, team_id=team_id, name=reading.manager_name, now=now)
+        yield author_id
+        yield channel_manager
+
     manager_id, tz = None, None
-    for candidate in dict.fromkeys(
-        (reading.manager_id, round_manager or thread_manager, author_id, channel_manager)
-    ):
-        if not candidate:
+    tried: set[str] = set()
+    for candidate in owners():
+        if not candidate or candidate in tried:
             continue
+        tried.add(candidate)
         person = profile(deps, team_id=team_id, user_id=candidate, now=now)
         if person.is_bot:
             logger.info("user=%s is a bot: not a hiring manager (channel=%s ts=%s)", candidate, channel_id,

@@ -48,6 +48,7 @@ class FakeSlack:
         self.shown: dict[tuple[str, str], dict[str, Any]] = {}  # (channel, ts) -> what a bot message says now
         self.homes: dict[str, dict[str, Any]] = {}  # user -> the App Home view published last
         self.bots: set[str] = set()  # user ids that users.info describes as bot users
+        self.members: dict[str, str] = {}  # user id -> real name, the workspace's people users.list pages through
         self.invalid: list[str] = []  # Block Kit or fallback-text problems in what the app sent
         self.socket_mode_url = "ws://127.0.0.1:9/"  # set by a Socket Mode test to its websocket server
         self.lock = threading.Lock()
@@ -151,6 +152,17 @@ class FakeSlack:
                                          "is_bot": user in self.bots,
                                          "real_name": f"Manager {user}",
                                          "profile": {"display_name": f"Manager {user}"}}}
+        if method == "users.list":
+            with self.lock:
+                people = sorted(self.members.items())
+            start = int(args.get("cursor") or 0)
+            limit = int(args.get("limit") or 200)
+            page = people[start : start + limit]
+            following = str(start + limit) if start + limit < len(people) else ""
+            return {"ok": True, "members": [
+                {"id": user, "real_name": name, "deleted": False, "is_bot": user in self.bots,
+                 "profile": {"real_name": name, "display_name": name.split()[0].lower()}} for user, name in page],
+                "response_metadata": {"next_cursor": following}}
         if method == "views.publish":
             with self.lock:
                 self.homes[str(args.get("user_id"))] = args.get("view") or {}

@@ -187,6 +187,44 @@ def test_an_app_post_uses_the_channels_manager_and_never_its_bot(harness: Harnes
         assert session.scalars(select(Decision.author_id)).one() == "U0CHANMGR"
 
 
+CARD = ("*Omar Haddad* was rejected from *Staff Data Engineer* by Marguerite Delacroix\n"
+        "Rejection reason: Hired another candidate")
+
+
+def test_an_app_card_that_names_its_owner_goes_to_that_member(harness: Harness) -> None:
+    harness.fake.members.update({"U0MARGUE": "Marguerite Delacroix", "U0OTHER1": "Dana Whitfield"})
+    harness.command("channel-manager <@U0CHANMGR>", user=OTHER)
+    app_post(harness, CARD)
+    # the member the card names, before the channel's default manager
+    assert followups(harness) == {"Omar Haddad": ("open", "U0MARGUE", "Staff Data Engineer")}
+    assert "<@U0MARGUE>" in json.dumps(thread_posts(harness)[-1].args["blocks"])
+    # the directory is remembered: a second card reads no second users.list
+    app_post(harness, CARD.replace("Omar Haddad", "Lena Park"), ts="1700000000.000600")
+    assert followups(harness)["Lena Park"][1] == "U0MARGUE"
+    assert len(harness.fake.calls_to("users.list")) == 1
+
+
+@pytest.mark.parametrize("members", [{}, {"U0M1": "Marguerite Delacroix", "U0M2": "marguerite  delacroix"}])
+def test_an_app_card_whose_owner_is_nobody_or_ambiguous_asks(harness: Harness, members: dict[str, str]) -> None:
+    harness.fake.members.update(members)
+    app_post(harness, CARD)
+    assert followups(harness) == {}
+    assert "hiring manager" in thread_posts(harness)[-1].args["text"]
+
+
+def test_an_app_card_owner_that_is_a_bot_or_a_failed_lookup_is_not_used(harness: Harness) -> None:
+    harness.fake.members.update({"U0MARGUE": "Marguerite Delacroix"})
+    harness.fake.bots.add("U0MARGUE")
+    app_post(harness, CARD)
+    assert followups(harness) == {}
+    harness.fake.bots.clear()
+    harness.deps.directory.fetched.clear()
+    harness.fake.fail_next("users.list", error="missing_scope")
+    app_post(harness, CARD, ts="1700000000.000600")
+    assert followups(harness) == {}
+    assert "hiring manager" in thread_posts(harness)[-1].args["text"]
+
+
 def test_the_logged_rounds_manager_comes_before_the_channels(harness: Harness) -> None:
     harness.command("channel-manager <@U0CHANMGR>", user=OTHER)
     harness.command(ROUND)

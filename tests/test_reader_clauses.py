@@ -188,3 +188,15 @@ def test_who_leaves_for_another_job_withdrew() -> None:
     assert reading is not None
     assert [p.name for p in reading.not_selected] == ["Sam Reed"]
     assert [p.name for p in reading.withdrawn] == ["Ibrahim Touré"]
+
+
+def test_an_app_card_names_its_owner_by_name() -> None:
+    card = ("Job Application Declined\nCandidate: Giovanni Russo\nDisposition: Not Selected - Other Candidate Hired\n"
+            "Recruiter: Amber Kessler\nHiring Manager: Claire Fontaine")
+    reading = read(card)
+    assert reading is not None and reading.manager_name == "Claire Fontaine"
+    reading = read("*Sun-hee Cho* was rejected from *Registered Nurse - ICU* by Marguerite Delacroix\n"
+                   "Rejection reason: Hired another candidate")
+    assert reading is not None and reading.manager_name == "Marguerite Delacroix"
+    reading = read("Not moving forward with Omar Haddad. Hiring manager: <@U0HM>")
+    assert reading is not None and reading.manager_id == "U0HM" and reading.manager_name is None

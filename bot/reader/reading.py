@@ -40,7 +40,15 @@ from bot.reader.rules import (
     mentions_hiring,
     says_no_hire,
 )
-from bot.reader.signals import find_manager, hedged, is_conditional, marked_roster, only_a_vote, settled
+from bot.reader.signals import (
+    find_manager,
+    find_manager_name,
+    hedged,
+    is_conditional,
+    marked_roster,
+    only_a_vote,
+    settled,
+)
 from bot.reader.stages import stage_field, stage_in_header
 from bot.reader.vocab import ROLE_HEADS, ROLE_WORDS
 
@@ -69,6 +77,7 @@ class Decision:
     manager_id: str | None
     confidence: float
     rules: tuple[str, ...]
+    manager_name: str | None = None  # the owner an app's card names by name ("Hiring Manager: Claire Fontaine")
 
 
 def read(text: str, *, known_names: Sequence[str] = (), attachments_text: str = "", context: str = ""
@@ -144,9 +153,10 @@ def read(text: str, *, known_names: Sequence[str] = (), attachments_text: str = 
         hired=hired,
         not_selected=not_selected,
         withdrawn=withdrawn,
-        manager_id=find_manager(plain),
+        manager_id=(manager_id := find_manager(plain)),
         confidence=confidence,
         rules=rules,
+        manager_name=None if manager_id else find_manager_name(plain),
     )
 
 

@@ -23,6 +23,30 @@ def find_manager(text: str) -> str | None:
     return m.group(1) if m else None
 
 
+# an ATS card names who owns the decision by name: "Hiring Manager: Claire Fontaine", "Rejected by Marguerite
+# Delacroix"; the field that says hiring manager or owner first, then who acted on the candidate
+_MANAGER_FIELD = re.compile(
+    r"^\W*(?:hiring\s+manager|hm|owner|hiring\s+lead|hiring\s+contact)\W*:\s*\*?_?(?P<name>[^\n*_<>|·(]{3,60})",
+    re.IGNORECASE | re.MULTILINE)
+_MANAGER_ACTED = re.compile(
+    r"\b(?:rejected|archived|disqualified|declined|dispositioned|moved|changed|marked|recorded|updated)\b"
+    r"[^\n]{0,80}?\bby"
+    r"[^\w\n]{0,3}(?P<name>(?-i:[A-ZÀ-ÖØ-Þ][\w'’-]+(?:[ \t]+(?:[a-z]{1,3}[ \t]+)?[A-ZÀ-ÖØ-Þ][\w'’-]+){1,3}))",
+    re.IGNORECASE)
+
+
+def find_manager_name(text: str) -> str | None:
+    """The person an app's card names as the decision's owner, as written: for the bot to look up among the
+    workspace's members when no one is mentioned by id."""
+    for pattern in (_MANAGER_FIELD, _MANAGER_ACTED):
+        m = pattern.search(text)
+        if m:
+            name = re.sub(r"\s+", " ", m.group("name")).strip(" .,;:-–—")
+            if 2 <= len(name.split()) <= 4 and not any(ch.isdigit() for ch in name):
+                return name
+    return None
+
+
 # --------------------------------------------------------------------------------------------------
 # Hedges and conditionals
 # --------------------------------------------------------------------------------------------------
