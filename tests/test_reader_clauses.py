@@ -200,3 +200,23 @@ def test_an_app_card_names_its_owner_by_name() -> None:
     assert reading is not None and reading.manager_name == "Marguerite Delacroix"
     reading = read("Not moving forward with Omar Haddad. Hiring manager: <@U0HM>")
     assert reading is not None and reading.manager_id == "U0HM" and reading.manager_name is None
+
+
+@pytest.mark.parametrize(
+    ("reply", "names"),
+    [
+        ("1 and 3 to next round, reject 2 and 4", ["Dmitri Volkov", "Rohan Mehta"]),
+        ("#1 gets the offer, #2 and #3 are a no", ["Dmitri Volkov", "Anneke van der Berg"]),
+        ("no on the second one, the first one comes in for a trial day", ["Dmitri Volkov"]),
+    ],
+)
+def test_a_reply_names_people_by_their_place_in_the_parents_list(reply: str, names: list[str]) -> None:
+    parent = ("Phone screen results (Junior Accountant):\n1. Ha-eun Choi\n2. Dmitri Volkov\n3. Anneke van der Berg\n"
+              "4. Rohan Mehta")
+    assert sorted(_not_selected(reply, context=parent)) == sorted(names)
+
+
+def test_numbers_that_are_no_places_stay_numbers() -> None:
+    parent = "Final round for Data Analyst: Ha-eun Choi, Dmitri Volkov"
+    reading = read("we need 2 more candidates by friday, 3 pm works for the debrief", context=parent)
+    assert reading is None or not reading.not_selected

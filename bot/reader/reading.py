@@ -93,6 +93,10 @@ def read(text: str, *, known_names: Sequence[str] = (), attachments_text: str = 
         return None
     parent = normalise(context) if context else ""
     parent_names = _parent_names(parent) if parent else []
+    if parent and len(raw) <= _SHORT_REPLY:
+        # "1 and 3 to next round, reject 2 and 4", "no on the second one": places in the parent's list
+        raw = _by_position(raw, _listed(context, parent, parent_names))
+        plain = normalise(raw)
     known = KnownNames.of([*known_names, *parent_names])
     units = split_units(plain)
     answered = [u for u in units if not u.question]
@@ -191,6 +195,57 @@ _People = tuple[tuple[Person, ...], tuple[Person, ...], tuple[Person, ...]]
 # "Jamal Wright's paid trial day", "Noa Ben-David's test": in a thread's parent, the one whose thing it is
 # is who the thread is about
 _POSSESSIVE_NAME = re.compile(r"\b((?:[A-ZÀ-ÖØ-Þ][\w'’-]+\s+){1,3}[A-ZÀ-ÖØ-Þ][\w-]+)['’]s\b")
+
+
+_SHORT_REPLY = 400
+_NUMBERED = re.compile(r"^\W{0,3}(?:#\s?)?([1-9])[.):]\s+(.+)$", re.MULTILINE)
+_ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "1st": 1, "2nd": 2, "3rd": 3, "4th": 4}
+_ORDINAL = re.compile(r"\b(?:the\s+)?(first|second|third|fourth|fifth|1st|2nd|3rd|4th)\s+(?:one|candidate|guy|person|"
+                      r"applicant|finalist)\b|\bthe\s+(first|second|third|fourth|fifth)\b(?!\s+(?:round|interview|time|"
+                      r"stage|day|week|call|screen|of))", re.IGNORECASE)
+# a number that stands for a place in a list: "#2", "1 and 3", "2, 4 no", "no to 3"; not "3 pm", "2 more"
+_PLACE = re.compile(r"(?<![\w#.:/$€£-])#?([1-9])(?![\w.:%/$€£-])"
+                    r"(?!\s*(?:am|pm|h|hrs?|hours?|days?|weeks?|months?|years?|more|of|out|x|min|mins|minutes|people|"
+                    r"candidates|ppl|seats?|spots?|openings?|rounds?)\b)", re.IGNORECASE)
+_LISTED_NUMBERS = re.compile(r"(?<![\w#.:/])#?[1-9](?:\s*(?:,|and|&|\+|/)\s*#?[1-9])+(?![\w.:%/])"
+                             r"|(?:^|(?<=[\s(]))#[1-9]\b|\b(?:no\.?|number|candidate|option)\s*#?[1-9]\b"
+                             r"|(?<![\w#.:/])[1-9](?=\s*(?:[:=—–-]|\s+(?:no|yes|is|are|gets?|goes?|to|on|out|in|"
+                             r"hire|reject|pass|offer)\b))", re.IGNORECASE)
+
+
+def _listed(context: str, parent: str, names: Sequence[str]) -> list[str]:
+    """The people of a thread's parent in the order it lists them: its numbered lines (`context`, as typed),
+    else as it (`parent`, normalised) names them."""
+    numbered = {int(m.group(1)): normalise(m.group(2)) for m in _NUMBERED.finditer(context)}
+    if len(numbered) >= 2:
+        out = []
+        for place in sorted(numbered):
+            found = [n for _, n in mentioned_names(numbered[place], NO_KNOWN)]
+            clean = clean_name(numbered[place].split(" — ")[0].split(" - ")[0].split("(")[0].strip())
+            out.append(found[0] if found else (clean or ""))
+        return out if all(out) and list(sorted(numbered)) == list(range(1, len(out) + 1)) else []
+    positions = sorted((parent.find(n), n) for n in names if parent.find(n) >= 0)
+    return [n for _, n in positions]
+
+
+def _by_position(reply: str, listed: list[str]) -> str:
+    """The reply with each place in its parent's list written as the person there."""
+    if not 2 <= len(listed) <= 9:
+        return reply
+
+    def name(place: int) -> str | None:
+        return listed[place - 1] if 1 <= place <= len(listed) else None
+
+    def ordinal(m: re.Match[str]) -> str:
+        word = (m.group(1) or m.group(2)).lower()
+        return name(_ORDINALS[word]) or m.group()
+
+    reply = _ORDINAL.sub(ordinal, reply)
+
+    def places(m: re.Match[str]) -> str:
+        return _PLACE.sub(lambda n: name(int(n.group(1))) or n.group(), m.group())
+
+    return _LISTED_NUMBERS.sub(places, reply)
 
 
 # "Kiri, Ngozi and Valentina all finished the take-home": a list of single names in a thread's parent
