@@ -605,7 +605,7 @@ def _sentence_verdicts(text: str, gazetteer: Gazetteer, vocab: Vocabulary, *, hi
             if cue is None and clause.neutral:
                 continue
             if cue is None:
-                cue = _neighbour_cue(clauses, index)
+                cue = _neighbour_cue(clauses, index, own_verb=bool(_OWN_VERB.match(text, mention.end)))
             if cue is None and section is not None:
                 cue = section
             if cue is not None and cue is not section and _about_a_thing(text, mention, cue):
@@ -711,9 +711,16 @@ def _subject_verdict(cue: Cue) -> bool:
     return cue.end - cue.start <= 4  # "no", "out", "nope": said of the name before them
 
 
-def _neighbour_cue(clauses: list[_Clause], index: int) -> Cue | None:
+# a name followed by its own verb is the subject of its own clause, not the next entry of a list before it
+_OWN_VERB = re.compile(
+    r"\s+(?:gets|got|is|was|are|were|comes|came|goes|went|moves|moved|starts|started|will|has|had|accepted|"
+    r"signed|joins|joined|stays|stayed|passed|takes|took|proceeds|advances|continues)\b", re.IGNORECASE)
+
+
+def _neighbour_cue(clauses: list[_Clause], index: int, *, own_verb: bool = False) -> Cue | None:
     """A clause naming people without a verdict: a list running into the next clause's verdict, or a label
-    before it ("No hire — Paul Young, Dmitri Volkov")."""
+    before it ("No hire — Paul Young, Dmitri Volkov"). `own_verb`: the name has a verb of its own ("no on
+    Dmitri, Ha-eun comes in for a trial day"), so no list before it goes on to it."""
     for clause in clauses[index + 1 :]:
         if clause.neutral and not clause.verdicts:
             break
@@ -729,7 +736,8 @@ def _neighbour_cue(clauses: list[_Clause], index: int) -> Cue | None:
         if clause.verdicts and (all(m.pronoun for m in clause.mentions) if clause.mentions else clause.labels):
             return clause.verdicts[-1]
         # the list of objects goes on: "reject Ana Souza, Bruno Lima and Carla Dias"
-        if clause.verdicts and clause.mentions and clause.mentions[-1].start > clause.verdicts[-1].start:
+        if (clause.verdicts and clause.mentions and clause.mentions[-1].start > clause.verdicts[-1].start
+                and not own_verb):
             return clause.verdicts[-1]
         # an appositive: "not going to proceed with the applicant from the job fair, Tremaine Givens, …"
         if clause.verdicts and not clause.mentions and clause.candidate_noun:

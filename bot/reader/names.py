@@ -341,6 +341,14 @@ def read_paren(inner: str) -> tuple[str | None, str | None]:
 _SEPARATORS = {",", "&", "and", "or", "/", "+", "nor", "plus"}
 
 
+# verbs that make the name before them a new clause's subject, not the next entry of a list
+_CLAUSE_VERBS = frozenset({
+    "gets", "got", "get", "is", "was", "are", "were", "comes", "came", "goes", "went", "moves", "moved", "starts",
+    "started", "will", "has", "had", "have", "accepted", "accepts", "signed", "joins", "joined", "stays", "stayed",
+    "passed", "passes", "withdrew", "declined", "takes", "took", "proceeds", "advances", "continues", "'s",
+})
+
+
 def parse_names(
     tokens: list[Token], i: int, known: KnownNames = NO_KNOWN, *, loose: bool = False, application: bool = False
 ) -> NameList | None:
@@ -364,8 +372,14 @@ def parse_names(
             consumed = True
         if not consumed:
             break
+        only_a_comma = all(t.text == "," for t in cur.tokens[save : cur.i])
         nxt = _parse_item(cur, known, loose, application)
         if nxt is None:
+            cur.i = save
+            break
+        after = cur.peek()
+        if only_a_comma and after is not None and after.kind == "word" and after.low in _CLAUSE_VERBS:
+            # "no on Tomás and Priya, Anna gets the offer": after a comma, a name with a verb starts a clause
             cur.i = save
             break
         items.append(nxt)
