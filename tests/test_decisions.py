@@ -39,6 +39,7 @@ def test_public_types_are_frozen_dataclasses() -> None:
         "manager_id",
         "confidence",
         "rules",
+        "manager_name",
     ]
     person = Person("Dana Whitfield")
     with pytest.raises(dataclasses.FrozenInstanceError):
