@@ -2,13 +2,13 @@
 
 The database says what is due; these functions only act on it. A follow-up is claimed under a
 lease before its DM is sent and recorded after Slack accepted it; a failed send releases the claim,
-so the follow-up stays due and the next sweep retries it.
+so the follow-up stays due and a later sweep retries it (after a back-off, bot.delivery), unless Slack
+said its manager can never be DMed: then someone is told, once, and asked to reassign it.
 """
 
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -16,9 +16,9 @@ from datetime import datetime, timedelta
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import IntegrityError
 
-from bot import blocks, language, notes
+from bot import blocks, delivery, language, notes
 from bot.cadence import next_due
-from bot.deps import Deps, writer
+from bot.deps import Deps, sweeping, writer
 from bot.people import Profile, profile
 from bot.timing import in_window, next_window_start
 from storage import repo
@@ -28,6 +28,8 @@ from storage.repo import FollowupView
 logger = logging.getLogger(__name__)
 
 SWEEP_BATCH = 200
+PER_MANAGER = 10  # a manager's follow-ups in one batch at most (posts to one DM are paced at about 1 a second)
+LONGEST_PACING_WAIT = 10.0  # seconds; a longer wait (a 429's Retry-After) leaves the rest of the batch due
 EVENT_MEMORY = timedelta(days=7)
 NUDGE_EVENT_TYPE = "persona_grata_nudge"
 
@@ -38,9 +40,11 @@ class SweepReport:
     sent: int = 0
     recovered: int = 0  # found already delivered (after a crash mid-send) and recorded, not sent again
     deferred: int = 0
-    failed: int = 0
+    failed: int = 0  # put off after a failure (bot.delivery.backoff)
+    unreachable: int = 0  # Slack will never DM their manager: marked undeliverable
+    notices: int = 0  # notices posted about undeliverable follow-ups
     skipped: int = 0
-    released: int = 0  # handed back untouched on shutdown
+    released: int = 0  # handed back untouched: on shutdown, behind a failing manager or a workspace's 429
 
 
 def note_for(deps: Deps, f: FollowupView, manager: Profile) -> str:
@@ -95,19 +99,31 @@ def slack_error(error: Exception) -> str:
 def sweep(deps: Deps, now: datetime) -> SweepReport:
     """DM every manager whose follow-ups are due; one claimed batch per call.
 
+    The batch is fair: earliest due first, at most PER_MANAGER of any one manager's. A manager Slack
+    will never deliver a DM to (user_not_found, account_inactive...) has all their open follow-ups marked
+    undeliverable at the first refusal, and ESCALATE_TO / ADMIN_USERS are told once, with a user picker
+    to reassign them (tell_unreachable). Any other failure puts that follow-up off (bot.delivery.backoff,
+    Retry-After honoured) and leaves that manager's other follow-ups in the batch for the next sweep;
+    nobody else waits for them.
+
     Posts are paced (bot.pacing); `now` moves on with the time the batch takes. On shutdown
     (deps.stopping) the rest of the batch is released untouched for the next sweep or replica.
     """
     report = SweepReport()
     lease = deps.settings.claim_lease.as_timedelta()
     with deps.sessions.begin() as session:
-        ids = repo.claim_due(session, now=now, claimer=deps.replica_id, lease=lease, limit=SWEEP_BATCH)
+        ids = repo.claim_due(session, now=now, claimer=deps.replica_id, lease=lease, limit=SWEEP_BATCH,
+                             per_manager=PER_MANAGER)
         batch = {f.id: f for f in repo.followups(session, ids)}  # one read for the whole batch
         inactive = repo.inactive_teams(session)
-        known = repo.get_managers(session, {(f.team_id, f.manager_id) for f in batch.values()})
+        known = repo.get_managers(session, {(f.team_id, f.manager_id) for f in batch.values()
+                                            if f.undeliverable_at is None})
     report.claimed = len(ids)
-    started = time.monotonic()
+    started = deps.pacer.clock()  # monotonic; `now` moves on with it (a test's pacer runs on a virtual clock)
     managers: dict[tuple[str, str], Profile] = {}  # each manager's profile, once per sweep (rows read above)
+    to_tell: dict[tuple[str, str], None] = {}  # managers with undeliverable follow-ups nobody was told about
+    failing: set[tuple[str, str]] = set()  # a send to them failed in this batch: theirs wait for the next sweep
+    unreachable: set[tuple[str, str]] = set()  # Slack refused a DM to them for good in this batch
     with SingleWrites(writer(deps)) as writes:  # the batch's attempt and record writes
         for index, followup_id in enumerate(ids):
             if deps.stopping.is_set():
@@ -117,22 +133,43 @@ def sweep(deps: Deps, now: datetime) -> SweepReport:
                 report.released = len(ids) - index
                 break
             f = batch[followup_id]
+            key = (f.team_id, f.manager_id)
             if f.team_id in inactive:
                 with deps.sessions.begin() as session:
                     repo.release_claim(session, followup_id, claimer=deps.replica_id)
                 report.skipped += 1
                 continue
-            key = (f.team_id, f.manager_id)
+            if f.undeliverable_at is not None:
+                to_tell[key] = None  # told about below, with every other of theirs (the claim is taken over)
+                continue
+            if key in unreachable:
+                continue  # marked undeliverable (and handed back) with the first of theirs Slack refused
+            if key in failing:
+                with deps.sessions.begin() as session:
+                    repo.release_claim(session, followup_id, claimer=deps.replica_id, keep_attempt=True)
+                report.released += 1
+                continue
             if key not in managers:
                 managers[key] = profile(deps, team_id=f.team_id, user_id=f.manager_id, now=now,
                                         cached=known.get(key))
             outcome = _nudge(deps, f, managers[key], now, started, writes)
+            if outcome == "unreachable":
+                unreachable.add(key)
+                to_tell[key] = None
+            elif outcome == "failed":
+                failing.add(key)
             setattr(report, outcome, getattr(report, outcome) + 1)
+    for team_id, manager_id in to_tell:
+        if deps.stopping.is_set():
+            break  # still due: the next sweep, or another replica, tells them
+        at = _moved_on(deps, now, started)
+        report.notices += tell_unreachable(deps, team_id=team_id, manager_id=manager_id, now=at)
     if ids:
         logger.info(
-            "sweep: claimed=%d sent=%d recovered=%d deferred=%d failed=%d skipped=%d released=%d",
-            report.claimed, report.sent, report.recovered, report.deferred, report.failed, report.skipped,
-            report.released,
+            "sweep: claimed=%d sent=%d recovered=%d deferred=%d failed=%d unreachable=%d notices=%d skipped=%d "
+            "released=%d",
+            report.claimed, report.sent, report.recovered, report.deferred, report.failed, report.unreachable,
+            report.notices, report.skipped, report.released,
         )
     return report
 
@@ -155,24 +192,24 @@ def _nudge(deps: Deps, f: FollowupView, manager: Profile, now: datetime, started
         try:
             found = find_delivered(deps, f, seq)
         except (SlackApiError, OSError) as error:
-            logger.warning("nudge followup=%s seq=%s: history lookup failed: %s; stays due", f.id, seq,
-                           slack_error(error))
-            with deps.sessions.begin() as session:
-                repo.release_claim(session, followup_id, claimer=deps.replica_id, error=slack_error(error),
-                                   keep_attempt=True)
-            return "failed"
+            return _failed(deps, f, seq, error, _moved_on(deps, now, started),
+                           doing="history lookup", keep_attempt=True)
         if found is not None:
             _record(deps, writes, f, seq, found, manager, now)
             logger.info("nudge followup=%s seq=%s found in the DM history: recorded, not sent again", f.id, seq)
             return "recovered"
     message = blocks.nudge_message(nudge_content(deps, f, manager, seq=seq, now=now))
-    deps.pacer.wait(team_id=f.team_id, channel=f.manager_id)
-    at = now + timedelta(seconds=time.monotonic() - started)
+    if deps.pacer.wait(team_id=f.team_id, channel=f.manager_id, at_most=LONGEST_PACING_WAIT) is None:
+        # Slack asked this workspace to wait (a 429's Retry-After) longer than a batch should: still due.
+        with deps.sessions.begin() as session:
+            repo.release_claim(session, followup_id, claimer=deps.replica_id, keep_attempt=True)
+        return "released"
+    at = _moved_on(deps, now, started)
     with writes.one() as connection:
         if not repo.begin_attempt(connection, followup_id, claimer=deps.replica_id, seq=seq, at=at, lease=lease):
             return "skipped"  # closed, or the lease ran out and another replica took it, while we waited
     try:
-        response = deps.client.chat_postMessage(
+        response = sweeping(deps).chat_postMessage(
             channel=f.manager_id,
             text=message["text"],
             blocks=message["blocks"],
@@ -182,12 +219,7 @@ def _nudge(deps: Deps, f: FollowupView, manager: Profile, now: datetime, started
         )
     except (SlackApiError, OSError) as error:
         # A Slack error answer means it was not posted; no answer at all (a timeout) leaves it unknown.
-        unknown = not isinstance(error, SlackApiError)
-        logger.warning("nudge not sent followup=%s seq=%s: %s; stays due", f.id, seq, slack_error(error))
-        with deps.sessions.begin() as session:
-            repo.release_claim(session, followup_id, claimer=deps.replica_id, error=slack_error(error),
-                               keep_attempt=unknown)
-        return "failed"
+        return _failed(deps, f, seq, error, at, doing="nudge", keep_attempt=not isinstance(error, SlackApiError))
     try:
         _record(deps, writes, f, seq, (str(response["channel"]), str(response["ts"])), manager, now)
     except IntegrityError:
@@ -195,6 +227,33 @@ def _nudge(deps: Deps, f: FollowupView, manager: Profile, now: datetime, started
         return "skipped"
     logger.info("nudge sent followup=%s seq=%s", f.id, seq)
     return "sent"
+
+
+def _moved_on(deps: Deps, now: datetime, started: float) -> datetime:
+    """`now`, moved on by the time the batch has taken so far."""
+    return now + timedelta(seconds=deps.pacer.clock() - started)
+
+
+def _failed(deps: Deps, f: FollowupView, seq: int, error: Exception, at: datetime, *, doing: str,
+            keep_attempt: bool) -> str:
+    """A post (or look-up) for this follow-up failed: mark its manager unreachable, or put it off."""
+    why = delivery.failure(error)
+    if why.unreachable:
+        with deps.sessions.begin() as session:
+            marked = repo.mark_undeliverable(session, team_id=f.team_id, manager_id=f.manager_id, error=why.error,
+                                             now=at, claimer=deps.replica_id)
+        logger.warning("%s followup=%s seq=%s: manager=%s cannot be DMed (%s): %d open follow-ups marked "
+                       "undeliverable", doing, f.id, seq, f.manager_id, why.error, marked)
+        return "unreachable"
+    if why.retry_after is not None:
+        deps.pacer.hold(team_id=f.team_id, seconds=why.retry_after)
+    delay = delivery.backoff(f.failures + 1, why.retry_after)
+    with deps.sessions.begin() as session:
+        repo.release_claim(session, f.id, claimer=deps.replica_id, due_at=at + delay, error=why.error,
+                           keep_attempt=keep_attempt)
+    logger.warning("%s failed followup=%s seq=%s: %s; tried again in %ds", doing, f.id, seq, why.error,
+                   delay.total_seconds())
+    return "failed"
 
 
 def _record(deps: Deps, writes: SingleWrites, f: FollowupView, seq: int, where: tuple[str, str],
@@ -210,11 +269,12 @@ def _record(deps: Deps, writes: SingleWrites, f: FollowupView, seq: int, where: 
 def find_delivered(deps: Deps, f: FollowupView, seq: int) -> tuple[str, str] | None:
     """Look for nudge `seq` of a follow-up in the manager's DM, by its message metadata."""
     assert f.attempt_at is not None
-    channel = str(deps.client.conversations_open(users=f.manager_id)["channel"]["id"])
+    client = sweeping(deps)
+    channel = str(client.conversations_open(users=f.manager_id)["channel"]["id"])
     oldest = f"{f.attempt_at.timestamp() - 120:.6f}"
     cursor = None
     for _ in range(5):  # at most 5 pages of 200: the DM is the bot's own, with few messages
-        response = deps.client.conversations_history(
+        response = client.conversations_history(
             channel=channel, oldest=oldest, include_all_metadata=True, limit=200, cursor=cursor
         )
         for message in response.get("messages") or ():
@@ -227,6 +287,98 @@ def find_delivered(deps: Deps, f: FollowupView, seq: int) -> tuple[str, str] | N
         if not cursor:
             break
     return None
+
+
+# --- follow-ups whose manager cannot be reached ------------------------------------------------------
+
+
+def tell_unreachable(deps: Deps, *, team_id: str, manager_id: str, now: datetime) -> int:
+    """Tell someone, once, about every undeliverable follow-up of this manager nobody was told about yet,
+    with a user picker to reassign them. Returns the notices posted.
+
+    Who is told: ESCALATE_TO, else ADMIN_USERS (a DM each; the next group when all of one group can't be
+    DMed); with neither set, the channel each decision was posted in, else whoever logged it. A notice that
+    cannot be posted now is tried again after a back-off; nobody to tell at all is retried hourly (the
+    follow-ups stay open, flagged in the digest and App Home)."""
+    lease = deps.settings.claim_lease.as_timedelta()
+    with deps.sessions.begin() as session:
+        ids = repo.claim_notice(session, team_id=team_id, manager_id=manager_id, claimer=deps.replica_id, now=now,
+                                lease=lease)
+        items = sorted(repo.followups(session, ids), key=lambda f: (f.decided_at, f.id))
+    posted = 0
+    for group, destinations in _audiences(deps, items, manager_id):
+        message = blocks.unreachable_notice(manager_id, group, now=now, overdue_after=overdue_after(deps))
+        told, why = _post_to_first(deps, team_id, destinations, message)
+        group_ids = [f.id for f in group]
+        if told is not None:
+            with deps.sessions.begin() as session:
+                repo.finish_notice(session, group_ids, claimer=deps.replica_id, now=now)
+            logger.info("undeliverable: manager=%s (%s), %d follow-ups, told %s", manager_id,
+                        group[0].undeliverable_error, len(group), told)
+            posted += 1
+            continue
+        failures = max(f.failures for f in group) + 1
+        delay = delivery.BACKOFF_CAP if why is None else delivery.backoff(failures, why.retry_after)
+        with deps.sessions.begin() as session:
+            for f in group:
+                repo.release_claim(session, f.id, claimer=deps.replica_id, due_at=now + delay,
+                                   error=why.error if why else "nobody_to_tell")
+        logger.warning("undeliverable: manager=%s, %d follow-ups: %s; tried again in %ds", manager_id, len(group),
+                       f"could not tell anyone now ({why.error})" if why else "nobody can be told (set ESCALATE_TO "
+                       "or ADMIN_USERS, or invite the bot to the decision's channel)", delay.total_seconds())
+    return posted
+
+
+def _audiences(deps: Deps, items: list[FollowupView], manager_id: str
+               ) -> list[tuple[list[FollowupView], list[list[str]]]]:
+    """Who hears about which of these follow-ups: (the follow-ups, groups of destinations to try in turn)."""
+    settings = deps.settings
+    people = [sorted(settings.escalate_to), sorted(settings.admin_users - settings.escalate_to)]
+    people = [tier for tier in people if tier]
+    if not items:
+        return []
+    if people:
+        return [(items, people)]
+    by_channel: dict[str | None, list[FollowupView]] = {}
+    for f in items:
+        by_channel.setdefault(f.channel_id, []).append(f)
+    audiences = []
+    for channel, group in by_channel.items():
+        loggers = sorted({f.created_by for f in group} - {manager_id})
+        tiers = [[channel]] if channel else []
+        if loggers:
+            tiers.append(loggers)
+        audiences.append((group, tiers))
+    return audiences
+
+
+def _post_to_first(deps: Deps, team_id: str, tiers: list[list[str]], message: dict
+                   ) -> tuple[str | None, delivery.Failure | None]:
+    """Post to every destination of the first group that takes it. (where it went, None) when posted;
+    (None, the failure) when a group may take it later; (None, None) when every one refuses for good, or
+    there is nobody to try."""
+    last: delivery.Failure | None = None
+    for tier in tiers:
+        told, retry = [], False
+        for destination in tier:
+            if deps.pacer.wait(team_id=team_id, channel=destination, at_most=LONGEST_PACING_WAIT) is None:
+                last, retry = delivery.Failure("ratelimited", False, retry_after=LONGEST_PACING_WAIT), True
+                continue
+            try:
+                sweeping(deps).chat_postMessage(channel=destination, text=message["text"], blocks=message["blocks"],
+                                                unfurl_links=False, unfurl_media=False)
+                told.append(destination)
+            except (SlackApiError, OSError) as error:
+                last = delivery.failure(error)
+                if last.retry_after is not None:
+                    deps.pacer.hold(team_id=team_id, seconds=last.retry_after)
+                retry = retry or not last.unreachable
+                logger.warning("undeliverable notice to %s not posted: %s", destination, last.error)
+        if told:
+            return ",".join(told), None
+        if retry:
+            return None, last  # a group that may take it later: don't skip to the next one
+    return None, None
 
 
 # --- digests --------------------------------------------------------------------------------------

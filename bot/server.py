@@ -72,7 +72,7 @@ def build_runtime(settings: Settings, *, auth: dict[str, Any]) -> Runtime:
     engine = make_engine(settings.database_url)
     deps = Deps(settings=settings, sessions=make_sessions(engine), reads=make_read_sessions(engine),
                 client=make_client(settings), team_id=auth.get("team_id"), bot_id=auth.get("bot_id"),
-                bot_user_id=auth.get("user_id"))
+                bot_user_id=auth.get("user_id"), sweep_client=make_client(settings, retry_rate_limits=False))
     process = processor(deps)
     inbox = Inbox(deps, process)
     app = create_app(deps, inbox, token_verification_enabled=False)
