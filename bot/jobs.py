@@ -140,7 +140,12 @@ def sweep(deps: Deps, now: datetime) -> SweepReport:
                 report.skipped += 1
                 continue
             if f.undeliverable_at is not None:
-                to_tell[key] = None  # told about below, with every other of theirs (the claim is taken over)
+                if f.notified_at is None:
+                    to_tell[key] = None  # told about below, with every other of theirs (the claim is taken over)
+                else:  # told already (made due again by hand, a snooze): nothing is due until it is reassigned
+                    with deps.sessions.begin() as session:
+                        repo.finish_notice(session, [followup_id], claimer=deps.replica_id, now=f.notified_at)
+                    report.skipped += 1
                 continue
             if key in unreachable:
                 continue  # marked undeliverable (and handed back) with the first of theirs Slack refused
