@@ -461,11 +461,11 @@ def undone_reply(actor: str) -> dict[str, Any]:
 # --- lists: pending, digest, home -----------------------------------------------------------------
 
 
-def followup_line(f: FollowupView, now: datetime, overdue_after: int) -> str:
+def followup_line(f: FollowupView, now: datetime, overdue_after: int, *, flag_undeliverable: bool = True) -> str:
     stage = f" ({esc(f.stage)})" if f.stage else ""
     role = f": {esc(f.role)}" if f.role else ""
     overdue = " ⚠️ *overdue*" if f.nudges_sent >= overdue_after else ""
-    if f.undeliverable_at is not None:
+    if f.undeliverable_at is not None and flag_undeliverable:
         overdue = " ⛔ *can't DM the manager*"
     return f"• *{esc(f.candidate_name)}*{role}{stage}, {days_waiting(f.decided_at, now)}{overdue}"
 
@@ -600,7 +600,7 @@ def unreachable_notice(manager_id: str, items: Sequence[FollowupView], *, now: d
     why = delivery.reason(error)
     count = len(items)
     them = "them" if count != 1 else "it"
-    lines = [followup_line(f, now, overdue_after) for f in items[:shown]]
+    lines = [followup_line(f, now, overdue_after, flag_undeliverable=False) for f in items[:shown]]
     blocks: list[Block] = [
         section(f"⛔ *I can't DM <@{manager_id}>*, so {count} candidate follow-up{'s are' if count != 1 else ' is'} "
                 f"stuck: {esc(why)} (Slack says `{esc(error)}`). Nobody is being reminded about "

@@ -389,6 +389,8 @@ def record_decision(
                 existing.decided_at = now
                 existing.manager_id = manager_id
                 existing.closed_at = None
+                existing.undeliverable_at = existing.undeliverable_error = existing.notified_at = None
+                existing.failures = 0
             followup_ids.append(existing.id)
             continue
         followup = Followup(
