@@ -65,7 +65,7 @@ from benchmarks import load  # noqa: E402
 from benchmarks.dataset import FIRST, HEAVY_MANAGER, LAST, ROLES, TEAM_ID, Shape  # noqa: E402
 from benchmarks.dataset import load as load_rows  # noqa: E402
 from bot import followups, jobs  # noqa: E402
-from bot.config import load_settings  # noqa: E402
+from bot.config import VARIABLES, load_settings  # noqa: E402
 from bot.deps import Deps, make_client  # noqa: E402
 from storage.db import make_engine, make_sessions, upgrade  # noqa: E402
 from storage.models import Followup  # noqa: E402
@@ -184,7 +184,8 @@ def free_port() -> int:
 
 
 class Proc:
-    """A child process of ours, in its own session; stopped by its process group id."""
+    """A child process of ours, in its own session, working in the benchmark's work directory (not the
+    repository, whose .env is the developer's); stopped by its process group id."""
 
     STARTED: ClassVar[list[Proc]] = []
 
@@ -192,7 +193,7 @@ class Proc:
         self.log = log
         self._log_file = open(log, "ab")  # closed in stop()
         self.popen = subprocess.Popen(
-            args, env=env, cwd=ROOT, stdout=subprocess.PIPE if stdout_pipe else self._log_file,
+            args, env=env, cwd=log.parent, stdout=subprocess.PIPE if stdout_pipe else self._log_file,
             stderr=self._log_file, start_new_session=True,
         )
         Proc.STARTED.append(self)
@@ -226,9 +227,12 @@ class Proc:
 
 
 def child_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("SLACK_", "DATABASE_", "NUDGE_", "WORK_", "SWEEP_", "DIGEST_", "PORT"))}
+    """What a process of ours runs with: none of the bot's settings from the shell (bot.config.VARIABLES),
+    and no .env read (python-dotenv's PYTHON_DOTENV_DISABLED), whatever the working directory holds; only
+    `extra`."""
+    env = {k: v for k, v in os.environ.items() if k not in VARIABLES}
     env["PYTHONPATH"] = str(ROOT)
+    env["PYTHON_DOTENV_DISABLED"] = "1"
     env.update(extra)
     return env
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from bot import delivery
 from storage.models import ROLE_LENGTH
 from storage.repo import FollowupView
 
@@ -36,6 +37,8 @@ ACTION_OPEN_ROUND = "round_modal_open"
 ACTION_FORGET = "candidate_forget"
 ACTION_FORGET_CANCEL = "candidate_forget_cancel"
 VIEW_ROUND = "round_modal"
+ACTION_REASSIGN = "followups_reassign"
+REASSIGN_BLOCK = "reassign:"  # + the unreachable manager's user id
 VALUE_LIMIT = 2000
 
 SECTION_LIMIT = 3000
@@ -173,7 +176,12 @@ def nudge_message(content: NudgeContent) -> dict[str, Any]:
                      days_waiting(f.decided_at, content.now))
         if part
     )
-    reminder = "" if content.seq <= 1 else f" (reminder {content.seq} of {content.of})"
+    if content.seq <= 1:
+        reminder = ""
+    elif content.seq <= content.of:
+        reminder = f" (reminder {content.seq} of {content.of})"
+    else:  # reassigned after its scheduled reminders went to someone who could not get them
+        reminder = " (one more reminder)"
     text = f"Time to close the loop with {esc(about(f.candidate_name, f.role, f.stage))}{reminder}"
     note_title = "*Your note*" if f.note else "*Suggested note* (edit it to make it yours)"
     careful = careful_language(content.findings)
@@ -491,10 +499,12 @@ def undone_reply(actor: str) -> dict[str, Any]:
 # --- lists: pending, digest, home -----------------------------------------------------------------
 
 
-def followup_line(f: FollowupView, now: datetime, overdue_after: int) -> str:
+def followup_line(f: FollowupView, now: datetime, overdue_after: int, *, flag_undeliverable: bool = True) -> str:
     stage = f" ({esc(f.stage)})" if f.stage else ""
     role = f": {esc(f.role)}" if f.role else ""
     overdue = " ⚠️ *overdue*" if f.nudges_sent >= overdue_after else ""
+    if f.undeliverable_at is not None and flag_undeliverable:
+        overdue = " ⛔ *can't DM the manager*"
     return f"• *{esc(f.candidate_name)}*{role}{stage}, {days_waiting(f.decided_at, now)}{overdue}"
 
 
@@ -618,6 +628,49 @@ def escalation_message(items: Sequence[FollowupView], total: int, now: datetime,
     if total > len(items):
         blocks.append(context(f"…and {total - len(items)} more."))
     return {"text": f"{total} candidate follow-ups are overdue.", "blocks": blocks[:MESSAGE_BLOCKS]}
+
+
+def unreachable_notice(manager_id: str, items: Sequence[FollowupView], *, now: datetime, overdue_after: int,
+                       shown: int = 30) -> dict[str, Any]:
+    """Told once about follow-ups whose manager Slack will never deliver a DM to: who, which role, why,
+    and a user picker to hand them all to someone else."""
+    error = next((f.undeliverable_error for f in items if f.undeliverable_error), None) or "unknown_error"
+    why = delivery.reason(error)
+    count = len(items)
+    them = "them" if count != 1 else "it"
+    lines = [followup_line(f, now, overdue_after, flag_undeliverable=False) for f in items[:shown]]
+    blocks: list[Block] = [
+        section(f"⛔ *I can't DM <@{manager_id}>*, so {count} candidate follow-up{'s are' if count != 1 else ' is'} "
+                f"stuck: {esc(why)} (Slack says `{esc(error)}`). Nobody is being reminded about "
+                f"{'these candidates' if count != 1 else 'this candidate'}:"),
+        *_packed_sections(lines)[:MESSAGE_BLOCKS - 4],
+    ]
+    if count > shown:
+        blocks.append(context(f"…and {count - shown} more for <@{manager_id}>."))
+    blocks.append({
+        "type": "actions", "block_id": f"{REASSIGN_BLOCK}{manager_id}",
+        "elements": [{"type": "users_select", "action_id": ACTION_REASSIGN,
+                      "placeholder": plain("Reassign to…")}],
+    })
+    blocks.append(context(f"Pick who should follow up instead: I'll move {them} to them and remind them as usual. "
+                          "I won't post about this again."))
+    text = f"I can't DM <@{manager_id}>: {count} candidate follow-up{'s need' if count != 1 else ' needs'} a new owner."
+    return {"text": text, "blocks": blocks[:MESSAGE_BLOCKS]}
+
+
+def reassign_from(block_id: object) -> str | None:
+    """The unreachable manager a notice's picker is about (its block id), or None if it is not one."""
+    raw = str(block_id or "")
+    if not raw.startswith(REASSIGN_BLOCK):
+        return None
+    user = raw[len(REASSIGN_BLOCK):]
+    return user if user.isalnum() else None
+
+
+def reassigned_message(*, from_manager: str, to_manager: str, actor: str, count: int) -> dict[str, Any]:
+    text = (f"✅ <@{actor}> gave {count} candidate follow-up{'s' if count != 1 else ''} of <@{from_manager}>'s to "
+            f"<@{to_manager}>. I'll remind <@{to_manager}> from now on.")
+    return {"text": text, "blocks": [section(text)]}
 
 
 def home_view(

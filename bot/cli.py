@@ -10,7 +10,7 @@ import sys
 
 from dotenv import load_dotenv
 
-from bot.config import ConfigError, Settings, load_settings
+from bot.config import ConfigError, Settings, example_values, load_settings
 
 logger = logging.getLogger("persona_grata")
 
@@ -47,6 +47,9 @@ def configure_logging(level: str, log_format: str = "text") -> None:
     # Bolt's debug output echoes request bodies (candidate names): never below INFO.
     logging.getLogger("slack_bolt").setLevel(max(logging.getLevelName(level), logging.INFO))
     logging.getLogger("slack_sdk").setLevel(max(logging.getLevelName(level), logging.INFO))
+    # Alembic narrates every plugin it sets up and every context it opens at INFO; `serve` says in one
+    # line what the migrations did instead. Its own lines come back with LOG_LEVEL=DEBUG.
+    logging.getLogger("alembic").setLevel(logging.DEBUG if level == "DEBUG" else logging.WARNING)
 
 
 def _db_url_settings() -> str:
@@ -66,13 +69,17 @@ def cmd_serve(_args: argparse.Namespace) -> int:
 
     engine = make_engine(settings.database_url)
     try:
-        upgrade(engine)
+        before, after = upgrade(engine)
     except Exception as error:
         print(f"persona-grata: DATABASE_URL: cannot migrate the database ({type(error).__name__}: {error})",
               file=sys.stderr)
         return 2
     finally:
         engine.dispose()
+    if before == after:
+        logger.info("database schema is up to date (migration %s)", after)
+    else:
+        logger.info("database schema migrated from %s to %s", before or "empty", after)
     try:
         auth = make_client(settings).auth_test()
     except SlackApiError as error:
@@ -114,6 +121,11 @@ def _mark_installed(settings: Settings, team_id: str | None) -> None:
 
 def cmd_check(_args: argparse.Namespace) -> int:
     """Check configuration, database and token; say what is wrong. Exit 1 when anything is."""
+    placeholders = example_values(os.environ)
+    if placeholders:  # say every one, not only the first, and don't try them against Slack
+        for error in placeholders:
+            print(f"configuration: FAILED: {error}")
+        return 1
     try:
         settings = load_settings(os.environ)
     except ConfigError as error:
@@ -229,6 +241,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # The working directory's .env fills in what the environment does not set. PYTHON_DOTENV_DISABLED=1
+    # (python-dotenv) skips it: the tests and benchmarks set it for every process they start, so a
+    # developer's .env never changes what they run.
     load_dotenv(dotenv_path=os.path.join(os.getcwd(), ".env"))
     args = build_parser().parse_args(argv)
     return int(args.func(args))

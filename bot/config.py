@@ -22,6 +22,27 @@ DEFAULT_DATABASE_URL = "sqlite:///persona_grata.db"
 USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 
 
+# Every variable load_settings reads: what a process started for a test or a benchmark is given
+# explicitly, never inherited from the shell or a .env.
+VARIABLES = (
+    "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "SLACK_API_URL", "DATABASE_URL", "PORT",
+    "NUDGE_SCHEDULE", "SWEEP_INTERVAL", "CLAIM_LEASE", "WORK_HOURS", "DIGEST_CHANNEL", "DIGEST_CRON", "DIGEST_TZ",
+    "DIGEST_EMPTY", "ADMIN_USERS", "ESCALATE_TO", "RETENTION_DAYS", "COMPANY_NAME", "LOG_LEVEL", "LOG_FORMAT",
+)
+
+# The values `.env.example` ships with, and what to paste instead: `serve` and `check` recognise them rather
+# than trying them against Slack (tests/test_first_run.py checks that the two lists agree).
+EXAMPLE_VALUES = {
+    "SLACK_BOT_TOKEN": ("xoxb-your-bot-token",
+                        "paste your Bot User OAuth Token (xoxb-…, OAuth & Permissions in your Slack app's settings)"),
+    "SLACK_SIGNING_SECRET": ("your-signing-secret",
+                             "paste your Signing Secret (Basic Information → App Credentials)"),
+    "SLACK_APP_TOKEN": ("xapp-your-app-level-token",
+                        "paste your App-Level Token with connections:write (Basic Information → App-Level "
+                        "Tokens), or comment the line out to serve HTTP instead of Socket Mode"),
+}
+
+
 class ConfigError(ValueError):
     """A setting is missing or malformed. `str(error)` is one line that names the variable."""
 
@@ -139,8 +160,21 @@ def _choice(environ: Mapping[str, str], name: str, default: str, choices: tuple[
     return value
 
 
+def example_values(environ: Mapping[str, str]) -> list[ConfigError]:
+    """The credentials that still hold `.env.example`'s placeholder, each as the error to show."""
+    found = []
+    for name, (example, instead) in EXAMPLE_VALUES.items():
+        value = _get(environ, name)
+        if value is not None and value.casefold() == example:
+            found.append(ConfigError(name, f"still holds the example value from .env.example: {instead}"))
+    return found
+
+
 def load_settings(environ: Mapping[str, str]) -> Settings:
     """Build Settings from the environment, or raise ConfigError naming the bad variable."""
+    placeholders = example_values(environ)
+    if placeholders:
+        raise placeholders[0]
     bot_token = _required(environ, "SLACK_BOT_TOKEN", "xoxb-")
     signing_secret = _required(environ, "SLACK_SIGNING_SECRET")
     app_token = _get(environ, "SLACK_APP_TOKEN")

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from slack_sdk import WebClient
+from slack_sdk.http_retry import RetryHandler
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
     RateLimitErrorRetryHandler,
@@ -57,6 +58,9 @@ class Deps:
     # before Slack is acknowledged. None: the work before the ack waits like any other.
     ack_path: Deps | None = None
     directory: Directory = field(default_factory=Directory)
+    # The sweep's client (make_client(..., retry_rate_limits=False)): a 429 puts that follow-up off until
+    # after Retry-After instead of holding the whole sweep in a sleep. None: the sweep uses `client`.
+    sweep_client: WebClient | None = None
 
 
 def before_ack(deps: Deps) -> Deps:
@@ -70,6 +74,11 @@ def with_ack_path(deps: Deps, engine: Engine) -> Deps:
     return replace(deps, ack_path=replace(deps, sessions=make_sessions(engine), reads=make_read_sessions(engine)))
 
 
+def sweeping(deps: Deps) -> WebClient:
+    """The Web API client for the sweep's posts and look-ups."""
+    return deps.sweep_client or deps.client
+
+
 def reading(deps: Deps) -> sessionmaker[Session]:
     """The session factory for a read-only unit of work."""
     return deps.reads or deps.sessions
@@ -81,15 +90,12 @@ def writer(deps: Deps) -> Engine:
     return deps.sessions.kw["bind"]  # type: ignore[no-any-return]
 
 
-def make_client(settings: Settings, *, timeout: int = 10) -> WebClient:
-    """The bot's Web API client: honours SLACK_API_URL; retries 429 after Retry-After, 5xx and resets once."""
-    return WebClient(
-        token=settings.slack_bot_token,
-        base_url=settings.slack_api_url,
-        timeout=timeout,
-        retry_handlers=[
-            ConnectionErrorRetryHandler(max_retry_count=1),
-            RateLimitErrorRetryHandler(max_retry_count=2),
-            ServerErrorRetryHandler(max_retry_count=1),
-        ],
-    )
+def make_client(settings: Settings, *, timeout: int = 10, retry_rate_limits: bool = True) -> WebClient:
+    """The bot's Web API client: honours SLACK_API_URL; retries 429 after Retry-After (unless told not to),
+    5xx and resets once."""
+    handlers: list[RetryHandler] = [ConnectionErrorRetryHandler(max_retry_count=1)]
+    if retry_rate_limits:
+        handlers.append(RateLimitErrorRetryHandler(max_retry_count=2))
+    handlers.append(ServerErrorRetryHandler(max_retry_count=1))
+    return WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url, timeout=timeout,
+                     retry_handlers=handlers)

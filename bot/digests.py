@@ -15,7 +15,8 @@ from slack_sdk.errors import SlackApiError
 
 from bot import blocks
 from bot.deps import Deps, reading
-from bot.jobs import overdue_after, slack_error
+from bot.exactly_once import slack_error
+from bot.jobs import overdue_after
 from storage import repo
 
 logger = logging.getLogger(__name__)

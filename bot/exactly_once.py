@@ -66,7 +66,7 @@ class Post(Protocol):
 
 @dataclass(frozen=True)
 class Result:
-    outcome: str  # sent | recovered | failed | skipped
+    outcome: str  # sent | recovered | failed | skipped | released
     error: Exception | None = None
 
 
@@ -101,9 +101,11 @@ def is_transient(error: Exception) -> bool:
 
 
 def post_once(client: WebClient, pacer: Pacer, post: Post, build: Callable[[], dict[str, Any]],
-              clock: Callable[[], datetime], *, paced: bool = True) -> Result:
+              clock: Callable[[], datetime], *, paced: bool = True, at_most: float | None = None) -> Result:
     """Send (or recover) one claimed post. `build` makes the message (only when it is to be sent); `clock`
-    says when the attempt is marked (after any wait for the pacer)."""
+    says when the attempt is marked (after any wait for the pacer). With `at_most`, a wait for the pacer
+    longer than that many seconds (a workspace told to wait by a 429) is not made: "released", nothing
+    marked, for the caller to hand the claim back."""
     if post.attempt_at is not None:
         try:
             found = find_posted(client, post)
@@ -120,8 +122,8 @@ def post_once(client: WebClient, pacer: Pacer, post: Post, build: Callable[[], d
                         "the thread" if post.thread_ts else "the DM history")
             return Result("recovered")
     message = build()
-    if paced:
-        pacer.wait(team_id=post.team_id, channel=post.channel)
+    if paced and pacer.wait(team_id=post.team_id, channel=post.channel, at_most=at_most) is None:
+        return Result("released")
     if not post.begin(clock()):
         return Result("skipped")  # closed, or the lease ran out and another replica took it, while we waited
     arguments: dict[str, Any] = {"thread_ts": post.thread_ts} if post.thread_ts else {}

@@ -15,8 +15,9 @@ from slack_sdk.errors import SlackApiError
 
 from bot import blocks
 from bot.deps import Deps, reading
-from bot.errors import Erased, NotAllowed, OutOfDate
-from bot.jobs import note_for, nudge_content, overdue_after, slack_error
+from bot.errors import Erased, NotAllowed, OutOfDate, UserFacingError
+from bot.exactly_once import slack_error
+from bot.jobs import note_for, nudge_content, overdue_after
 from bot.notes import TONES
 from bot.people import profile
 from bot.timing import snooze_until
@@ -112,6 +113,44 @@ def choose_tone(deps: Deps, followup_id: int, *, team_id: str, actor: str, tone:
         repo.set_tone(session, team_id=f.team_id, user_id=f.manager_id, tone=tone)
     logger.info("tone for manager=%s set to %s by user=%s", f.manager_id, tone, actor)
     return f
+
+
+def may_reassign(deps: Deps, actor: str, f: FollowupView) -> bool:
+    """Who may give an undeliverable follow-up to another manager: ESCALATE_TO and ADMIN_USERS (they were
+    told), and whoever logged it. With neither setting, the notice went to the decision's channel (or to
+    whoever logged it): whoever sees it there may."""
+    settings = deps.settings
+    if not settings.admin_users and not settings.escalate_to:
+        return True
+    return actor in settings.admin_users or actor in settings.escalate_to or actor == f.created_by
+
+
+def reassign(deps: Deps, *, team_id: str, from_manager: str, to_manager: str, actor: str, now: datetime
+             ) -> tuple[int, ...]:
+    """Give every undeliverable follow-up of `from_manager` that the actor may reassign to `to_manager`,
+    who is nudged about them from the next sweep on. Returns their ids."""
+    if to_manager == from_manager:
+        raise UserFacingError(f"<@{from_manager}> is the person I can't reach. Pick someone else to follow up "
+                              "with these candidates.")
+    if to_manager == deps.bot_user_id or profile(deps, team_id=team_id, user_id=to_manager, now=now).is_bot:
+        raise UserFacingError(f"<@{to_manager}> is a bot, and bots can't write to candidates. Pick a person.")
+    with reading(deps).begin() as session:
+        stuck = repo.undeliverable_followups(session, team_id=team_id, manager_id=from_manager)
+    if not stuck:
+        raise OutOfDate(f"Nothing is waiting for <@{from_manager}> any more: these follow-ups were already "
+                        "reassigned or closed.")
+    allowed = [f.id for f in stuck if may_reassign(deps, actor, f)]
+    if not allowed:
+        logger.info("refused reassigning manager=%s's follow-ups by user=%s", from_manager, actor)
+        raise NotAllowed("Only a Persona Grata admin, the people told about this, or whoever logged these "
+                         "candidates can reassign them. Nothing was changed.")
+    with deps.sessions.begin() as session:
+        ids = repo.reassign(session, allowed, from_manager=from_manager, to_manager=to_manager, now=now)
+    logger.info("reassigned %d follow-ups from user=%s to user=%s by user=%s (%d left to others)", len(ids),
+                from_manager, to_manager, actor, len(stuck) - len(allowed))
+    if ids:
+        publish_home(deps, team_id=team_id, user_id=to_manager, now=now)
+    return tuple(ids)
 
 
 def current_note(deps: Deps, f: FollowupView, *, now: datetime) -> str:

@@ -32,11 +32,20 @@ class Pacer:
         self._next_workspace: dict[str, float] = {}
         self._lock = threading.Lock()
 
-    def wait(self, *, team_id: str, channel: str) -> float:
-        """Block until a post to `channel` in `team_id` is within the limits; returns the time waited."""
+    def hold(self, *, team_id: str, seconds: float) -> None:
+        """Slack answered 429 with Retry-After `seconds`: no post to this workspace before then."""
+        with self._lock:
+            until = self.clock() + max(0.0, seconds)
+            self._next_workspace[team_id] = max(self._next_workspace.get(team_id, until), until)
+
+    def wait(self, *, team_id: str, channel: str, at_most: float | None = None) -> float | None:
+        """Block until a post to `channel` in `team_id` is within the limits; returns the time waited.
+        With `at_most`: None, without waiting or taking the slot, when it would take longer than that."""
         with self._lock:
             now = self.clock()
             at = max(now, self._next_channel.get((team_id, channel), now), self._next_workspace.get(team_id, now))
+            if at_most is not None and at - now > at_most:
+                return None
             self._next_channel[(team_id, channel)] = at + self.per_channel_interval
             self._next_workspace[team_id] = at + self.workspace_interval
             if len(self._next_channel) > 10_000:  # forget channels whose slot has long passed

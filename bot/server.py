@@ -85,7 +85,7 @@ def build_runtime(settings: Settings, *, auth: dict[str, Any]) -> Runtime:
     deps = with_ack_path(
         Deps(settings=settings, sessions=make_sessions(engine), reads=make_read_sessions(engine),
              client=make_client(settings), team_id=auth.get("team_id"), bot_id=auth.get("bot_id"),
-             bot_user_id=auth.get("user_id")),
+             bot_user_id=auth.get("user_id"), sweep_client=make_client(settings, retry_rate_limits=False)),
         ack_engine,
     )
     process = processor(deps)

@@ -4,7 +4,7 @@ from slack_bolt import App
 
 from bot.deps import Deps
 from bot.inbox import Inbox
-from handlers import actions, commands, decisions, dedupe, events, home, lifecycle, rounds
+from handlers import actions, commands, decisions, dedupe, events, home, lifecycle, notices, rounds
 
 
 def register_all(app: App, deps: Deps, inbox: Inbox) -> None:
@@ -15,4 +15,5 @@ def register_all(app: App, deps: Deps, inbox: Inbox) -> None:
     home.register(app, deps)
     decisions.register(app, deps)
     rounds.register(app, deps)
+    notices.register(app, deps)
     actions.register(app, deps)  # last: it ends with a catch-all for out-of-date buttons

@@ -25,6 +25,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -286,12 +287,16 @@ def alembic_config(url: str) -> Config:
     return config
 
 
-def upgrade(engine: Engine) -> None:
-    """Apply every migration up to head (idempotent), on the given engine."""
+def upgrade(engine: Engine) -> tuple[str | None, str | None]:
+    """Apply every migration up to head (idempotent), on the given engine. Returns the revision the
+    database was at before (None: an empty database) and the one it is at now."""
     config = alembic_config(engine.url.render_as_string(hide_password=False))
     with engine.begin() as connection:
+        before = MigrationContext.configure(connection).get_current_revision()
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+        after = MigrationContext.configure(connection).get_current_revision()
+    return before, after
 
 
 def check(engine: Engine) -> None:

@@ -165,8 +165,13 @@ class Followup(Base):
     # A claimer that finds it (the sender died) looks for the nudge in the DM's history before sending.
     attempt_seq: Mapped[int | None] = mapped_column(Integer)
     attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    failures: Mapped[int] = mapped_column(Integer, default=0)
+    failures: Mapped[int] = mapped_column(Integer, default=0)  # failed sends in a row; sets the back-off
     last_error: Mapped[str | None] = mapped_column(String(100))
+    # The manager cannot be DMed at all (Slack said user_not_found, account_inactive...): no more nudges
+    # until someone reassigns it. While `notified_at` is empty, due_at is when to tell the admins.
+    undeliverable_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    undeliverable_error: Mapped[str | None] = mapped_column(String(100))
+    notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     closed_by: Mapped[str | None] = mapped_column(String(SLACK_ID_LENGTH))
     skip_reason: Mapped[str | None] = mapped_column(String(SKIP_REASON_LENGTH))

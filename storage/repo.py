@@ -65,6 +65,7 @@ from storage.models import (
 )
 
 CLOSED_STATUSES = (CONTACTED, SKIPPED)
+CLAIM_LOCK = 0x5047_636C_6169_6D  # PostgreSQL advisory lock key of claim_due ("PGclaim")
 
 
 def name_key(name: str) -> str:
@@ -111,6 +112,11 @@ class FollowupView:
     last_nudge_channel: str | None
     last_nudge_ts: str | None
     erased: bool = False  # the candidate's personal data was erased: nothing may be written for them
+    failures: int = 0  # failed sends in a row
+    undeliverable_at: datetime | None = None  # the manager cannot be DMed (see mark_undeliverable)
+    undeliverable_error: str | None = None
+    notified_at: datetime | None = None  # when someone was told about it
+    channel_id: str | None = None  # where the decision (or the round) was posted
 
 
 @dataclass(frozen=True)
@@ -391,6 +397,8 @@ def record_decision(
                 existing.decided_at = now
                 existing.manager_id = manager_id
                 existing.closed_at = None
+                existing.undeliverable_at = existing.undeliverable_error = existing.notified_at = None
+                existing.failures = 0
             followup_ids.append(existing.id)
             continue
         followup = Followup(
@@ -670,6 +678,11 @@ def _view(followup: Followup, candidate: Candidate, round_: Round) -> FollowupVi
         last_nudge_channel=followup.last_nudge_channel,
         last_nudge_ts=followup.last_nudge_ts,
         erased=candidate.erased_at is not None,
+        failures=followup.failures,
+        undeliverable_at=followup.undeliverable_at,
+        undeliverable_error=followup.undeliverable_error,
+        notified_at=followup.notified_at,
+        channel_id=round_.channel_id,
     )
 
 
@@ -730,21 +743,35 @@ def recent_closed(session: Session, *, team_id: str, manager_id: str, limit: int
     return [_view(*row) for row in session.execute(stmt).all()]
 
 
-def claim_due(session: Session, *, now: datetime, claimer: str, lease: timedelta, limit: int) -> list[int]:
-    """Claim up to `limit` due open follow-ups for `claimer` until now + lease.
+def claim_due(session: Session, *, now: datetime, claimer: str, lease: timedelta, limit: int,
+              per_manager: int | None = None) -> list[int]:
+    """Claim up to `limit` due open follow-ups for `claimer` until now + lease, earliest due first, and
+    at most `per_manager` of any one manager's: a manager with hundreds due (or whose DMs keep failing)
+    never fills a batch, so everyone else's nudges go out in the same sweep.
 
-    PostgreSQL skips rows other replicas have locked; the conditional UPDATE makes the claim safe
-    on any database: a row is claimed only while nobody else holds an unexpired lease on it.
+    Claims are made one replica at a time (SQLite: the write lock; PostgreSQL: a transaction-scoped
+    advisory lock, held for the few milliseconds of the claim), so each replica sees the others' claims
+    and takes the next fair batch. The conditional UPDATE makes the claim safe on any database: a row is
+    claimed only while nobody else holds an unexpired lease on it.
     """
+    postgres = session.get_bind().dialect.name == "postgresql"
+    if postgres:
+        session.execute(select(func.pg_advisory_xact_lock(CLAIM_LOCK)))
     free = or_(Followup.claim_expires.is_(None), Followup.claim_expires < now)
-    stmt = (
-        select(Followup.id)
-        .where(Followup.status == OPEN, Followup.due_at.is_not(None), Followup.due_at <= now, free)
-        .order_by(Followup.due_at, Followup.id)
-        .limit(limit)
-    )
-    if session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update(skip_locked=True)
+    due = (Followup.status == OPEN, Followup.due_at.is_not(None), Followup.due_at <= now, free)
+    if per_manager is None:
+        stmt = select(Followup.id).where(*due).order_by(Followup.due_at, Followup.id).limit(limit)
+    else:
+        place = func.row_number().over(
+            partition_by=(Followup.team_id, Followup.manager_id), order_by=(Followup.due_at, Followup.id)
+        ).label("place")
+        ranked = select(Followup.id, Followup.due_at, place).where(*due).subquery("ranked")
+        stmt = (select(ranked.c.id).where(ranked.c.place <= per_manager)
+                .order_by(ranked.c.due_at, ranked.c.id).limit(limit))
+    if postgres:
+        # Row locks cannot be taken in a query with a window function: lock the chosen rows around it.
+        stmt = (select(Followup.id).where(Followup.id.in_(stmt.scalar_subquery()), *due)
+                .order_by(Followup.due_at, Followup.id).with_for_update(skip_locked=True))
     ids = list(session.scalars(stmt))
     if not ids:
         return []
@@ -755,10 +782,10 @@ def claim_due(session: Session, *, now: datetime, claimer: str, lease: timedelta
         .execution_options(synchronize_session=False)
     )
     claimed = session.scalars(
-        select(Followup.id).where(Followup.id.in_(ids), Followup.claimed_by == claimer).order_by(Followup.due_at)
+        select(Followup.id).where(Followup.id.in_(ids), Followup.claimed_by == claimer)
+        .order_by(Followup.due_at, Followup.id)
     )
     return list(claimed)
-
 
 
 def begin_attempt(session: Session | Connection, followup_id: int, *, claimer: str, seq: int, at: datetime,
@@ -810,6 +837,93 @@ def release_claim(
     session.execute(
         update(Followup).where(Followup.id == followup_id, Followup.claimed_by == claimer).values(**values)
     )
+
+
+# --- follow-ups whose manager cannot be reached ----------------------------------------------------
+
+
+def _free_or_mine(claimer: str, now: datetime):  # type: ignore[no-untyped-def]
+    return or_(Followup.claimed_by.is_(None), Followup.claimed_by == claimer, Followup.claim_expires < now)
+
+
+def mark_undeliverable(session: Session, *, team_id: str, manager_id: str, error: str, now: datetime,
+                       claimer: str) -> int:
+    """Slack refused a DM to this manager for good (no such user, deactivated, a bot...): every open
+    follow-up of theirs is undeliverable from now on. Each is due at once, so that the next sweep tells
+    the admins (notify); none is nudged again until it is reassigned. Claims `claimer` holds are handed
+    back. Returns how many follow-ups were marked (those already marked are left as they are)."""
+    result = session.execute(
+        update(Followup)
+        .where(Followup.team_id == team_id, Followup.manager_id == manager_id, Followup.status == OPEN,
+               Followup.undeliverable_at.is_(None))
+        .values(
+            undeliverable_at=now, undeliverable_error=error[:100], notified_at=None, due_at=now, failures=0,
+            last_error=error[:100],
+            attempt_seq=case((Followup.claimed_by == claimer, None), else_=Followup.attempt_seq),
+            attempt_at=case((Followup.claimed_by == claimer, None), else_=Followup.attempt_at),
+            claim_expires=case((Followup.claimed_by == claimer, None), else_=Followup.claim_expires),
+            claimed_by=case((Followup.claimed_by == claimer, None), else_=Followup.claimed_by),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount  # type: ignore[attr-defined,no-any-return]
+
+
+def claim_notice(session: Session, *, team_id: str, manager_id: str, claimer: str, now: datetime,
+                 lease: timedelta) -> list[int]:
+    """Claim every undeliverable follow-up of this manager that nobody was told about yet (those free or
+    already `claimer`'s), to tell someone about them in one message. Their ids, oldest decision first."""
+    where = (Followup.team_id == team_id, Followup.manager_id == manager_id, Followup.status == OPEN,
+             Followup.undeliverable_at.is_not(None), Followup.notified_at.is_(None))
+    session.execute(
+        update(Followup).where(*where, _free_or_mine(claimer, now))
+        .values(claimed_by=claimer, claim_expires=now + lease)
+        .execution_options(synchronize_session=False)
+    )
+    return list(session.scalars(
+        select(Followup.id).where(*where, Followup.claimed_by == claimer).order_by(Followup.decided_at, Followup.id)
+    ))
+
+
+def finish_notice(session: Session, ids: Sequence[int], *, claimer: str, now: datetime) -> None:
+    """Someone was told about these undeliverable follow-ups: nothing is due for them until reassigned."""
+    session.execute(
+        update(Followup).where(Followup.id.in_(ids), Followup.claimed_by == claimer)
+        .values(notified_at=now, due_at=None, claimed_by=None, claim_expires=None, failures=0, last_error=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def undeliverable_followups(session: Session, *, team_id: str, manager_id: str) -> list[FollowupView]:
+    """This manager's open follow-ups that cannot be delivered, oldest decision first."""
+    stmt = (
+        _views_stmt()
+        .where(Followup.team_id == team_id, Followup.manager_id == manager_id, Followup.status == OPEN,
+               Followup.undeliverable_at.is_not(None))
+        .order_by(Followup.decided_at, Followup.id)
+    )
+    return [_view(*row) for row in session.execute(stmt).all()]
+
+
+def reassign(session: Session, ids: Sequence[int], *, from_manager: str, to_manager: str, now: datetime) -> list[int]:
+    """Give undeliverable follow-ups to another manager: deliverable again, and due now, so that the next
+    sweep nudges the new manager (in their working hours). Returns the ids that were reassigned (one that
+    was closed or reassigned in the meantime is left alone)."""
+    if not ids:
+        return []
+    where = (Followup.id.in_(ids), Followup.manager_id == from_manager, Followup.status == OPEN,
+             Followup.undeliverable_at.is_not(None))
+    changed = list(session.scalars(select(Followup.id).where(*where).order_by(Followup.id)))
+    if changed:
+        session.execute(
+            update(Followup).where(Followup.id.in_(changed))
+            .values(manager_id=to_manager, undeliverable_at=None, undeliverable_error=None, notified_at=None,
+                    due_at=now, snoozed_until=None, failures=0, last_error=None, claimed_by=None,
+                    claim_expires=None, attempt_seq=None, attempt_at=None, last_nudge_channel=None,
+                    last_nudge_ts=None)
+            .execution_options(synchronize_session=False)
+        )
+    return changed
 
 
 def record_nudge(

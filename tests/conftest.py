@@ -13,6 +13,7 @@ from urllib.parse import quote
 import pytest
 from sqlalchemy import text
 
+from bot.config import VARIABLES
 from storage.db import make_engine, upgrade
 from tests.fake_slack import FakeSlack
 from tests.harness import SIGNING_SECRET, Harness
@@ -23,6 +24,19 @@ TABLES = (
     "nudges", "followups", "candidates", "decisions", "rounds", "processed_events", "digest_runs",
     "digest_subscriptions", "managers", "workspaces", "inbox", "channel_managers", "outbox",
 )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """No process the tests start reads the working directory's .env (python-dotenv skips it when this is
+    set): a developer's .env, made from .env.example by the README's first command, must not switch the
+    tests' servers to Socket Mode or point them at another database."""
+    os.environ["PYTHON_DOTENV_DISABLED"] = "1"
+
+
+def clean_environ() -> dict[str, str]:
+    """The environment without any of the bot's settings (bot.config.VARIABLES): what a test starts a
+    process with before giving it its own."""
+    return {k: v for k, v in os.environ.items() if k not in VARIABLES}
 
 
 def _postgres_required() -> bool:
@@ -94,7 +108,7 @@ def harness(db_url: str, fake_slack: FakeSlack) -> Iterator[Harness]:
 
 @pytest.fixture
 def serve_env(db_url: str, fake_slack: FakeSlack, tmp_path: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_", "NUDGE_", "WORK_"))}
+    env = clean_environ()
     env.update({
         "SLACK_BOT_TOKEN": "xoxb-e2e", "SLACK_SIGNING_SECRET": SIGNING_SECRET, "SLACK_API_URL": fake_slack.url,
         "DATABASE_URL": db_url, "PORT": str(free_port()), "NUDGE_SCHEDULE": "4s,1h", "SWEEP_INTERVAL": "1s",

@@ -27,6 +27,7 @@ class Call:
     args: dict[str, Any]
     headers: dict[str, str]
     at: float
+    ok: bool = True  # False: answered with an error (scripted, or a refusal)
 
 
 @dataclass
@@ -49,6 +50,8 @@ class FakeSlack:
         self.homes: dict[str, dict[str, Any]] = {}  # user -> the App Home view published last
         self.bots: set[str] = set()  # user ids that users.info describes as bot users
         self.members: dict[str, str] = {}  # user id -> real name, the workspace's people users.list pages through
+        self.unreachable: dict[str, str] = {}  # user or channel id -> the error every post there gets (for good)
+        self.broken: dict[str, int] = {}  # user or channel id -> the HTTP status every post there gets (500...)
         self.invalid: list[str] = []  # Block Kit or fallback-text problems in what the app sent
         self.socket_mode_url = "ws://127.0.0.1:9/"  # set by a Socket Mode test to its websocket server
         self.lock = threading.Lock()
@@ -117,6 +120,21 @@ class FakeSlack:
         raise AssertionError(f"expected {count} call(s) to {method}, got {len(self.calls_to(method))}")
 
     # --- answers -----------------------------------------------------------------------------------
+
+    def refusal(self, method: str, args: dict[str, Any]) -> tuple[int, str] | None:
+        """(status, error) for a post to a user or channel Slack never delivers to (fake.unreachable) or that
+        fails every time for now (fake.broken)."""
+        if method == "chat.postMessage":
+            where = str(args.get("channel", ""))
+        elif method == "conversations.open":
+            where = str(args.get("users", "")).split(",")[0]
+        else:
+            return None
+        if where in self.unreachable:
+            return 200, self.unreachable[where]
+        if where in self.broken:
+            return self.broken[where], "internal_error"
+        return None
 
     def answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
         if method == "auth.test":
@@ -216,16 +234,21 @@ class FakeSlack:
                 if "?" in self.path:
                     args.update({k: v[0] for k, v in parse_qs(self.path.split("?", 1)[1]).items()})
                 problem = validate(method, args)
+                call = Call(method, args, dict(self.headers.items()), time.monotonic())
                 with fake.lock:
-                    fake.calls.append(Call(method, args, dict(self.headers.items()), time.monotonic()))
+                    fake.calls.append(call)
                     if problem:
                         fake.invalid.append(f"{method}: {problem}")
                     queued = fake.scripts.get(method)
                     scripted = queued.pop(0) if queued else None
+                refused = fake.refusal(method, args)
                 if scripted is not None and (scripted.status != 200 or scripted.body):
                     status, body, headers = scripted.status, scripted.body, scripted.headers
+                elif refused is not None:
+                    status, body, headers = refused[0], {"ok": False, "error": refused[1]}, {}
                 else:
                     status, body, headers = 200, fake.answer(method, args), {}
+                call.ok = status == 200 and body.get("ok") is not False
                 if scripted is not None and scripted.hold is not None:
                     scripted.hold.wait(60)
                 payload = json.dumps(body).encode()

@@ -86,6 +86,7 @@ class Harness:
             sessions=make_sessions(self.engine),
             reads=make_read_sessions(self.engine),
             client=make_client(self.settings),
+            sweep_client=make_client(self.settings, retry_rate_limits=False),
             clock=lambda: self.now,
             replica_id="test-replica",
             team_id=TEAM_ID,

@@ -1,0 +1,31 @@
+"""The notice about follow-ups whose manager Slack will never deliver a DM to: pick who takes them over."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+
+from bot import blocks, followups
+from bot.deps import Deps
+from bot.errors import OutOfDate
+from handlers.replies import friendly_errors, team_of
+
+
+def register(app: App, deps: Deps) -> None:
+    friendly = friendly_errors(deps)
+
+    @friendly
+    def handle_reassign(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
+        ack()
+        from_manager = blocks.reassign_from(action.get("block_id"))
+        to_manager = action.get("selected_user")
+        if not from_manager or not to_manager:
+            raise OutOfDate("That notice is out of date. Try `/interview-round digest` for what is still open.")
+        actor = body["user"]["id"]
+        ids = followups.reassign(deps, team_id=team_of(body), from_manager=from_manager, to_manager=str(to_manager),
+                                 actor=actor, now=deps.clock())
+        respond(replace_original=True, **blocks.reassigned_message(
+            from_manager=from_manager, to_manager=str(to_manager), actor=actor, count=len(ids)))
+
+    app.action(blocks.ACTION_REASSIGN)(handle_reassign)
