@@ -414,6 +414,9 @@ def _lowercase_objects(text: str, words: list[tuple[int, int, str]], mentions: l
             continue
         after = [w for w in words if w[0] >= cue.end]
         before = [w for w in reversed(words) if w[1] <= cue.start]
+        if text[cue.start : cue.start + 1] in ("'", "’"):
+            # "ethan's a no": the verdict begins inside the word that names its subject
+            before[:0] = [(w[0], cue.start, text[w[0] : cue.start]) for w in words if w[0] < cue.start < w[1]]
         found = collect(after, _OBJECT_LINKS) if cue.strong else []
         subjects = [list(reversed(run)) for run in collect(before, _SUBJECT_LINKS)]
         # "the offsite got rejected", "rfc-0042 got rejected": a thing, unless a determiner-free name
