@@ -86,7 +86,10 @@ class Round(Base):
 
     candidates: Mapped[list[Candidate]] = relationship(back_populates="round", order_by="Candidate.id")
 
-    __table_args__ = (Index("ix_rounds_team_role", "team_id", "role_key"),)
+    __table_args__ = (
+        Index("ix_rounds_team_role", "team_id", "role_key"),
+        Index("ix_rounds_team_channel", "team_id", "channel_id"),  # a channel's digest (repo.in_channel)
+    )
 
 
 class Decision(Base):
@@ -121,7 +124,7 @@ class Candidate(Base):
     stage: Mapped[str | None] = mapped_column(String(100))
     strengths: Mapped[str | None] = mapped_column(Text)
     outcome: Mapped[str] = mapped_column(String(16), default=INTERVIEWING)
-    decision_id: Mapped[int | None] = mapped_column(ForeignKey("decisions.id", ondelete="SET NULL"))
+    decision_id: Mapped[int | None] = mapped_column(ForeignKey("decisions.id", ondelete="SET NULL"), index=True)
     added_by_decision: Mapped[bool] = mapped_column(default=False)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
