@@ -86,10 +86,7 @@ class Round(Base):
 
     candidates: Mapped[list[Candidate]] = relationship(back_populates="round", order_by="Candidate.id")
 
-    __table_args__ = (
-        Index("ix_rounds_team_role", "team_id", "role_key"),
-        Index("ix_rounds_team_channel", "team_id", "channel_id"),  # a channel's digest (repo.in_channel)
-    )
+    __table_args__ = (Index("ix_rounds_team_role", "team_id", "role_key"),)
 
 
 class Decision(Base):
@@ -160,6 +157,10 @@ class Followup(Base):
     skip_reason: Mapped[str | None] = mapped_column(String(500))
     note: Mapped[str | None] = mapped_column(Text)  # the manager's edited note, when edited
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # The channels it belongs to, whose digest shows it: where its decision was posted, where its round was
+    # logged. Kept here (repo.record_decision) so a channel's digest is one indexed filter (repo.in_channel).
+    decided_in: Mapped[str | None] = mapped_column(String(32))
+    logged_in: Mapped[str | None] = mapped_column(String(32))
 
     candidate: Mapped[Candidate] = relationship()
 
@@ -169,6 +170,8 @@ class Followup(Base):
         Index("ix_followups_open", "team_id", "status", "decided_at", "id"),  # digests: oldest open first
         Index("ix_followups_closed", "team_id", "closed_at"),  # closures since the last digest, stats
         Index("ix_followups_decided", "team_id", "decided_at"),  # closure rate over 30 days
+        Index("ix_followups_decided_in", "team_id", "decided_in", "status"),  # a channel's digest
+        Index("ix_followups_logged_in", "team_id", "logged_in", "status"),
     )
 
 

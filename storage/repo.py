@@ -377,6 +377,7 @@ def record_decision(
     for candidate in settled_not:
         existing = session.scalars(select(Followup).where(Followup.candidate_id == candidate.id)).first()
         if existing is not None:
+            existing.decided_in = channel_id
             if existing.status == CANCELLED:
                 existing.status = OPEN
                 existing.due_at = first_due
@@ -396,6 +397,8 @@ def record_decision(
             nudges_sent=0,
             failures=0,
             created_at=now,
+            decided_in=channel_id,
+            logged_in=round_.channel_id,
         )
         session.add(followup)
         session.flush()
@@ -656,15 +659,10 @@ def followups(session: Session, ids: Sequence[int]) -> list[FollowupView]:
     return [_view(*row) for row in rows]
 
 
-def in_channel(team_id: str, channel_id: str) -> Any:
+def in_channel(channel_id: str) -> Any:
     """The follow-ups that belong to a channel: their candidate was decided there (the decision message was
     posted there) or their round was logged there. A channel's digest shows only these."""
-    rounds_here = select(Round.id).where(Round.team_id == team_id, Round.channel_id == channel_id)
-    decisions_here = select(Decision.id).where(Decision.team_id == team_id, Decision.channel_id == channel_id)
-    candidates_here = select(Candidate.id).where(
-        or_(Candidate.round_id.in_(rounds_here), Candidate.decision_id.in_(decisions_here))
-    )
-    return Followup.candidate_id.in_(candidates_here)
+    return or_(Followup.decided_in == channel_id, Followup.logged_in == channel_id)
 
 
 def _scope(team_id: str, *, manager_id: str | None = None, channel_id: str | None = None) -> list[Any]:
@@ -673,7 +671,7 @@ def _scope(team_id: str, *, manager_id: str | None = None, channel_id: str | Non
     if manager_id is not None:
         where.append(Followup.manager_id == manager_id)
     if channel_id is not None:
-        where.append(in_channel(team_id, channel_id))
+        where.append(in_channel(channel_id))
     return where
 
 

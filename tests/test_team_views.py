@@ -40,7 +40,7 @@ def bulk_open(h: Harness, count: int, managers: int = 13) -> None:
         session.execute(insert(Followup), [
             {"team_id": TEAM_ID, "candidate_id": cid, "manager_id": f"U0M{i % managers:03d}", "created_by": MANAGER,
              "status": "open", "decided_at": MONDAY - timedelta(days=i % 40), "due_at": None,
-             "nudges_sent": i % 4, "failures": 0, "created_at": MONDAY}
+             "nudges_sent": i % 4, "failures": 0, "created_at": MONDAY, "logged_in": CHANNEL}
             for i, cid in enumerate(ids)
         ])
 

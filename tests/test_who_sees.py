@@ -5,14 +5,20 @@ again on the server)."""
 from __future__ import annotations
 
 import json
+import uuid
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
+from urllib.parse import quote
 
 import pytest
-from sqlalchemy import func, select
+from alembic import command
+from sqlalchemy import func, select, text
 
 from bot import blocks, followups
+from storage.db import alembic_config, make_engine, upgrade
 from storage.models import Candidate, Followup, Round
+from tests.conftest import POSTGRES_URL
 from tests.fake_slack import TEAM_ID
 from tests.harness import ADMIN, CHANNEL, MANAGER, MONDAY, Harness
 
@@ -149,3 +155,53 @@ def test_a_round_modal_at_its_limits_is_logged(harness: Harness) -> None:
 def test_malformed_state_is_left_to_the_listener(values: Any) -> None:
     assert blocks.too_long(blocks.VIEW_ROLE, values) == {}
     assert blocks.too_long(None, {"role": {"role": {"value": "x" * 500}}}) == {}
+
+
+# --- follow-ups recorded before the channels were kept on them ---------------------------------------
+
+
+@pytest.fixture
+def empty_db_url(db_url: str, tmp_path: Any) -> Iterator[str]:
+    """A database of its own with no tables yet (a SQLite file, or a PostgreSQL schema), for a migration
+    test that must not move the shared schema back and forth."""
+    if db_url.startswith("sqlite"):
+        yield f"sqlite:///{tmp_path / 'migrating.db'}"
+        return
+    schema = f"pgm_{uuid.uuid4().hex[:10]}"
+    admin = make_engine(POSTGRES_URL)
+    with admin.begin() as connection:
+        connection.execute(text(f"CREATE SCHEMA {schema}"))
+    separator = "&" if "?" in POSTGRES_URL else "?"
+    yield f"{POSTGRES_URL}{separator}options={quote(f'-csearch_path={schema}')}"
+    with admin.begin() as connection:
+        connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+    admin.dispose()
+
+
+def test_the_migration_finds_the_channels_of_follow_ups_recorded_before_it(empty_db_url: str) -> None:
+    engine = make_engine(empty_db_url)
+    config = alembic_config(engine.url.render_as_string(hide_password=False))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0002")
+    at = MONDAY.replace(tzinfo=None) if engine.dialect.name == "sqlite" else MONDAY
+    with engine.begin() as connection:
+        connection.execute(text(
+            "INSERT INTO rounds (id, team_id, role, role_key, manager_id, channel_id, source, created_by, "
+            "created_at) VALUES (1, 'T0TEAM', 'Eng', 'eng', 'U0M', 'C0ENG', 'command', 'U0M', :at)"), {"at": at})
+        connection.execute(text(
+            "INSERT INTO decisions (id, team_id, channel_id, message_ts, author_id, round_id, created_round, "
+            "created_at) VALUES (1, 'T0TEAM', 'C0HIRING', '1.1', 'U0M', 1, false, :at)"), {"at": at})
+        connection.execute(text(
+            "INSERT INTO candidates (id, team_id, round_id, name, outcome, decision_id, added_by_decision) "
+            "VALUES (1, 'T0TEAM', 1, 'Omar', 'not_selected', 1, false), "
+            "(2, 'T0TEAM', 1, 'Lena', 'interviewing', NULL, false)"))
+        connection.execute(text(
+            "INSERT INTO followups (id, team_id, candidate_id, manager_id, created_by, status, decided_at, "
+            "nudges_sent, failures, created_at) VALUES (1, 'T0TEAM', 1, 'U0M', 'U0M', 'open', :at, 0, 0, :at), "
+            "(2, 'T0TEAM', 2, 'U0M', 'U0M', 'cancelled', :at, 0, 0, :at)"), {"at": at})
+    upgrade(engine)
+    with engine.begin() as connection:
+        rows = connection.execute(text("SELECT id, decided_in, logged_in FROM followups ORDER BY id")).all()
+    engine.dispose()
+    assert [tuple(r) for r in rows] == [(1, "C0HIRING", "C0ENG"), (2, None, "C0ENG")]
