@@ -110,7 +110,7 @@ def load(engine: Engine, shape: Shape, *, now: datetime, tz_checked_at: datetime
             "claimed_by": None, "claim_expires": None, "failures": 0, "last_error": None, "closed_at": closed_at,
             "closed_by": manager if closed_at else None,
             "skip_reason": "hired elsewhere" if kind == "closed" and n % 3 == 0 else None, "note": None,
-            "created_at": decided,
+            "created_at": decided, "decided_in": "C0HIRING", "logged_in": "C0HIRING",
         })
         for seq in range(1, sent + 1):
             nudge_id += 1

@@ -2,17 +2,22 @@
 
 Every builder stays inside Slack's limits however long the input (50 blocks a message, 100 a view,
 3,000 characters a section text, 75 a button label) and every message comes with a fallback `text`.
+Every user-typed string (names, roles, stages, strengths, notes, reasons) goes into mrkdwn and into the
+fallback `text` through `bot.slack_text.escape`, once; plain_text fields (a modal's prefilled inputs) carry
+it as typed. Only the bot's own `<@U…>`, `<#C…>` and `<!date…>` tokens are live.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from bot import delivery
-from storage.models import ROLE_LENGTH
+from bot.rounds import MAX_ROLE_LENGTH
+from bot.slack_text import escape
 from storage.repo import FollowupView
 
 ACTION_CONTACTED = "followup_contacted"
@@ -56,9 +61,44 @@ SKIP_REASONS = (
 Block = dict[str, Any]
 
 
-def esc(text: str) -> str:
-    """Escape user text for mrkdwn (Slack's three control characters)."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+@dataclass(frozen=True)
+class Limit:
+    """A modal text field's `max_length`, with the field's name for the error that enforces it."""
+
+    label: str
+    max_length: int
+
+
+ROLE_LIMIT = Limit("Role", MAX_ROLE_LENGTH)
+LINES_LIMIT = 3000  # a multi-line field (candidates, a note): Slack's largest max_length
+# Every modal's text fields and their limits, by callback_id and block_id (= action_id): the builders set
+# max_length from here, and a submission is checked against it again (`too_long`), since a submitted view
+# is untrusted input.
+FIELD_LIMITS: dict[str, dict[str, Limit]] = {
+    VIEW_ROUND: {"role": ROLE_LIMIT, "candidates": Limit("Candidates", LINES_LIMIT),
+                 "hired": Limit("Hired", LINES_LIMIT)},
+    VIEW_DECISION: {"role": ROLE_LIMIT, "not_selected": Limit("Not selected", LINES_LIMIT),
+                    "hired": Limit("Hired", LINES_LIMIT), "withdrawn": Limit("Withdrew", LINES_LIMIT)},
+    VIEW_ROLE: {"role": ROLE_LIMIT},
+    VIEW_NOTE: {"note": Limit("Note", LINES_LIMIT)},
+    VIEW_SKIP: {"detail": Limit("Anything to add", 300)},
+}
+
+
+def too_long(callback_id: Any, values: Any) -> dict[str, str]:
+    """The fields of a submitted modal that are longer than their max_length: block_id -> an error naming
+    the field and its limit (for `response_action: errors`). Anything malformed is left to the listener."""
+    limits = FIELD_LIMITS.get(callback_id) if isinstance(callback_id, str) else None
+    if not limits or not isinstance(values, dict):
+        return {}
+    errors = {}
+    for block_id, limit in limits.items():
+        field = (values.get(block_id) or {}).get(block_id) if isinstance(values.get(block_id), dict) else None
+        value = field.get("value") if isinstance(field, dict) else None
+        if isinstance(value, str) and len(value) > limit.max_length:
+            errors[block_id] = (f"{limit.label} can be up to {limit.max_length:,} characters; this is "
+                                f"{len(value):,}. Shorten it and save again.")
+    return errors
 
 
 def about(name: str, role: str | None, stage: str | None = None) -> str:
@@ -68,8 +108,20 @@ def about(name: str, role: str | None, stage: str | None = None) -> str:
     return f"{name} ({detail})" if detail else name
 
 
+TOKEN_LENGTH = 80  # the longest of the bot's own <…> tokens (a date with its fallback)
+_CUT_ENTITY = re.compile(r"&[a-z]{0,3}$")
+
+
 def clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+    """At most `limit` characters, "…" marking a cut. A cut never splits an escaped character (`&am…`) or
+    one of the bot's own `<…>` tokens (a mention, a date): it goes back to before it."""
+    if len(text) <= limit:
+        return text
+    head = text[: limit - 1]
+    opened = head.rfind("<", len(head) - TOKEN_LENGTH)
+    if opened > head.rfind(">"):
+        head = head[:opened]
+    return _CUT_ENTITY.sub("", head).rstrip() + "…"
 
 
 def plain(text: str, limit: int = BUTTON_TEXT) -> dict[str, Any]:
@@ -128,7 +180,7 @@ def careful_language(findings: Sequence[Any], limit: int = 3) -> Block | None:
     if not findings:
         return None
     lines = [
-        f"⚠️ *“{esc(f.phrase)}”* ({esc(f.category)}): {esc(f.why)} _Instead:_ {esc(f.instead)}"
+        f"⚠️ *“{escape(f.phrase)}”* ({escape(f.category)}): {escape(f.why)} _Instead:_ {escape(f.instead)}"
         for f in findings[:limit]
     ]
     if len(findings) > limit:
@@ -169,10 +221,10 @@ def followup_actions(followup_id: int, mailto: str | None = None, *, block_id: s
 
 def nudge_message(content: NudgeContent) -> dict[str, Any]:
     f = content.followup
-    who = esc(f.candidate_name)
+    who = escape(f.candidate_name)
     detail = " · ".join(
         part
-        for part in (esc(f.role) if f.role else None, esc(f.stage) if f.stage else None,
+        for part in (escape(f.role) if f.role else None, escape(f.stage) if f.stage else None,
                      days_waiting(f.decided_at, content.now))
         if part
     )
@@ -182,12 +234,12 @@ def nudge_message(content: NudgeContent) -> dict[str, Any]:
         reminder = f" (reminder {content.seq} of {content.of})"
     else:  # reassigned after its scheduled reminders went to someone who could not get them
         reminder = " (one more reminder)"
-    text = f"Time to close the loop with {esc(about(f.candidate_name, f.role, f.stage))}{reminder}"
+    text = f"Time to close the loop with {escape(about(f.candidate_name, f.role, f.stage))}{reminder}"
     note_title = "*Your note*" if f.note else "*Suggested note* (edit it to make it yours)"
     careful = careful_language(content.findings)
     blocks = [
         section(f"*Time to close the loop with {who}*{reminder}\n{detail}"),
-        section(f"{note_title}\n{quote(esc(content.note))}"),
+        section(f"{note_title}\n{quote(escape(content.note))}"),
         *([careful] if careful else []),
         followup_actions(f.id, content.mailto),
         note_tools(f.id, content.tone),
@@ -208,32 +260,32 @@ def note_modal(*, candidate_name: str, note: str, private_metadata: str) -> dict
         "submit": plain("Save note", 24),
         "close": plain("Cancel", 24),
         "blocks": [
-            section(f"Your note to *{esc(candidate_name)}*. It's used from now on; empty it to go back to the "
+            section(f"Your note to *{escape(candidate_name)}*. It's used from now on; empty it to go back to the "
                     "suggested one."),
             {"type": "input", "block_id": "note", "optional": True, "label": plain("Note", 2000),
              "hint": plain("Thank them, keep it personal, and leave out the reasons for the decision. "
                            "I'll point out phrases that can create legal risk.", 2000),
-             "element": {"type": "plain_text_input", "action_id": "note", "multiline": True, "max_length": 3000,
-                         "initial_value": clip(note, 3000)}},
+             "element": {"type": "plain_text_input", "action_id": "note", "multiline": True,
+                         "max_length": LINES_LIMIT, "initial_value": clip(note, LINES_LIMIT)}},
         ],
     }
 
 
 def closed_message(f: FollowupView) -> dict[str, Any]:
-    who = esc(f.candidate_name)
+    who = escape(f.candidate_name)
     when = slack_date(f.closed_at) if f.closed_at else "today"
     if f.status == "contacted":
         line = f"✅ You contacted {who} on {when}"
-        text = f"You contacted {esc(about(f.candidate_name, f.role, f.stage))}"
+        text = f"You contacted {escape(about(f.candidate_name, f.role, f.stage))}"
     elif f.status == "skipped":
-        reason = f" ({esc(f.skip_reason)})" if f.skip_reason else ""
+        reason = f" ({escape(f.skip_reason)})" if f.skip_reason else ""
         line = f"☑️ No personal note needed for {who}{reason}, marked on {when}"
-        text = f"No personal note needed for {esc(about(f.candidate_name, f.role, f.stage))}"
+        text = f"No personal note needed for {escape(about(f.candidate_name, f.role, f.stage))}"
     else:
         line = f"This follow-up with {who} was cancelled"
         text = line
     by = f" by <@{f.closed_by}>" if f.closed_by and f.closed_by != f.manager_id else ""
-    detail = " · ".join(esc(part) for part in (f.role, f.stage) if part)
+    detail = " · ".join(escape(part) for part in (f.role, f.stage) if part)
     blocks = [section(f"{line}{by}" + (f"\n{detail}" if detail else ""))]
     return {"text": clip(text, 3000), "blocks": blocks}
 
@@ -268,7 +320,7 @@ def erased_question() -> dict[str, Any]:
 def question_refused(channel_id: str, error: str) -> dict[str, Any]:
     """A DM to whoever posted a decision the bot could not ask about in its thread. It names nobody."""
     text = (f"I read what looks like a hiring decision in <#{channel_id}>, but Slack wouldn't let me ask about it "
-            f"in its thread (`{esc(error)}`), so nothing is recorded for it. Invite me to the channel, or use the "
+            f"in its thread (`{escape(error)}`), so nothing is recorded for it. Invite me to the channel, or use the "
             "*Record hiring decision* shortcut on the message.")
     return {"text": text, "blocks": [section(text)]}
 
@@ -280,9 +332,9 @@ def forget_prompt(matches: Sequence[Any]) -> dict[str, Any]:
         "open reminder stops. Counts stay, anonymous. This can't be undone."
     )]
     for m in matches[:10]:
-        stage = f" ({esc(m.stage)})" if m.stage else ""
-        role = f": {esc(m.role)}" if m.role else ""
-        blocks.append(section(f"*{esc(m.name)}*{role}{stage}, {m.outcome.replace('_', ' ')}",
+        stage = f" ({escape(m.stage)})" if m.stage else ""
+        role = f": {escape(m.role)}" if m.role else ""
+        blocks.append(section(f"*{escape(m.name)}*{role}{stage}, {m.outcome.replace('_', ' ')}",
                               accessory=button("Erase", ACTION_FORGET, str(m.candidate_id), style="danger")))
     blocks.append({"type": "actions", "block_id": "forget_cancel",
                    "elements": [button("Cancel", ACTION_FORGET_CANCEL, "cancel")]})
@@ -302,7 +354,7 @@ def snoozed_message(content: NudgeContent, until: datetime) -> dict[str, Any]:
 
 
 def names_list(names: Sequence[str]) -> str:
-    names = [esc(n) for n in names]
+    names = [escape(n) for n in names]
     if len(names) <= 1:
         return "".join(names)
     return ", ".join(names[:-1]) + " and " + names[-1]
@@ -319,7 +371,7 @@ def decision_reply(
     if erased and not (not_selected or hired or withdrawn):
         return erased_reply()
     lines = []
-    noted = f"📝 Noted for *{esc(role)}*" if role else "📝 Noted"
+    noted = f"📝 Noted for *{escape(role)}*" if role else "📝 Noted"
     if not_selected:
         when = f" from {slack_date(first_due, '{date_short_pretty}')}" if first_due else ""
         lines.append(
@@ -333,7 +385,7 @@ def decision_reply(
     if withdrawn:
         lines.append(f"Withdrew: {names_list(withdrawn)} (no follow-up needed).")
     if role:
-        text = f"Noted the decision for {esc(role)}."
+        text = f"Noted the decision for {escape(role)}."
     elif not_selected:
         text = clip(f"Noted: I'll remind <@{manager_id}> to follow up with {names_list(not_selected)}. "
                     "Which role was it for?", 3000)
@@ -405,7 +457,7 @@ def reading_summary(reading: Any) -> str:
     def people(persons: Sequence[Any]) -> str:
         return names_list([p.name + (f" ({p.stage})" if p.stage else "") for p in persons])
 
-    lines = [f"*Role:* {esc(reading.role)}" if reading.role else "*Role:* not named"]
+    lines = [f"*Role:* {escape(reading.role)}" if reading.role else "*Role:* not named"]
     if reading.not_selected:
         lines.append(f"*Not selected:* {people(reading.not_selected)}")
     if reading.hired:
@@ -447,19 +499,19 @@ def _people_lines(persons: Sequence[Any]) -> str:
 
 def _lines_input(block_id: str, label: str, initial: str, hint: str) -> Block:
     element: dict[str, Any] = {"type": "plain_text_input", "action_id": block_id, "multiline": True,
-                               "max_length": 3000}
+                               "max_length": LINES_LIMIT}
     if initial:
-        element["initial_value"] = clip(initial, 3000)
+        element["initial_value"] = clip(initial, LINES_LIMIT)
     return {"type": "input", "block_id": block_id, "optional": True, "label": plain(label, 2000),
             "element": element, "hint": plain(hint, 2000)}
 
 
 def role_input(role: str | None = None) -> dict[str, Any]:
     """The role field of every modal that asks for one (block and action id "role")."""
-    element: dict[str, Any] = {"type": "plain_text_input", "action_id": "role", "max_length": ROLE_LENGTH,
-                               "placeholder": plain("Staff Data Engineer", 150)}
+    element: dict[str, Any] = {"type": "plain_text_input", "action_id": "role",
+                               "max_length": ROLE_LIMIT.max_length, "placeholder": plain("Staff Data Engineer", 150)}
     if role:
-        element["initial_value"] = clip(role, ROLE_LENGTH)
+        element["initial_value"] = clip(role, ROLE_LIMIT.max_length)
     return {"type": "input", "block_id": "role", "label": plain("Role", 2000), "element": element}
 
 
@@ -500,12 +552,12 @@ def undone_reply(actor: str) -> dict[str, Any]:
 
 
 def followup_line(f: FollowupView, now: datetime, overdue_after: int, *, flag_undeliverable: bool = True) -> str:
-    stage = f" ({esc(f.stage)})" if f.stage else ""
-    role = f": {esc(f.role)}" if f.role else ""
+    stage = f" ({escape(f.stage)})" if f.stage else ""
+    role = f": {escape(f.role)}" if f.role else ""
     overdue = " ⚠️ *overdue*" if f.nudges_sent >= overdue_after else ""
     if f.undeliverable_at is not None and flag_undeliverable:
         overdue = " ⛔ *can't DM the manager*"
-    return f"• *{esc(f.candidate_name)}*{role}{stage}, {days_waiting(f.decided_at, now)}{overdue}"
+    return f"• *{escape(f.candidate_name)}*{role}{stage}, {days_waiting(f.decided_at, now)}{overdue}"
 
 
 def _packed_sections(lines: Sequence[str]) -> list[Block]:
@@ -551,6 +603,7 @@ class DigestContent:
     closed_recent: Sequence[FollowupView]
     stats: Any  # storage.repo.Stats over 30 days
     since: datetime | None  # when the last digest in this channel was posted
+    channel_id: str | None = None  # whose follow-ups: this channel's (decided or logged there); None: everyone's
 
 
 def stats_line(stats: Any, period: str = "last 30 days") -> str:
@@ -572,12 +625,15 @@ def digest_message(content: DigestContent, now: datetime, overdue_after: int, *,
         since = f" since {slack_date(content.since)}" if content.since else " recently"
         closed_line = f"✅ Closed{since}: {content.closed_count} ({names}{f' and {more} more' if more > 0 else ''})"
     stats = stats_line(content.stats)
+    here = f"<#{content.channel_id}>" if content.channel_id else ""
     if content.total == 0:
-        text = "✅ All loops closed: every candidate who was not selected has heard back personally."
+        text = (f"✅ All loops closed in {here}: every candidate decided or logged here has heard back personally."
+                if here else "✅ All loops closed: every candidate who was not selected has heard back personally.")
         extra = [context(line) for line in (closed_line, stats) if line]
         return {"text": text, "blocks": [section(text), *extra]}
     count = len(content.managers)
-    summary = (f"{content.total} open across {count} manager{'s' if count != 1 else ''}"
+    summary = ((f"Decided or logged in {here} · " if here else "Everyone's · ")
+               + f"{content.total} open across {count} manager{'s' if count != 1 else ''}"
                + (f" · ⚠️ {content.overdue} overdue (every reminder sent, still open)" if content.overdue else ""))
     blocks: list[Block] = [
         {"type": "header", "text": plain("Candidate follow-ups still open", 150)},
@@ -613,7 +669,7 @@ def digest_message(content: DigestContent, now: datetime, overdue_after: int, *,
     footer = "\n".join(line for line in (closed_line, stats) if line)
     if footer:
         blocks.append(context(footer))
-    text = f"{content.total} candidate follow-ups are still open."
+    text = f"{content.total} candidate follow-ups {f'from {here} ' if here else ''}are still open."
     return {"text": text, "blocks": blocks[:MESSAGE_BLOCKS]}
 
 
@@ -641,7 +697,7 @@ def unreachable_notice(manager_id: str, items: Sequence[FollowupView], *, now: d
     lines = [followup_line(f, now, overdue_after, flag_undeliverable=False) for f in items[:shown]]
     blocks: list[Block] = [
         section(f"⛔ *I can't DM <@{manager_id}>*, so {count} candidate follow-up{'s are' if count != 1 else ' is'} "
-                f"stuck: {esc(why)} (Slack says `{esc(error)}`). Nobody is being reminded about "
+                f"stuck: {escape(why)} (Slack says `{escape(error)}`). Nobody is being reminded about "
                 f"{'these candidates' if count != 1 else 'this candidate'}:"),
         *_packed_sections(lines)[:MESSAGE_BLOCKS - 4],
     ]
@@ -696,7 +752,7 @@ def home_view(
     recent_blocks: list[Block] = []
     if recent:
         recent_blocks = [{"type": "divider"}, section("*Recently closed*"), *_packed_sections([
-            f"• {esc(f.candidate_name)}" + (f": {esc(f.role)}" if f.role else "") + ", "
+            f"• {escape(f.candidate_name)}" + (f": {escape(f.role)}" if f.role else "") + ", "
             + ("contacted" if f.status == "contacted" else "no note needed")
             + f" on {slack_date(f.closed_at)}"
             for f in recent if f.closed_at
@@ -718,18 +774,19 @@ def home_view(
 def round_confirmation(role: str, names: Sequence[str], stages: Sequence[str | None], manager_id: str,
                        user_id: str, hired: Sequence[str] = (), findings: Sequence[Any] = (), erased: int = 0
                        ) -> dict[str, Any]:
-    lines = [f"• {esc(name)}" + (f" ({esc(stage)})" if stage else "")
+    lines = [f"• {escape(name)}" + (f" ({escape(stage)})" if stage else "")
              for name, stage in zip(names, stages, strict=True)]
     whose = "you" if manager_id == user_id else f"<@{manager_id}>"
     then = (f"\n🎉 Hired: {names_list(hired)}. I'll remind {whose} to follow up personally with the others."
             if hired else
             f"\nWhen the decision is posted in a channel I'm in, I'll remind {whose} to follow up personally "
             "with everyone who isn't selected.")
-    text = (f"📋 Logged *{esc(role)}* with {len(names)} candidate{'s' if len(names) != 1 else ''}:\n"
+    text = (f"📋 Logged *{escape(role)}* with {len(names)} candidate{'s' if len(names) != 1 else ''}:\n"
             + "\n".join(lines) + then)
     careful = careful_language(findings)
     notes = [*([careful] if careful else []), *([context(erased_note(erased))] if erased else [])]
-    return {"text": f"Logged {role} with {len(names)} candidates.", "blocks": [section(text), *notes]}
+    return {"text": f"Logged {escape(role)} with {len(names)} candidate{'s' if len(names) != 1 else ''}.",
+            "blocks": [section(text), *notes]}
 
 
 def round_modal(*, manager_id: str, private_metadata: str) -> dict[str, Any]:
@@ -748,12 +805,12 @@ def round_modal(*, manager_id: str, private_metadata: str) -> dict[str, Any]:
             {"type": "input", "block_id": "candidates", "label": plain("Candidates", 2000),
              "hint": plain("One per line: Name (stage; strengths: ...) email", 2000),
              "element": {"type": "plain_text_input", "action_id": "candidates", "multiline": True,
-                         "max_length": 3000,
+                         "max_length": LINES_LIMIT,
                          "placeholder": plain("Dana Whitfield (onsite)\nOmar Haddad (final round)", 150)}},
             {"type": "input", "block_id": "hired", "optional": True, "label": plain("Hired (optional)", 2000),
              "hint": plain("If the decision is made: who was hired. Everyone else gets a personal follow-up.",
                            2000),
-             "element": {"type": "plain_text_input", "action_id": "hired",
+             "element": {"type": "plain_text_input", "action_id": "hired", "max_length": LINES_LIMIT,
                          "placeholder": plain("Dana Whitfield", 150)}},
         ],
     }
@@ -768,7 +825,7 @@ def skip_modal(followup: FollowupView, private_metadata: str) -> dict[str, Any]:
         "submit": plain("Save", 24),
         "close": plain("Cancel", 24),
         "blocks": [
-            section(f"Why does *{esc(followup.candidate_name)}* not need a personal note from you?"),
+            section(f"Why does *{escape(followup.candidate_name)}* not need a personal note from you?"),
             {
                 "type": "input",
                 "block_id": "reason",
@@ -784,7 +841,8 @@ def skip_modal(followup: FollowupView, private_metadata: str) -> dict[str, Any]:
                 "block_id": "detail",
                 "optional": True,
                 "label": plain("Anything to add? (optional)", 2000),
-                "element": {"type": "plain_text_input", "action_id": "detail", "max_length": 300},
+                "element": {"type": "plain_text_input", "action_id": "detail",
+                            "max_length": FIELD_LIMITS[VIEW_SKIP]["detail"].max_length},
             },
         ],
     }

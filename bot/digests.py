@@ -2,6 +2,11 @@
 
 A digest is posted once per channel and period, whichever replica fires first: the period is the
 cron fire time it belongs to, reserved by a unique row before posting and released if the post fails.
+
+A digest names candidates, so who sees which is deliberate: a channel's digest shows only the follow-ups
+that belong to that channel (decided or logged there, `storage.repo.in_channel`); the workspace-wide one
+goes only to DIGEST_CHANNEL, and to ADMIN_USERS who ask for it (`/interview-round digest all`, shown to
+them alone). The escalation DM goes to ESCALATE_TO, whom the operator chose.
 """
 
 from __future__ import annotations
@@ -37,28 +42,41 @@ def cron_for(deps: Deps, frequency: str) -> str:
     return daily_cron(cron) if frequency == "daily" else cron
 
 
-def gather(deps: Deps, *, team_id: str, channel_id: str | None, now: datetime) -> blocks.DigestContent:
+def scope_of(deps: Deps, channel_id: str) -> str | None:
+    """Whose follow-ups a digest posted in `channel_id` shows: that channel's own, or, in DIGEST_CHANNEL
+    only, the whole workspace's (None)."""
+    return None if channel_id == deps.settings.digest_channel else channel_id
+
+
+def gather(deps: Deps, *, team_id: str, channel_id: str | None, scope: str | None, now: datetime
+           ) -> blocks.DigestContent:
+    """What a digest shows. `channel_id`: where it goes (closures are counted since the last digest there);
+    `scope`: the channel whose follow-ups it shows, None for the whole workspace."""
     after = overdue_after(deps)
     with reading(deps).begin() as session:
-        managers = repo.open_by_manager(session, team_id=team_id)
+        managers = repo.open_by_manager(session, team_id=team_id, channel_id=scope)
         since = repo.last_digest_at(session, channel_id=channel_id) if channel_id else None
         closed_count, closed_recent = repo.closed_since(
-            session, team_id=team_id, since=since or now - timedelta(days=7), limit=5
+            session, team_id=team_id, since=since or now - timedelta(days=7), limit=5, channel_id=scope
         )
         return blocks.DigestContent(
             total=sum(m.open for m in managers),
             managers=managers,
-            oldest=repo.open_followups(session, team_id=team_id, limit=OLDEST_LOADED),
-            overdue=repo.count_overdue(session, team_id=team_id, after=after),
+            oldest=repo.open_followups(session, team_id=team_id, limit=OLDEST_LOADED, channel_id=scope),
+            overdue=repo.count_overdue(session, team_id=team_id, after=after, channel_id=scope),
             closed_count=closed_count,
             closed_recent=closed_recent,
-            stats=repo.stats(session, team_id=team_id, since=now - STATS_WINDOW),
+            stats=repo.stats(session, team_id=team_id, since=now - STATS_WINDOW, channel_id=scope),
             since=since,
+            channel_id=scope,
         )
 
 
-def digest_message(deps: Deps, *, team_id: str, channel_id: str | None, now: datetime) -> dict:
-    content = gather(deps, team_id=team_id, channel_id=channel_id, now=now)
+def digest_message(deps: Deps, *, team_id: str, channel_id: str, now: datetime, everyone: bool = False) -> dict:
+    """The digest asked for in `channel_id`: that channel's (DIGEST_CHANNEL: the workspace's), or with
+    `everyone` the workspace's, for an admin's eyes only (the caller checks and shows it to them alone)."""
+    scope = None if everyone else scope_of(deps, channel_id)
+    content = gather(deps, team_id=team_id, channel_id=None if everyone else channel_id, scope=scope, now=now)
     return blocks.digest_message(content, now, overdue_after(deps))
 
 
@@ -86,7 +104,7 @@ def post_once(deps: Deps, *, team_id: str, channel_id: str, period: str, now: da
             return False
         if not repo.claim_digest(session, team_id=team_id, channel_id=channel_id, period=period):
             return False
-    content = gather(deps, team_id=team_id, channel_id=channel_id, now=now)
+    content = gather(deps, team_id=team_id, channel_id=channel_id, scope=scope_of(deps, channel_id), now=now)
     if content.total == 0 and not deps.settings.digest_when_empty:
         with deps.sessions.begin() as session:
             repo.finish_digest(session, channel_id=channel_id, period=period, ts="", now=now)

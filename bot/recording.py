@@ -643,7 +643,7 @@ def reading_from_form(values: dict[str, Any]) -> tuple[Decision | None, dict[str
         try:
             entries = parse_candidates(text)
         except RoundParseError as error:
-            errors[block] = blocks.clip(str(error).replace("`", ""), 300)
+            errors[block] = blocks.clip(error.plain, 300)
             continue
         groups[block] = tuple(Person(e.name, e.stage) for e in entries)
         for person in groups[block]:
@@ -675,7 +675,7 @@ def round_from_form(values: dict[str, Any]) -> tuple[RoundForm | None, dict[str,
     try:
         candidates = parse_candidates(_field(values, "candidates"))
     except RoundParseError as error:
-        errors["candidates"] = blocks.clip(str(error).replace("`", ""), 300)
+        errors["candidates"] = blocks.clip(error.plain, 300)
     hired: list[str] = []
     if _field(values, "hired") and candidates:
         by_key = {repo.name_key(c.name): c.name for c in candidates}

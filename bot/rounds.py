@@ -13,7 +13,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from bot.slack_text import visible
+from bot.slack_text import escape, unescape, visible
 from storage.models import NAME_LENGTH, ROLE_LENGTH, SLACK_ID_LENGTH, STAGE_LENGTH
 
 MAX_ROLE_LENGTH = ROLE_LENGTH  # what the database holds is what may be typed (storage.models)
@@ -45,7 +45,12 @@ class RoundSpec:
 
 
 class RoundParseError(ValueError):
-    """str(error) is a friendly, specific explanation for the user (Slack mrkdwn), with an example."""
+    """str(error) is a friendly, specific explanation for the user (Slack mrkdwn, user text escaped), with
+    an example; `plain` is the same for a plain-text place (a modal field's error)."""
+
+    @property
+    def plain(self) -> str:
+        return unescape(str(self).replace("`", ""))
 
 
 HELP_TEXT = f"""\
@@ -68,7 +73,8 @@ final round...) and, after a semicolon, `strengths:` what stood out. Commas insi
 *Other commands*
 • `{COMMAND}` with nothing after it opens a form instead.
 • `{COMMAND} pending`: your open follow-ups.
-• `{COMMAND} digest`: open follow-ups for the team, grouped by manager, oldest first.
+• `{COMMAND} digest`: the open follow-ups decided or logged in this channel, grouped by manager, oldest \
+first (`digest weekly`, `daily` or `off` schedules it); admins: `digest all` shows everyone's, to you alone.
 • `{COMMAND} forget NAME`: stop tracking a candidate and erase what I stored about them.
 • `{COMMAND} channel-manager @someone`: the hiring manager for decisions apps (an ATS, a workflow) post in \
 this channel; `channel-manager` alone shows it, `channel-manager off` clears it.
@@ -103,7 +109,7 @@ def _unslack(text: str) -> str:
     text = _LINK.sub(lambda m: m.group(2) or m.group(1), text)
     text = _CHANNEL.sub(lambda m: "#" + (m.group(1) or "channel"), text)
     text = _SPECIAL.sub(lambda m: "@" + m.group(1), text)
-    text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    text = unescape(text)
     return unicodedata.normalize("NFC", visible(text))
 
 
@@ -116,7 +122,7 @@ def _show(text: str, limit: int = 60) -> str:
     text = _squash(text).replace("`", "'")
     if len(text) > limit:
         text = text[: limit - 1].rstrip() + "…"
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;") or " "
+    return escape(text) or " "
 
 
 def _error(problem: str, example: str = EXAMPLE) -> RoundParseError:
@@ -328,8 +334,10 @@ def _entries(text: str) -> tuple[CandidateEntry, ...]:
 
 
 def parse_candidates(lines: str) -> tuple[CandidateEntry, ...]:
-    """Candidates written one per line or comma-separated, each `Name (stage; strengths: ...) email`."""
-    return _entries(_unslack(lines))
+    """Candidates written one per line or comma-separated, each `Name (stage; strengths: ...) email`, as
+    typed in a modal's field: Slack sends those unescaped, so nothing is unescaped here (a typed `&amp;`
+    stays `&amp;`), and a typed `<https://…|…>` is text, not a link."""
+    return _entries(unicodedata.normalize("NFC", visible(lines)))
 
 
 def parse_round(text: str) -> RoundSpec:

@@ -1,4 +1,9 @@
-"""The readable text of a Slack message, whatever shape it came in.
+"""Slack's text format, both ways: `escape` what the bot sends, `unescape` and read what it receives.
+
+Slack gives three characters a meaning in mrkdwn and in a message's fallback `text`: `&`, `<` and `>`
+(`<!channel>`, `<@U123>`, `<https://…|label>`). Everything a person typed goes out through `escape`, once,
+wherever it is sent; what Slack sends (message and command text) arrives with those three escaped and is
+`unescape`d once on the way in. Modal fields arrive as typed and are not unescaped.
 
 People type into `text`; apps (an ATS's notifications, workflow bots) often put what matters in
 `blocks` (section text and fields, context, header, rich_text) or in legacy `attachments` (pretext,
@@ -8,11 +13,27 @@ part once, in Slack's mrkdwn (links as `<url|label>`, users as `<@U…>`), for t
 
 from __future__ import annotations
 
+import html
+import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 MAX_PARTS = 200  # a message has at most 50 blocks, an attachment a few dozen fields: bound the walk
+_ENTITY = re.compile(r"&(amp|lt|gt);")
+_ENTITIES = {"amp": "&", "lt": "<", "gt": ">"}
+
+
+def escape(text: str) -> str:
+    """User text made inert in mrkdwn and in a message's `text`: `&`, `<`, `>` as Slack's entities, so a
+    typed `<!channel>` or `<https://evil.example|click here>` shows as typed and links or mentions nothing."""
+    return html.escape(text, quote=False)
+
+
+def unescape(text: str) -> str:
+    """What Slack escaped in message and command text, back as typed: only its three entities, once
+    (`&amp;lt;` is the `&lt;` someone typed)."""
+    return _ENTITY.sub(lambda m: _ENTITIES[m.group(1)], text)
 
 
 def visible(text: str) -> str:

@@ -4,11 +4,12 @@ from slack_bolt import App
 
 from bot.deps import Deps
 from bot.inbox import Inbox
-from handlers import actions, commands, decisions, dedupe, events, home, lifecycle, notices, rounds
+from handlers import actions, commands, decisions, dedupe, events, home, lifecycle, limits, notices, rounds
 
 
 def register_all(app: App, deps: Deps, inbox: Inbox) -> None:
     dedupe.register(app, inbox)
+    limits.register(app)
     commands.register(app, deps)
     events.register(app, deps)
     lifecycle.register(app, deps)

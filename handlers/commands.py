@@ -3,7 +3,6 @@ channel-manager (the channel's default manager for decisions apps post), help.""
 
 from __future__ import annotations
 
-import html
 import json
 import logging
 from typing import Any
@@ -16,20 +15,26 @@ from bot.app_messages import BUSY
 from bot.deps import Deps, before_ack, reading
 from bot.errors import NotAllowed
 from bot.rounds import HELP_TEXT, RoundParseError, parse_round
+from bot.slack_text import escape, unescape
 from storage import repo
 from storage.db import is_busy
 
 logger = logging.getLogger(__name__)
 COMMAND = "/interview-round"
 PENDING_SHOWN = 40
+EVERYONE_REFUSED = (
+    "The digest of everyone's follow-ups names every open candidate, so it goes only to the digest channel "
+    f"and to Persona Grata admins (ADMIN_USERS). `{COMMAND} digest` shows the follow-ups decided or logged "
+    "in this channel."
+)
 
 
 def subscription_reply(frequency: str | None, channel_id: str, cron: str, tz: str) -> str:
     if frequency is None:
         return f"🔕 <#{channel_id}> won't get scheduled digests any more. `{COMMAND} digest` still posts one now."
     when = digests.daily_cron(cron) if frequency == "daily" else cron
-    return (f"🗓️ <#{channel_id}> will get a {frequency} digest of open candidate follow-ups "
-            f"(cron `{when}`, {tz}). `{COMMAND} digest off` stops it.")
+    return (f"🗓️ <#{channel_id}> will get a {frequency} digest of the open candidate follow-ups decided or logged "
+            f"in it (cron `{when}`, {tz}). `{COMMAND} digest off` stops it.")
 
 
 def register(app: App, deps: Deps) -> None:
@@ -50,7 +55,7 @@ def register(app: App, deps: Deps) -> None:
 
     def interview_round(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient) -> None:
         text = (command.get("text") or "").strip()
-        words = html.unescape(text).lower().split()
+        words = unescape(text).lower().split()
         team_id = str(command.get("team_id"))
         user_id = str(command.get("user_id"))
         channel_id = str(command.get("channel_id"))
@@ -77,9 +82,19 @@ def register(app: App, deps: Deps) -> None:
                 message = digests.digest_message(deps, team_id=team_id, channel_id=channel_id, now=now)
                 respond(text=message["text"], blocks=message["blocks"], response_type="in_channel")
                 return
+            if choice == "all":
+                if user_id not in deps.settings.admin_users:
+                    ack(text=EVERYONE_REFUSED)
+                    return
+                ack()
+                message = digests.digest_message(deps, team_id=team_id, channel_id=channel_id, now=now,
+                                                 everyone=True)
+                respond(text=message["text"], blocks=message["blocks"], response_type="ephemeral")
+                return
             if choice not in (*digests.FREQUENCIES, "off"):
-                ack(text=f"`{COMMAND} digest` posts one now; `{COMMAND} digest weekly`, `daily` or `off` "
-                         "sets this channel's scheduled digest.")
+                ack(text=f"`{COMMAND} digest` posts this channel's follow-ups now; `{COMMAND} digest weekly`, "
+                         f"`daily` or `off` sets this channel's scheduled digest; `{COMMAND} digest all` shows "
+                         "everyone's to an admin.")
                 return
             frequency = None if choice == "off" else choice
             with quick.sessions.begin() as session:
@@ -92,7 +107,7 @@ def register(app: App, deps: Deps) -> None:
                                                        channel_id=channel_id, user_id=user_id, now=now))
             return
         if words[0] == "forget":
-            name = html.unescape(text).split(maxsplit=1)[1].strip() if len(words) > 1 else ""
+            name = unescape(text).split(maxsplit=1)[1].strip() if len(words) > 1 else ""
             if not name:
                 ack(text=f"Whom should I forget? `{COMMAND} forget Omar Haddad` erases that candidate's record.")
                 return
@@ -102,7 +117,7 @@ def register(app: App, deps: Deps) -> None:
                 ack(text=str(error))
                 return
             if not matches:
-                ack(text=f"I have no record of anyone called *{blocks.esc(name)}*. Nothing to erase.")
+                ack(text=f"I have no record of anyone called *{escape(name)}*. Nothing to erase.")
                 return
             prompt = blocks.forget_prompt(matches)
             ack(text=prompt["text"], blocks=prompt["blocks"])

@@ -136,7 +136,7 @@ class Candidate(Base):
     stage: Mapped[str | None] = mapped_column(String(STAGE_LENGTH))
     strengths: Mapped[str | None] = mapped_column(Text)
     outcome: Mapped[str] = mapped_column(String(16), default=INTERVIEWING)
-    decision_id: Mapped[int | None] = mapped_column(ForeignKey("decisions.id", ondelete="SET NULL"))
+    decision_id: Mapped[int | None] = mapped_column(ForeignKey("decisions.id", ondelete="SET NULL"), index=True)
     added_by_decision: Mapped[bool] = mapped_column(default=False)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -177,6 +177,10 @@ class Followup(Base):
     skip_reason: Mapped[str | None] = mapped_column(String(SKIP_REASON_LENGTH))
     note: Mapped[str | None] = mapped_column(Text)  # the manager's edited note, when edited
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # The channels it belongs to, whose digest shows it: where its decision was posted, where its round was
+    # logged. Kept here (repo.record_decision) so a channel's digest is one indexed filter (repo.in_channel).
+    decided_in: Mapped[str | None] = mapped_column(String(SLACK_ID_LENGTH))
+    logged_in: Mapped[str | None] = mapped_column(String(SLACK_ID_LENGTH))
 
     candidate: Mapped[Candidate] = relationship()
 
@@ -186,6 +190,8 @@ class Followup(Base):
         Index("ix_followups_open", "team_id", "status", "decided_at", "id"),  # digests: oldest open first
         Index("ix_followups_closed", "team_id", "closed_at"),  # closures since the last digest, stats
         Index("ix_followups_decided", "team_id", "decided_at"),  # closure rate over 30 days
+        Index("ix_followups_decided_in", "team_id", "decided_in", "status"),  # a channel's digest
+        Index("ix_followups_logged_in", "team_id", "logged_in", "status"),
     )
 
 

@@ -391,6 +391,7 @@ def record_decision(
     for candidate in settled_not:
         existing = session.scalars(select(Followup).where(Followup.candidate_id == candidate.id)).first()
         if existing is not None:
+            existing.decided_in = channel_id
             if existing.status == CANCELLED:
                 existing.status = OPEN
                 existing.due_at = first_due
@@ -412,6 +413,8 @@ def record_decision(
             nudges_sent=0,
             failures=0,
             created_at=now,
+            decided_in=channel_id,
+            logged_in=round_.channel_id,
         )
         session.add(followup)
         session.flush()
@@ -706,26 +709,43 @@ def followups(session: Session, ids: Sequence[int]) -> list[FollowupView]:
     return [_view(*row) for row in rows]
 
 
-def open_followups(
-    session: Session, *, team_id: str, manager_id: str | None = None, limit: int | None = None
-) -> list[FollowupView]:
-    """Open follow-ups, oldest decision first (optionally one manager's)."""
-    stmt = _views_stmt().where(Followup.team_id == team_id, Followup.status == OPEN)
+def in_channel(channel_id: str) -> Any:
+    """The follow-ups that belong to a channel: their candidate was decided there (the decision message was
+    posted there) or their round was logged there. A channel's digest shows only these."""
+    return or_(Followup.decided_in == channel_id, Followup.logged_in == channel_id)
+
+
+def _scope(team_id: str, *, manager_id: str | None = None, channel_id: str | None = None) -> list[Any]:
+    """A workspace's follow-ups, optionally one manager's, optionally one channel's (`in_channel`)."""
+    where = [Followup.team_id == team_id]
     if manager_id is not None:
-        stmt = stmt.where(Followup.manager_id == manager_id)
+        where.append(Followup.manager_id == manager_id)
+    if channel_id is not None:
+        where.append(in_channel(channel_id))
+    return where
+
+
+def open_followups(
+    session: Session, *, team_id: str, manager_id: str | None = None, limit: int | None = None,
+    channel_id: str | None = None,
+) -> list[FollowupView]:
+    """Open follow-ups, oldest decision first (optionally one manager's, or one channel's)."""
+    stmt = _views_stmt().where(*_scope(team_id, manager_id=manager_id, channel_id=channel_id),
+                               Followup.status == OPEN)
     stmt = stmt.order_by(Followup.decided_at, Followup.id)
     if limit is not None:
         stmt = stmt.limit(limit)
     return [_view(*row) for row in session.execute(stmt).all()]
 
 
-def count_open(session: Session, *, team_id: str, manager_id: str | None = None, nudged_at_least: int = 0) -> int:
-    """Open follow-ups (one manager's), counting only those nudged at least so many times."""
-    stmt = select(func.count()).select_from(Followup).where(Followup.team_id == team_id, Followup.status == OPEN)
+def count_open(session: Session, *, team_id: str, manager_id: str | None = None, nudged_at_least: int = 0,
+               channel_id: str | None = None) -> int:
+    """Open follow-ups (one manager's, one channel's), counting only those nudged at least so many times."""
+    stmt = select(func.count()).select_from(Followup).where(
+        *_scope(team_id, manager_id=manager_id, channel_id=channel_id), Followup.status == OPEN
+    )
     if nudged_at_least:
         stmt = stmt.where(Followup.nudges_sent >= nudged_at_least)
-    if manager_id is not None:
-        stmt = stmt.where(Followup.manager_id == manager_id)
     return int(session.scalars(stmt).one())
 
 
@@ -1261,20 +1281,22 @@ class Stats:
         return self.closed / self.decided if self.decided else None
 
 
-def open_by_manager(session: Session, *, team_id: str) -> list[ManagerCount]:
-    """Open follow-ups per manager, the manager with the oldest first."""
+def open_by_manager(session: Session, *, team_id: str, channel_id: str | None = None) -> list[ManagerCount]:
+    """Open follow-ups per manager (of one channel, `in_channel`), the manager with the oldest first."""
     rows = session.execute(
         select(Followup.manager_id, func.count(), func.min(Followup.decided_at))
-        .where(Followup.team_id == team_id, Followup.status == OPEN)
+        .where(*_scope(team_id, channel_id=channel_id), Followup.status == OPEN)
         .group_by(Followup.manager_id)
         .order_by(func.min(Followup.decided_at))
     )
     return [ManagerCount(manager, count, oldest) for manager, count, oldest in rows]
 
 
-def count_overdue(session: Session, *, team_id: str, after: int, manager_id: str | None = None) -> int:
+def count_overdue(session: Session, *, team_id: str, after: int, manager_id: str | None = None,
+                  channel_id: str | None = None) -> int:
     """Open follow-ups that had every scheduled nudge (`after` of them)."""
-    return count_open(session, team_id=team_id, manager_id=manager_id, nudged_at_least=max(after, 1))
+    return count_open(session, team_id=team_id, manager_id=manager_id, nudged_at_least=max(after, 1),
+                      channel_id=channel_id)
 
 
 def overdue_followups(session: Session, *, team_id: str, after: int, limit: int) -> list[FollowupView]:
@@ -1287,19 +1309,20 @@ def overdue_followups(session: Session, *, team_id: str, after: int, limit: int)
     return [_view(*row) for row in session.execute(stmt).all()]
 
 
-def closed_since(session: Session, *, team_id: str, since: datetime, limit: int) -> tuple[int, list[FollowupView]]:
-    """How many follow-ups were closed since a moment, and the latest of them."""
-    where = (Followup.team_id == team_id, Followup.status.in_(CLOSED_STATUSES), Followup.closed_at >= since)
+def closed_since(session: Session, *, team_id: str, since: datetime, limit: int, channel_id: str | None = None
+                 ) -> tuple[int, list[FollowupView]]:
+    """How many follow-ups (of one channel) were closed since a moment, and the latest of them."""
+    where = (*_scope(team_id, channel_id=channel_id), Followup.status.in_(CLOSED_STATUSES),
+             Followup.closed_at >= since)
     count = int(session.scalars(select(func.count()).select_from(Followup).where(*where)).one())
     rows = session.execute(_views_stmt().where(*where).order_by(Followup.closed_at.desc()).limit(limit)).all()
     return count, [_view(*row) for row in rows]
 
 
-def stats(session: Session, *, team_id: str, since: datetime, manager_id: str | None = None) -> Stats:
+def stats(session: Session, *, team_id: str, since: datetime, manager_id: str | None = None,
+          channel_id: str | None = None) -> Stats:
     """Closure rate of follow-ups decided since `since`; median days from decision to contact."""
-    scope = [Followup.team_id == team_id, Followup.status != CANCELLED]
-    if manager_id is not None:
-        scope.append(Followup.manager_id == manager_id)
+    scope = [*_scope(team_id, manager_id=manager_id, channel_id=channel_id), Followup.status != CANCELLED]
     decided, closed = session.execute(
         select(func.count(), func.count(Followup.closed_at))
         .where(*scope, Followup.decided_at >= since)

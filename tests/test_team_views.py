@@ -40,7 +40,7 @@ def bulk_open(h: Harness, count: int, managers: int = 13) -> None:
         session.execute(insert(Followup), [
             {"team_id": TEAM_ID, "candidate_id": cid, "manager_id": f"U0M{i % managers:03d}", "created_by": MANAGER,
              "status": "open", "decided_at": MONDAY - timedelta(days=i % 40), "due_at": None,
-             "nudges_sent": i % 4, "failures": 0, "created_at": MONDAY}
+             "nudges_sent": i % 4, "failures": 0, "created_at": MONDAY, "logged_in": CHANNEL}
             for i, cid in enumerate(ids)
         ])
 
@@ -71,21 +71,26 @@ def test_channel_subscribes_and_unsubscribes(harness: Harness) -> None:
     assert "weekly digest" in reply["text"] and "<#C0TEAM>" in reply["text"]
     assert "daily" in harness.command("digest daily", channel="C0TEAM")["text"]
     assert "won't get scheduled digests" in harness.command("digest off", channel="C0TEAM")["text"]
-    assert "posts one now" in harness.command("digest hourly", channel="C0TEAM")["text"]
+    assert "posts this channel's follow-ups now" in harness.command("digest hourly", channel="C0TEAM")["text"]
 
 
 def test_scheduled_digest_goes_to_digest_channel_and_subscribers_once(harness: Harness) -> None:
     harness.reconfigure(DIGEST_CHANNEL="C0DIGEST")
-    harness.command(ROUND)
+    harness.command(ROUND, channel="C0WEEKLY")  # logged in #weekly, decided in #hiring
     harness.message(DECISION)
+    harness.message("Decision for Product Designer: not moving forward with Ivo Bell.", channel="C0DAILY")
     harness.command("digest weekly", channel="C0WEEKLY")
     harness.command("digest daily", channel="C0DAILY")
     harness.fake.clear()
     assert digests.scheduled(harness.deps, DIGEST_TIME, "weekly") == 2
     assert digests.scheduled(harness.deps, DIGEST_TIME + timedelta(minutes=5), "weekly") == 0  # same period
     assert digests.scheduled(harness.deps, DIGEST_TIME, "daily") == 1
-    channels = sorted(c.args["channel"] for c in harness.fake.calls_to("chat.postMessage"))
-    assert channels == ["C0DAILY", "C0DIGEST", "C0WEEKLY"]
+    posted = {c.args["channel"]: text_of(c) for c in harness.fake.calls_to("chat.postMessage")}
+    assert sorted(posted) == ["C0DAILY", "C0DIGEST", "C0WEEKLY"]
+    # Each channel sees its own; DIGEST_CHANNEL sees everyone's.
+    assert "Omar Haddad" in posted["C0WEEKLY"] and "Ivo Bell" not in posted["C0WEEKLY"]
+    assert "Ivo Bell" in posted["C0DAILY"] and "Omar Haddad" not in posted["C0DAILY"]
+    assert "Omar Haddad" in posted["C0DIGEST"] and "Ivo Bell" in posted["C0DIGEST"]
     assert digests.scheduled(harness.deps, DIGEST_TIME + timedelta(days=7), "weekly") == 2  # the next week
 
 

@@ -1,7 +1,7 @@
 """Slack's ids and message timestamps in columns of 64 characters (were 32)
 
 Revision ID: 0004
-Revises: 0002
+Revises: 0003
 Create Date: 2026-12-08 10:00:00.000000
 
 A team id of 33 characters failed every write on PostgreSQL (503, and Slack retried for ever). The edge
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0004'
-down_revision: str | None = '0002'
+down_revision: str | None = '0003'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
