@@ -6,7 +6,7 @@ This list is that knowledge, built once from two maintained data sources and com
 data file, so the bot itself depends on neither:
 
 - the most frequent English words of `wordfreq` (Robyn Speer, https://github.com/rspeer/wordfreq);
-- minus the given names and the 2,000 most frequent family names of the US Census 1990 name files shipped
+- minus the given names and the 10,000 most frequent family names of the US Census 1990 name files shipped
   by the `names` package (https://github.com/treyhunner/names), so "grace", "will", "park" or "hall" can
   still be names.
 
@@ -28,7 +28,7 @@ COUNT = 12_000
 OUT = Path(__file__).resolve().parent.parent / "bot" / "reader" / "vocab" / "english_words.txt"
 
 
-SURNAMES = 2_000  # the most frequent family names, which are often words too: Brown, Park, Hall, King
+SURNAMES = 10_000  # the most frequent family names, often words too (Brown, Park, Hall) or common on the web (Kumar)
 
 
 def census_names() -> set[str]:
@@ -47,7 +47,7 @@ def main() -> None:
              if re.fullmatch(r"[a-z][a-z'-]*[a-z]", w) and w not in first]
     header = (
         f"# Common English words that are not given names: the {COUNT} most frequent English words of wordfreq,\n"
-        "# less the given names and the 2,000 most frequent family names of the US Census 1990 files of the\n"
+        "# less the given names and the 10,000 most frequent family names of the US Census 1990 files of the\n"
         "# `names` package. Built by"
         " scripts/build_english_words.py; do not edit by hand (add to common_words.txt instead).\n"
     )

@@ -1023,7 +1023,7 @@ def clean_name(name: str) -> str | None:
         return None
     if any(w.lower() in ORGANISATION_WORDS for w in words):
         return None  # "Tugger Robotics", "Bauer Equipment": a company
-    if all(all(part in ENGLISH_WORDS or len(part) == 1 for part in w.lower().strip(".'’").split("-"))
+    if len(words) > 1 and all(all(part in ENGLISH_WORDS or len(part) == 1 for part in w.lower().strip(".'’").split("-"))
            or (w.isupper() and len(w) <= 4 and len(words) > 1 and not all(x.isupper() for x in words))
            for w in words):
         return None  # "Deep Dive", "Capitol Hill", "post-onsite", "CDL B": everyday words, not a person
