@@ -480,6 +480,7 @@ _FIT = re.compile(r"\b(?:fit|match|selected|chosen)$", re.IGNORECASE)
 _THING = re.compile(r"^\s+(?:(for|to|on|with|from)\s+)?(?:the|a|an|our|this|that|their|its|his|her|your|my)\s+"
                     r"(?!offer\b|candidate|application|applicant|finalist|person|guy|girl|woman|man|folks?|candidacy|"
                     r"role|position|job|req|opening|process|loop|onsite|final|next|panel|team\b|other|two|three|both|time\b|"
+                    r"cycle|term|year|semester|quarter|season|week|month|intake|batch|cohort|round|go\b|"
                     r"first|second|third|last|top|remaining)"
                     r"(?:[a-z0-9]|[A-Z]{2,}\b|[A-Z]\d|[A-Z][a-z]+\s+(?:[A-Z]\b|[a-z]))")
 _THING_BARE = re.compile(r"^\s+(?:(?:for|to|on)\s+)?"

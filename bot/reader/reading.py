@@ -88,6 +88,8 @@ def read(text: str, *, known_names: Sequence[str] = (), attachments_text: str = 
     names can be referred to by first name ("tomasz and aaliyah are a no"), and its role is the reply's
     when the reply names none."""
     raw = "\n".join(part for part in (text, attachments_text) if part and part.strip())
+    # an emoji between two thoughts ends the first: "offering to Adaeze Okonkwo :tada: Declining Brianna Keel"
+    raw = _EMOJI_BREAK.sub(". ", raw) if _EMOJI_BREAK.search(raw) else raw
     plain = normalise(raw)
     if not plain:
         return None
@@ -118,8 +120,7 @@ def read(text: str, *, known_names: Sequence[str] = (), attachments_text: str = 
     people, decisive = _decided(findings, plain, known)
     names = [*parent_names, *(n for _, n in mentioned_names(plain, known))]
     hiring = role is not None or hiring_words or about_hiring(plain) or bool(parent and about_hiring(parent))
-    broken = normalise(_EMOJI_BREAK.sub(". ", raw)) if _EMOJI_BREAK.search(raw) else plain
-    verdicts = read_clauses(broken, names=names, hiring=hiring, context_names=parent_names,
+    verdicts = read_clauses(plain, names=names, hiring=hiring, context_names=parent_names,
                             context_asks=bool(parent_names) and asks_for_a_decision(parent),
                             context_favour=bool(parent) and asks_a_favour(parent))
     if any(v.strong for v in verdicts) and any(f.rule == "no_hire_named" for f in findings):
