@@ -470,6 +470,8 @@ _COUNT_BEFORE = re.compile(r"\b(?:\d+|all|both|two|three|four|five|six|seven|eig
 _NO_AFTER_A_NAME = re.compile(r"(?P<word>[^\W\d_][\w'-]*)\s+(no|nope|nah|non)\b", re.IGNORECASE)
 _COUNTED = re.compile(r"\s+(?:\d+|all|both|two|three|four|five|six|several|some|the|these|those|remaining|other)\s"
                       r"(?:\w+\s)?(?:candidates?|applicants?|people|applications?|finalists|of them)", re.IGNORECASE)
+_FOR_A_JOB = re.compile(r"\s+for\s+(?:the|this|that|our|a|an)\s+(?:[\w-]+\s+){0,3}?"
+                        r"(?:role|position|job|post|vacancy|opening|req|spot|gig|seat)s?\b", re.IGNORECASE)
 _NOT_YET = re.compile(
     r"(?:\b(?:don'?t|do\s+not|never|rather\s+than|instead\s+of|hold\s+off\s+on|no\s+need\s+to)\b(?:\s+[\w'-]+){0,4}"
     r"|\bbefore\s+(?:anyone|someone|we|you|i|they|he|she)(?:\s+[\w'-]+){0,2}|\bun-)\s*$",
@@ -484,7 +486,8 @@ _THING = re.compile(r"^\s+(?:(for|to|on|with|from)\s+)?(?:the|a|an|our|this|that
                     r"first|second|third|last|top|remaining)"
                     r"(?:[a-z0-9]|[A-Z]{2,}\b|[A-Z]\d|[A-Z][a-z]+\s+(?:[A-Z]\b|[a-z]))")
 _THING_BARE = re.compile(r"^\s+(?:(?:for|to|on)\s+)?"
-                         r"(?!(?:the|a|an|him|her|them|both|all|either|any|for|to|on|each|every)\b)[a-z][a-z-]+\b")
+                         r"(?!(?:the|a|an|him|her|them|both|all|either|any|for|to|on|each|every|this|that|these|those|"
+                         r"our|your|my|his|their|its)\b)[a-z][a-z-]+\b")
 _WITHDRAWN_THING = re.compile(  # "withdrew her PR", "withdrew $300 from petty cash", "withdrew from STAT 501"
     r"^\s+(?:(?:the|a|an|her|his|their|our)\s+(?!offer|application|candidacy|name)\w|[$€£\d]"
     r"|from\s+(?-i:[A-Z]{2,}\b)|from\s+\w*\d)", re.IGNORECASE)
@@ -509,10 +512,13 @@ def _negated_or_about_a_thing(text: str, cue: Cue) -> bool:
     if not text[cue.start : cue.end].lower().endswith(" to") and infinitive:
         return True  # "declined to sit on the panel"
     thing = _THING.match(after)
-    if re.match(r"\s+(?:me|us|you)\b", after, re.IGNORECASE):
-        return True  # "my wifi rejected me three times"
-    if thing and (not thing.group(1) or thing.group(1).lower() != "for" or _FIT.search(text[cue.start : cue.end])
-                  or not _A_JOB.search(text, cue.end, cue.end + 60)):
+    if re.match(r"\s+(?:me|us)\b", after, re.IGNORECASE):
+        return True  # "my wifi rejected me three times"; "unable to offer you the position" is a letter's
+    for_a_job = bool((thing and thing.group(1) and thing.group(1).lower() == "for"
+                     and _A_JOB.match(text, thing.end() - 1)) or _FOR_A_JOB.match(after))
+    if thing and not for_a_job and (not thing.group(1) or thing.group(1).lower() != "for"
+                                    or _FIT.search(text[cue.start : cue.end])
+                                    or not _A_JOB.search(text, cue.end, cue.end + 60)):
         return True  # "rejected the proposal", "no offer for the apartment"; not "… direction for the front desk role"
     # "said no to pineapple", "not selected for jury duty": a lower-case word where a name would be, in a
     # message written with capitals
@@ -764,7 +770,8 @@ VOTES = re.compile(r"\b(?:scorecards?|votes?|(?:interview|interviewer|panel|my|y
 
 
 _SALUTATION = re.compile(
-    r"^\W*(?:hi|hello|dear|hey|hola|bonjour|olá|hallo)\s+(?:(?:dr|mr|ms|mrs|mx|prof)\.?\s+)?"
+    r"^\W*(?:hi|hello|dear|hey|hola|bonjour|olá|hallo|estimad[oa]|querid[oa]|prezad[oa]|cher|chère|caro|cara|"
+    r"liebe[r]?|sehr geehrte[r]?|beste)\s+(?:(?:dr|mr|ms|mrs|mx|prof)\.?\s+)?"
     r"(?P<name>[^\W\d_][\w'’.-]*(?:\s+[^\W\d_][\w'’.-]*){0,3})\s*(?:[,!:]|\s[—–-]\s)", re.IGNORECASE | re.MULTILINE)
 _FORM_VERDICT = re.compile(r"^\W*(?:new |current |final )?(?:status|decision|disposition|outcome|result)"
                            r"\W*:\W*(?P<value>.+)$", re.IGNORECASE | re.MULTILINE)

@@ -118,7 +118,8 @@ def read(text: str, *, known_names: Sequence[str] = (), attachments_text: str = 
     findings.extend(_implied_not_selected(findings, answered, ctx, plain))
 
     people, decisive = _decided(findings, plain, known)
-    names = [*parent_names, *(n for _, n in mentioned_names(plain, known))]
+    # people only: "Search Committee", "Capitol Hill" are spelled like names
+    names = [n for n in (*parent_names, *(n for _, n in mentioned_names(plain, known))) if clean_name(n)]
     hiring = role is not None or hiring_words or about_hiring(plain) or bool(parent and about_hiring(parent))
     verdicts = read_clauses(plain, names=names, hiring=hiring, context_names=parent_names,
                             context_asks=bool(parent_names) and asks_for_a_decision(parent),
