@@ -1,7 +1,7 @@
 """How long the decision reader takes on long messages built to be hard for it, at growing lengths.
 
 Slack allows 40,000 characters a message. A reader whose work grows faster than the message would let one
-long message hold up its channel's inbox lane; this prints each shape's time at 10k, 20k and 40k
+long message hold up its channel's inbox lane; this prints each shape's time at 1k, 10k and 40k
 characters and the ratio 40k / 10k (about 4 for linear work).
 
     python benchmarks/reader_speed.py
@@ -31,7 +31,7 @@ SHAPES = {
     "role words": "for the " + "senior " * 7000 + "engineer role",
     "sentences": "We are not moving forward with Omar Haddad. " * 1000,
 }
-SIZES = (10_000, 20_000, 40_000)
+SIZES = (1_000, 10_000, 40_000)
 
 
 def timed(text: str) -> float:
@@ -47,7 +47,7 @@ def main() -> int:
     for name, text in SHAPES.items():
         times = [min(timed(text[:n]) for _ in range(2)) for n in SIZES]
         worst = max(worst, times[-1])
-        print(f"| {name} | {' | '.join(f'{t * 1000:.0f} ms' for t in times)} | {times[-1] / max(times[0], 1e-9):.1f} |")
+        print(f"| {name} | {' | '.join(f'{t * 1000:.0f} ms' for t in times)} | {times[-1] / max(times[1], 1e-9):.1f} |")
     print(f"\nslowest 40k message: {worst * 1000:.0f} ms")
     return 0
 
