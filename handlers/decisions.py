@@ -5,6 +5,7 @@ hiring decision" message shortcut."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
@@ -115,15 +116,7 @@ def register(app: App, deps: Deps) -> None:
             ack(response_action="errors", errors={"role": too_long if role else "Which role was this decision for?"})
             return
         actor, team_id = body["user"]["id"], team_of(body)
-        try:
-            recording.decision_for(quick, decision_id, team_id=team_id, actor=actor)
-        except (NotAllowed, OutOfDate) as error:
-            ack(response_action="errors", errors={"role": str(error)})
-            return
-        except Exception as error:
-            if not is_busy(error):
-                raise
-            ack(response_action="errors", errors={"role": BUSY})
+        if _refused(ack, lambda: recording.decision_for(quick, decision_id, team_id=team_id, actor=actor)):
             return
         ack()
         recording.set_role(deps, decision_id, role, team_id=team_id, actor=actor, reply_ts=metadata.get("p"),
@@ -170,19 +163,14 @@ def register(app: App, deps: Deps) -> None:
             return
         actor = body["user"]["id"]
         team_id = team_of(body)
-        try:
+        def may_replace() -> None:
             with read_sessions(quick).begin() as session:
                 existing = repo.live_decision_id(session, team_id=team_id, channel_id=channel,
                                                  message_ts=message_ts)
             if existing is not None:
                 recording.decision_for(quick, existing, team_id=team_id, actor=actor)
-        except (NotAllowed, OutOfDate) as error:
-            ack(response_action="errors", errors={"role": str(error)})
-            return
-        except Exception as error:
-            if not is_busy(error):
-                raise
-            ack(response_action="errors", errors={"role": BUSY})
+
+        if _refused(ack, may_replace):
             return
         ack()
         recording.record_reading(
@@ -200,3 +188,18 @@ def register(app: App, deps: Deps) -> None:
     app.action(blocks.ACTION_EDIT_DRAFT)(handle_edit_draft)
     app.shortcut(blocks.SHORTCUT_RECORD)(handle_shortcut)
     app.view(blocks.VIEW_DECISION)(handle_decision_submission)
+
+
+def _refused(ack: Ack, check: Callable[[], object]) -> bool:
+    """Run a modal's check before its ack; answer its refusal, or a busy database, under the role field."""
+    try:
+        check()
+    except (NotAllowed, OutOfDate) as error:
+        ack(response_action="errors", errors={"role": str(error)})
+        return True
+    except Exception as error:
+        if not is_busy(error):
+            raise
+        ack(response_action="errors", errors={"role": BUSY})
+        return True
+    return False
