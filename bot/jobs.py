@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -191,26 +190,6 @@ class NudgePost:
 
 def overdue_after(deps: Deps) -> int:
     return len(deps.settings.nudge_schedule)
-
-
-REDELIVER_AFTER = timedelta(minutes=1)
-REDELIVER_ATTEMPTS = 5
-
-
-def redeliver(deps: Deps, now: datetime, process: Callable[[dict], None]) -> int:
-    """Process again the kept events whose processing failed after they were acknowledged."""
-    with deps.sessions.begin() as session:
-        bodies = repo.inbox_due(session, before=now - REDELIVER_AFTER, max_attempts=REDELIVER_ATTEMPTS, limit=100)
-    done = 0
-    for body in bodies:
-        try:
-            process(body)
-            done += 1
-        except Exception:
-            logger.exception("event %s: processing failed again; will retry", body.get("event_id"))
-    if bodies:
-        logger.info("redelivered %d of %d kept events", done, len(bodies))
-    return done
 
 
 def purge(deps: Deps, now: datetime) -> int:

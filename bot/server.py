@@ -91,7 +91,7 @@ def build_runtime(settings: Settings, *, auth: dict[str, Any]) -> Runtime:
     process = processor(deps)
     inbox = Inbox(deps, process)
     app = create_app(deps, inbox, token_verification_enabled=False)
-    runtime = Runtime(engine=engine, deps=deps, app=app, scheduler=build_scheduler(deps, redeliver=process),
+    runtime = Runtime(engine=engine, deps=deps, app=app, scheduler=build_scheduler(deps, inbox=inbox),
                       inbox=inbox, ack_engine=ack_engine)
     # What is built by now (modules, the app, the reader's rules) lives as long as the process: keep it
     # out of the collector's way, so that each collection under load only walks what requests made.

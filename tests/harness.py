@@ -100,7 +100,7 @@ class Harness:
         self.inbox = Inbox(self.deps, self.redeliver, activity=Activity(quiet=0))
         self.app = create_app(self.deps, self.inbox, listener_executor=self.executor)
         self.runtime = Runtime(engine=self.engine, deps=self.deps, app=self.app,
-                               scheduler=build_scheduler(self.deps, redeliver=self.redeliver), inbox=self.inbox,
+                               scheduler=build_scheduler(self.deps, inbox=self.inbox), inbox=self.inbox,
                                ack_engine=self.ack_engine)
         self.wsgi = wsgi_application(self.runtime)
         self._event_seq = 0
