@@ -198,7 +198,9 @@ class HttpServer(BaseApplication):  # type: ignore[misc]
                 "version": 1,
                 "disable_existing_loggers": False,
                 "formatters": {"json": {"()": "bot.cli.JsonFormatter"}},
-                "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json"}},
+                "filters": {"without_bodies": {"()": "bot.log_filters.WithoutBodies"}},
+                "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json",
+                                         "filters": ["without_bodies"]}},
                 "loggers": {
                     "gunicorn.error": {"level": self.settings.log_level, "handlers": ["console"], "propagate": False},
                 },
