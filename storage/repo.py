@@ -328,6 +328,14 @@ def log_round(
     return round_.id
 
 
+def command_round(session: Session, *, team_id: str, created_by: str, created_at: datetime) -> int | None:
+    """The round `/interview-round` logged for this user at this very moment (the clock read once per command),
+    if it was saved: how a command whose commit failed finds out whether it was saved after all."""
+    return session.scalars(select(Round.id).where(
+        Round.team_id == team_id, Round.created_by == created_by, Round.created_at == created_at,
+        Round.source == "command").limit(1)).first()
+
+
 def _candidate(team_id: str, entry: NewCandidate, **extra: object) -> Candidate:
     return Candidate(
         team_id=team_id,
@@ -1189,6 +1197,12 @@ def set_subscription(
         session.add(DigestSubscription(team_id=team_id, channel_id=channel_id, frequency=frequency,
                                        created_by=user_id, created_at=now))
     session.flush()
+
+
+def subscription(session: Session, *, team_id: str, channel_id: str) -> str | None:
+    """The frequency of the channel's own digest, or None."""
+    return session.scalars(select(DigestSubscription.frequency).where(
+        DigestSubscription.team_id == team_id, DigestSubscription.channel_id == channel_id).limit(1)).first()
 
 
 def subscriptions(session: Session, *, frequency: str) -> list[tuple[str, str]]:

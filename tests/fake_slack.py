@@ -27,6 +27,7 @@ class Call:
     args: dict[str, Any]
     headers: dict[str, str]
     at: float
+    path: str = ""  # where it was sent (a response_url's own path, say)
 
 
 @dataclass
@@ -205,7 +206,7 @@ class FakeSlack:
                     args.update({k: v[0] for k, v in parse_qs(self.path.split("?", 1)[1]).items()})
                 problem = validate(method, args)
                 with fake.lock:
-                    fake.calls.append(Call(method, args, dict(self.headers.items()), time.monotonic()))
+                    fake.calls.append(Call(method, args, dict(self.headers.items()), time.monotonic(), self.path))
                     if problem:
                         fake.invalid.append(f"{method}: {problem}")
                     queued = fake.scripts.get(method)
