@@ -19,10 +19,11 @@ from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from gunicorn.app.base import BaseApplication
-from slack_bolt import App, BoltRequest, BoltResponse
+from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_bolt.adapter.wsgi.http_request import WsgiHttpRequest
+from slack_bolt.request.internals import build_context
 from slack_sdk import WebClient
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.socket_mode.response import SocketModeResponse
@@ -127,6 +128,10 @@ class CheckedRequestHandler(SlackRequestHandler):  # type: ignore[misc]
             bolt_request = BoltRequest(body=body, query=request.query_string, headers=headers)
         except Exception:  # Bolt could not read it (not JSON, or JSON that is no object): say why
             return self.refuse(raw, headers, payloads.unreadable(body, _content_type(headers)))
+        fields = payloads.misread_form(body, bolt_request.content_type)
+        if fields is not None:  # a command whose text holds the word "payload": read it as the form it is
+            bolt_request.body = fields
+            bolt_request.context = build_context(BoltContext({}), fields)
         transport = payloads.http_transport(body, bolt_request.content_type, bolt_request.body)
         problem = payloads.problem(bolt_request.body, transport)
         if problem is not None:
