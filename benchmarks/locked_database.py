@@ -1,6 +1,7 @@
 """How long the app takes to answer while another connection holds the database: a decision event (503,
-so that Slack sends it again), `/interview-round` logging a round (a "busy" message) and GET /healthz
-(503 with the cause). Slack gives up on an answer after 3 seconds.
+so that Slack sends it again), `/interview-round` logging a round (acknowledged at once with "⏳ Logging …";
+that nothing was saved is told through its response_url once the save gives up) and GET /healthz (503 with
+the cause). Slack gives up on an answer after 3 seconds.
 
 SQLite: another connection's BEGIN IMMEDIATE on the file. PostgreSQL (with --postgres URL): LOCK TABLE
 inbox, rounds, candidates IN ACCESS EXCLUSIVE MODE from another connection, in a schema of its own.
@@ -32,7 +33,8 @@ from tests.fake_slack import FakeSlack  # noqa: E402
 from tests.harness import Harness  # noqa: E402
 
 DECISION = "Staff Data Engineer: not moving forward with Omar Haddad or Lena Park."
-ROUND = "command=%2Finterview-round&text=QA%3A+Omar+Haddad&team_id=T0TEAM&user_id=U0M&channel_id=C0H&trigger_id=1"
+ROUND = ("command=%2Finterview-round&text=QA%3A+Omar+Haddad&team_id=T0TEAM&user_id=U0M&channel_id=C0H&trigger_id=1"
+         "&response_url=http%3A%2F%2F127.0.0.1%3A9%2Frespond")
 
 
 def timed(label: str, call: Callable[[], Any]) -> None:

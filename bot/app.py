@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import logging
+import re
 from concurrent.futures import Executor
 from typing import Any
 
 from slack_bolt import App, BoltResponse
+from slack_bolt.error import BoltUnhandledRequestError
 
 from bot.app_messages import GENERIC_ERROR
 from bot.deps import Deps
 from bot.errors import UserFacingError
 from bot.inbox import Inbox
+from bot.log_filters import keep_bodies_out
 from handlers import register_all
 
 logger = logging.getLogger(__name__)
+_NOT_AN_ID = re.compile(r"[^A-Za-z0-9_./-]")
 
 
 def create_app(
@@ -23,34 +27,29 @@ def create_app(
     """Build the Bolt app on the given deps (settings, sessions, Web API client, clock); message events
     go to `inbox`."""
     bolt_logger = logging.getLogger("slack_bolt.App")
-    if not any(isinstance(f, WithoutBodies) for f in bolt_logger.filters):
-        bolt_logger.addFilter(WithoutBodies())
+    keep_bodies_out(bolt_logger, deps.client.logger)
     app = App(
         client=deps.client,
         signing_secret=deps.settings.slack_signing_secret,
         token_verification_enabled=token_verification_enabled,
         listener_executor=listener_executor,
         logger=bolt_logger,
+        # A request nothing handles goes to handle_error (one line of ours, its type only), not to Bolt's
+        # warning, which quotes the request's body.
+        raise_error_for_unhandled_request=True,
     )
     register_all(app, deps, inbox)
     app.error(handle_error)
     return app
 
 
-class WithoutBodies(logging.Filter):
-    """Bolt's warnings about a request nothing handled quote the request's body, which can carry candidates'
-    names and emails (a dialog submission, say): keep the warning, not the body."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        for opening in ("Unhandled request", "A global middleware"):
-            if message.startswith(opening):
-                record.msg, record.args = f"{opening} (its body is not logged)", ()
-        return True
-
-
 def handle_error(error: Exception, body: dict[str, Any], respond: Any, logger: logging.Logger) -> BoltResponse | None:
-    """Map domain errors to a friendly ephemeral message; keep the traceback for everything else."""
+    """Map domain errors to a friendly ephemeral message; keep the traceback for everything else. A request
+    no listener handles (a legacy dialog, say) is answered 404, as Bolt answers it, with one line naming its
+    type and nothing of its body."""
+    if isinstance(error, BoltUnhandledRequestError):
+        logger.info("nothing handles a request of type %s (team=%s); answered 404", _kind(body), _team(body))
+        return None
     if isinstance(error, UserFacingError):
         message = str(error)
     else:
@@ -65,11 +64,19 @@ def handle_error(error: Exception, body: dict[str, Any], respond: Any, logger: l
 
 
 def _kind(body: dict[str, Any]) -> str:
-    return str(body.get("type") or body.get("command") or (body.get("event") or {}).get("type") or "unknown")
+    event = body.get("event")
+    kind = (body.get("command") or (event.get("type") if isinstance(event, dict) else None) or body.get("type")
+            or "unknown")
+    return _id(kind)
 
 
 def _team(body: dict[str, Any]) -> str:
     team = body.get("team_id") or body.get("team")
     if isinstance(team, dict):
         team = team.get("id")
-    return str(team)
+    return _id(team)
+
+
+def _id(value: Any) -> str:
+    """A type or an id for the log: never more than one, never anything someone typed."""
+    return _NOT_AN_ID.sub("?", str(value))[:64]

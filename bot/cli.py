@@ -10,6 +10,7 @@ import sys
 
 from dotenv import load_dotenv
 
+from bot import log_filters
 from bot.config import ConfigError, Settings, example_values, load_settings
 
 logger = logging.getLogger("persona_grata")
@@ -43,10 +44,8 @@ def configure_logging(level: str, log_format: str = "text") -> None:
     handler.setFormatter(
         JsonFormatter() if log_format == "json" else logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s")
     )
-    logging.basicConfig(level=level, handlers=[handler])
-    # Bolt's debug output echoes request bodies (candidate names): never below INFO.
-    logging.getLogger("slack_bolt").setLevel(max(logging.getLevelName(level), logging.INFO))
-    logging.getLogger("slack_sdk").setLevel(max(logging.getLevelName(level), logging.INFO))
+    logging.basicConfig(level=level, handlers=[log_filters.guard_handler(handler)])
+    log_filters.floor_libraries(level)  # their debug output echoes request and response bodies
     # Alembic narrates every plugin it sets up and every context it opens at INFO; `serve` says in one
     # line what the migrations did instead. Its own lines come back with LOG_LEVEL=DEBUG.
     logging.getLogger("alembic").setLevel(logging.DEBUG if level == "DEBUG" else logging.WARNING)

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
 from slack_sdk.errors import SlackApiError
 
-from bot import blocks
+from bot import blocks, saving
 from bot.deps import Deps, reading
 from bot.exactly_once import slack_error
 from bot.jobs import overdue_after
@@ -70,6 +71,25 @@ def gather(deps: Deps, *, team_id: str, channel_id: str | None, scope: str | Non
             since=since,
             channel_id=scope,
         )
+
+
+def subscribe(deps: Deps, frequency: str | None, *, team_id: str, channel_id: str, user_id: str,
+              now: datetime) -> saving.Outcome[bool]:
+    """`/interview-round digest daily|weekly|off`, after the acknowledgement: save the channel's own digest
+    (None: none), and know whether it was saved (bot.saving). `deps`: the acknowledgement path's."""
+    def work(session: Any) -> bool:
+        repo.set_subscription(session, team_id=team_id, channel_id=channel_id, frequency=frequency, user_id=user_id,
+                              now=now)
+        return True
+
+    def stored() -> bool | None:
+        with reading(deps).begin() as session:
+            return True if repo.subscription(session, team_id=team_id, channel_id=channel_id) == frequency else None
+
+    outcome = saving.save(deps.sessions, work, stored=stored, what=f"digest subscription of channel={channel_id}")
+    if outcome.status == saving.SAVED:
+        logger.info("channel=%s: digest %s by user=%s", channel_id, frequency or "off", user_id)
+    return outcome
 
 
 def digest_message(deps: Deps, *, team_id: str, channel_id: str, now: datetime, everyone: bool = False) -> dict:

@@ -13,24 +13,33 @@ Two things keep the acknowledgement as cheap as a bare app's under a burst:
   until no request has been in flight for `quiet` seconds, or until the event is `max_delay` old, so a
   burst is acknowledged before what it brought is processed, and nothing waits longer than that.
 
-Events of one channel are processed in order, by one of `lanes` threads. What this process fails to
-process, or had not processed when it stopped, stays in the table for the redelivery job
-(bot.jobs.redeliver), in this replica or another.
+Events of one channel are processed in order, one at a time, by one of `lanes` threads; any idle one takes
+the next channel with events waiting, so a slow message holds up only its own channel (bot.lanes). What
+this process fails to process, or had not processed when it stopped, stays in the table for the redelivery
+job (`redeliver`), in this replica or another.
+
+**One worker at a time.** A row is claimed under a lease (`claimed_by`, `claim_expires`, CLAIM_LEASE) as it
+is processed, like the outbox's and the sweep's rows: it is born claimed by the replica that kept it, the
+lease is renewed every third of its length while this process holds the row (waiting in a lane, or being
+processed, however slowly), and the redelivery job only takes rows whose lease ran out (PostgreSQL: `FOR
+UPDATE SKIP LOCKED`), so a row is processed by one worker at a time, on one replica or several. A failure
+hands the row back, free after REDELIVER_AFTER; a process that dies stops renewing, and another replica
+takes its rows once their leases run out.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import queue
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from bot.deps import Deps, before_ack, writer
+from bot.lanes import KeyedLanes
 from storage import repo
 from storage.db import ACK_LOCK_WAIT, one_statement
 
@@ -43,6 +52,9 @@ COMMIT_WAIT = 2 * ACK_LOCK_WAIT  # seconds a request waits for the commit carryi
 # write one, which waits at most ACK_LOCK_WAIT for a lock): then Slack hears 503, inside its 3 seconds
 BATCH = 256  # rows a commit carries at most
 COMMIT_DELAY = 0.001  # seconds a commit may wait for requests in flight to join it
+REDELIVER_AFTER = timedelta(minutes=1)  # a row is redelivered no sooner after it was received, or handed back
+REDELIVER_ATTEMPTS = 5
+REDELIVER_BATCH = 100
 
 
 class InboxUnavailable(RuntimeError):
@@ -110,18 +122,23 @@ class Inbox:
         self._process = process
         self.activity = activity or Activity()
         self._max_delay = max_delay
+        self._lease = deps.settings.claim_lease.as_timedelta()
         self._lock = threading.Lock()
         self._joined = threading.Condition(self._lock)  # a request joined the queue
         self._waiting: list[_Ticket] = []
         self._writing = False  # a request is writing a commit; the others wait for it
         self._stopping = threading.Event()
-        self._lanes: list[queue.SimpleQueue[tuple[dict[str, Any], float] | None]] = [
-            queue.SimpleQueue() for _ in range(lanes)
-        ]
         self._outstanding = 0  # handed to a lane, not yet processed
         self._idle = threading.Condition()
-        self._threads = [threading.Thread(target=self._lane_loop, args=(lane,), name=f"inbox-lane-{n}", daemon=True)
-                         for n, lane in enumerate(self._lanes)]
+        # The rows this process holds (waiting in a lane, or being processed): event id -> when the lease we
+        # last wrote for it runs out. Renewed by the lease keeper; one holder per row in this process.
+        self._held: dict[str, datetime] = {}
+        self._processing: set[str] = set()
+        self._held_lock = threading.Lock()
+        # a channel's events in order, one at a time; any idle lane takes the next channel with events waiting,
+        # so one channel's slow message holds up no other channel (bot.lanes)
+        self._lanes: KeyedLanes[tuple[dict[str, Any], float]] = KeyedLanes(lanes, self._lane_item, name="inbox-lane")
+        self._threads = [threading.Thread(target=self._keep_leases, name="inbox-leases", daemon=True)]
         for thread in self._threads:
             thread.start()
 
@@ -168,19 +185,27 @@ class Inbox:
         error: BaseException | None = None
         try:
             now = self._deps.clock()
+            expires = now + self._lease
             with one_statement(writer(before_ack(self._deps))) as connection:
-                repo.inbox_keep_many(connection, [_row(t, now) for t in batch])
+                repo.inbox_keep_many(connection, [_row(t, now) for t in batch], claimer=self._deps.replica_id,
+                                     expires=expires)
         except Exception as failure:  # every request of the batch answers 503; Slack delivers again
             logger.error("could not keep %d events in the inbox: %s", len(batch), type(failure).__name__)
             error = failure
         if error is None:
             received = time.monotonic()
+            mine: list[_Ticket] = []
+            with self._held_lock:  # a delivery of a row this process holds already is that holder's to process
+                for ticket in batch:
+                    event_id = str(ticket.body["event_id"])
+                    if event_id not in self._held:
+                        self._held[event_id] = expires
+                        mine.append(ticket)
             with self._idle:
-                self._outstanding += len(batch)
-            for ticket in batch:
+                self._outstanding += len(mine)
+            for ticket in mine:
                 event = ticket.body.get("event") or {}
-                self._lanes[hash((ticket.body.get("team_id"), event.get("channel"))) % len(self._lanes)].put(
-                    (ticket.body, received))
+                self._lanes.put((ticket.body.get("team_id"), event.get("channel")), (ticket.body, received))
         with self._lock:
             for ticket in batch:
                 ticket.error = error
@@ -194,25 +219,119 @@ class Inbox:
 
     # --- after the acknowledgement ------------------------------------------------------------------
 
-    def _lane_loop(self, lane: queue.SimpleQueue[tuple[dict[str, Any], float] | None]) -> None:
-        while True:
-            item = lane.get()
-            if item is None:
-                return
-            body, received = item
-            try:
-                self.activity.wait_quiet(received + self._max_delay, self._stopping)
-                if not self._stopping.is_set():  # when stopping, the row stays in the table for redelivery
-                    self._process(body)
-            except Exception:
-                logger.exception(
-                    "event %s: processing failed; it stays in the inbox and will be retried", body.get("event_id")
-                )
-            finally:
-                with self._idle:
-                    self._outstanding -= 1
-                    if self._outstanding == 0:
-                        self._idle.notify_all()
+    def _lane_item(self, item: tuple[dict[str, Any], float]) -> None:
+        body, received = item
+        try:
+            self.activity.wait_quiet(received + self._max_delay, self._stopping)
+            if not self._stopping.is_set():  # when stopping, the row is handed back for redelivery
+                self._run(body)
+        finally:
+            with self._idle:
+                self._outstanding -= 1
+                if self._outstanding == 0:
+                    self._idle.notify_all()
+
+    def _run(self, body: dict[str, Any]) -> bool:
+        """Process one held row, if it is still ours; a failure hands it back for redelivery. True when done."""
+        event_id = str(body.get("event_id"))
+        with self._held_lock:
+            self._processing.add(event_id)
+        try:
+            if not self._still_held(event_id):
+                logger.info("event %s: another worker holds it or has processed it; left to them", event_id)
+                return False
+            self._process(body)
+            return True
+        except Exception:
+            logger.exception("event %s: processing failed; it stays in the inbox and will be retried", event_id)
+            self._hand_back([event_id], free_from=self._deps.clock() + REDELIVER_AFTER)
+            return False
+        finally:
+            with self._held_lock:
+                self._processing.discard(event_id)
+                self._held.pop(event_id, None)
+
+    def _still_held(self, event_id: str) -> bool:
+        """Whether this process still holds the row: surely while the lease we last wrote has more than half
+        to run (nobody may take it before it runs out); else the database says, renewing it if so."""
+        now = self._deps.clock()
+        with self._held_lock:
+            expires = self._held.get(event_id)
+        if expires is not None and expires - now > self._lease / 2:
+            return True
+        with self._deps.sessions.begin() as session:
+            held = repo.inbox_hold(session, event_id, claimer=self._deps.replica_id, now=now, lease=self._lease)
+        if held:
+            with self._held_lock:
+                self._held[event_id] = now + self._lease
+        return held
+
+    def _hand_back(self, event_ids: list[str], *, free_from: datetime | None = None) -> None:
+        try:
+            with self._deps.sessions.begin() as session:
+                repo.inbox_release(session, event_ids, claimer=self._deps.replica_id, free_from=free_from)
+        except Exception as error:  # the lease runs out instead
+            logger.warning("could not hand back %d inbox events (%s); they are free when their lease runs out",
+                           len(event_ids), type(error).__name__)
+
+    # --- leases -------------------------------------------------------------------------------------
+
+    def renew(self, now: datetime) -> int:
+        """Renew the leases of every row this process holds (the lease keeper calls it every third of the
+        lease, with the clock; the redelivery job before it looks for rows whose lease ran out). A row found
+        held by someone else (or gone) is checked again before it is processed."""
+        with self._held_lock:
+            held = list(self._held)
+        if not held:
+            return 0
+        try:
+            with self._deps.sessions.begin() as session:
+                renewed = repo.inbox_renew(session, held, claimer=self._deps.replica_id, now=now, lease=self._lease)
+        except Exception as error:
+            logger.warning("could not renew the leases of %d inbox events: %s", len(held), type(error).__name__)
+            return 0
+        with self._held_lock:
+            for event_id in held:
+                if event_id in self._held:
+                    self._held[event_id] = now + self._lease if event_id in renewed else now
+        return len(renewed)
+
+    def _keep_leases(self) -> None:
+        interval = max(self._lease.total_seconds() / 3, 0.5)
+        while not self._stopping.wait(interval):
+            self.renew(self._deps.clock())
+
+    # --- the redelivery job -------------------------------------------------------------------------
+
+    def redeliver(self, now: datetime) -> int:
+        """Process the kept rows nobody holds (their processing failed, or the process holding them died or
+        stopped), received at least REDELIVER_AFTER ago, at most REDELIVER_ATTEMPTS times each. Rows held by
+        a worker, here or on another replica, are left to it. Returns how many were processed."""
+        self.renew(now)  # what this process holds is not free for the taking, however slow it is
+        with self._deps.sessions.begin() as session:
+            bodies = repo.inbox_claim(session, now=now, received_before=now - REDELIVER_AFTER,
+                                      claimer=self._deps.replica_id, lease=self._lease,
+                                      max_attempts=REDELIVER_ATTEMPTS, limit=REDELIVER_BATCH)
+        ours: list[dict[str, Any]] = []
+        with self._held_lock:
+            for body in bodies:
+                event_id = str(body.get("event_id"))
+                if event_id not in self._held:  # else a lane of ours has it
+                    self._held[event_id] = now + self._lease
+                    ours.append(body)
+        done = 0
+        for index, body in enumerate(ours):
+            if self._deps.stopping.is_set() or self._stopping.is_set():
+                rest = [str(b.get("event_id")) for b in ours[index:]]
+                self._hand_back(rest)
+                with self._held_lock:
+                    for event_id in rest:
+                        self._held.pop(event_id, None)
+                break
+            done += self._run(body)
+        if bodies:
+            logger.info("redelivered %d of %d kept events", done, len(bodies))
+        return done
 
     def drain(self, timeout: float = 15.0) -> None:
         """Wait until everything kept so far has been processed (for tests)."""
@@ -229,14 +348,19 @@ class Inbox:
                 self._idle.wait(min(remaining, 0.01))
 
     def stop(self, timeout: float = 10.0) -> None:
-        """Take no new events; finish the ones being processed; leave the rest to redelivery."""
+        """Take no new events; finish the ones being processed; hand the rest back for redelivery."""
         with self._lock:
             self._stopping.set()
-        for lane in self._lanes:
-            lane.put(None)
         deadline = time.monotonic() + timeout
+        self._lanes.stop(timeout)
         for thread in self._threads:
             thread.join(max(0.0, deadline - time.monotonic()))
+        with self._held_lock:
+            waiting = [event_id for event_id in self._held if event_id not in self._processing]
+            for event_id in waiting:
+                del self._held[event_id]
+        if waiting:
+            self._hand_back(waiting)
 
 
 def _row(ticket: _Ticket, now: datetime) -> dict[str, Any]:

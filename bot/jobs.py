@@ -9,7 +9,6 @@ said its manager can never be DMed: then someone is told, once, and asked to rea
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -359,26 +358,6 @@ def _post_to_first(deps: Deps, team_id: str, tiers: list[list[str]], message: di
 
 def overdue_after(deps: Deps) -> int:
     return len(deps.settings.nudge_schedule)
-
-
-REDELIVER_AFTER = timedelta(minutes=1)
-REDELIVER_ATTEMPTS = 5
-
-
-def redeliver(deps: Deps, now: datetime, process: Callable[[dict], None]) -> int:
-    """Process again the kept events whose processing failed after they were acknowledged."""
-    with deps.sessions.begin() as session:
-        bodies = repo.inbox_due(session, before=now - REDELIVER_AFTER, max_attempts=REDELIVER_ATTEMPTS, limit=100)
-    done = 0
-    for body in bodies:
-        try:
-            process(body)
-            done += 1
-        except Exception:
-            logger.exception("event %s: processing failed again; will retry", body.get("event_id"))
-    if bodies:
-        logger.info("redelivered %d of %d kept events", done, len(bodies))
-    return done
 
 
 def purge(deps: Deps, now: datetime) -> int:

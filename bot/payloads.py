@@ -176,12 +176,26 @@ def envelope_problem(envelope: dict[str, Any]) -> str | None:
 
 
 def http_transport(raw_body: str, content_type: str | None, body: dict[str, Any]) -> str | None:
-    """How an HTTP request came, read the way Bolt parses it (slack_bolt.request.internals.parse_body)."""
+    """How an HTTP request came, read the way Bolt parses it (slack_bolt.request.internals.parse_body), as
+    corrected by `misread_form`."""
     if content_type == "application/json" or raw_body.startswith("{"):
         return EVENTS_API
-    if "payload" in raw_body:  # Bolt reads the form's `payload` field as JSON (an empty body without one)
-        return INTERACTIVITY if "payload" in dict(parse_qsl(raw_body, keep_blank_values=True)) else None
+    fields = misread_form(raw_body, content_type)
+    if fields is not None:
+        body = fields
+    elif "payload" in raw_body:  # Bolt reads the form's `payload` field as JSON
+        return INTERACTIVITY
     return SLASH_COMMAND if "command" in body else None
+
+
+def misread_form(raw_body: str, content_type: str | None) -> dict[str, str] | None:
+    """The fields of a form Bolt misreads, else None. Bolt takes any form whose body holds the word "payload"
+    anywhere (`/interview-round payload engineer: …`, the word in the command's text) for an interactive
+    payload, finds no `payload` field and reads the request as empty: nothing handles it (404)."""
+    if content_type == "application/json" or raw_body.startswith("{") or "payload" not in raw_body:
+        return None
+    fields = dict(parse_qsl(raw_body, keep_blank_values=True))
+    return None if "payload" in fields else fields
 
 
 def unreadable(raw_body: str, content_type: str | None) -> str:

@@ -26,7 +26,7 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
 
-from bot import blocks, language, outbox, reader
+from bot import blocks, language, outbox, reader, saving
 from bot.cadence import first_due
 from bot.deps import Deps
 from bot.deps import reading as reading_sessions
@@ -442,37 +442,57 @@ CHANNEL_MANAGER_USAGE = (
 )
 
 
-def channel_manager_command(deps: Deps, argument: str, *, team_id: str, channel_id: str, user_id: str,
-                            now: datetime) -> str:
-    """`/interview-round channel-manager [@user | off]`: show, set or clear the channel's default manager.
-    The answer is shown to the person who typed it only."""
+def show_channel_manager(deps: Deps, *, team_id: str, channel_id: str) -> str:
+    """`/interview-round channel-manager`: who the channel's default manager is. Shown to whoever asked."""
+    with reading_sessions(deps).begin() as session:
+        current = repo.channel_manager(session, team_id=team_id, channel_id=channel_id)
+    if current is None:
+        return f"No hiring manager is set for decisions apps post in <#{channel_id}>. {CHANNEL_MANAGER_USAGE}"
+    return (f"<@{current}> is the hiring manager for decisions apps post in <#{channel_id}>. "
+            "`/interview-round channel-manager off` clears it.")
+
+
+OFF = ""  # what `channel-manager off` asks for
+
+
+def wanted_channel_manager(argument: str) -> str | None:
+    """The user `channel-manager @someone` names, OFF for `off`; None when it names not exactly one person."""
     argument = argument.strip()
-    if not argument:
-        with reading_sessions(deps).begin() as session:
-            current = repo.channel_manager(session, team_id=team_id, channel_id=channel_id)
-        if current is None:
-            return f"No hiring manager is set for decisions apps post in <#{channel_id}>. {CHANNEL_MANAGER_USAGE}"
-        return (f"<@{current}> is the hiring manager for decisions apps post in <#{channel_id}>. "
-                "`/interview-round channel-manager off` clears it.")
     if argument.lower() == "off":
-        with deps.sessions.begin() as session:
-            repo.set_channel_manager(session, team_id=team_id, channel_id=channel_id, manager_id=None,
-                                     user_id=user_id, now=now)
-        logger.info("channel=%s: default manager cleared by user=%s", channel_id, user_id)
-        return (f"Done: decisions apps post in <#{channel_id}> go to the logged round's manager, or I'll ask "
-                "in the thread.")
+        return OFF
     mentions = USER_MENTION.findall(argument)
     if len(mentions) != 1 or USER_MENTION.sub("", argument).strip() or len(mentions[0]) > SLACK_ID_LENGTH:
-        return f"I need one person, mentioned with @. {CHANNEL_MANAGER_USAGE}"
-    manager_id = mentions[0]
-    if profile(deps, team_id=team_id, user_id=manager_id, now=now).is_bot:
-        return "That's an app, not a person: the channel's hiring manager has to be someone I can remind."
-    with deps.sessions.begin() as session:
-        repo.set_channel_manager(session, team_id=team_id, channel_id=channel_id, manager_id=manager_id,
+        return None
+    return str(mentions[0])
+
+
+def set_channel_manager(deps: Deps, manager_id: str, *, team_id: str, channel_id: str, user_id: str,
+                        now: datetime) -> tuple[saving.Outcome[bool], str]:
+    """`/interview-round channel-manager @someone | off`, after the acknowledgement: check that it is a person
+    (Slack is asked; an app is refused: NotAllowed), save it, and know whether it was saved. Returns the
+    outcome and what to say when it was. `deps`: the acknowledgement path's."""
+    if manager_id and profile(deps, team_id=team_id, user_id=manager_id, now=now).is_bot:
+        raise NotAllowed("That's an app, not a person: the channel's hiring manager has to be someone I can remind.")
+    wanted = manager_id or None
+
+    def work(session: Session) -> bool:
+        repo.set_channel_manager(session, team_id=team_id, channel_id=channel_id, manager_id=wanted,
                                  user_id=user_id, now=now)
-    logger.info("channel=%s: default manager user=%s set by user=%s", channel_id, manager_id, user_id)
-    return (f"Done: <@{manager_id}> is the hiring manager for decisions apps post in <#{channel_id}> when no "
-            "logged round names one.")
+        return True
+
+    def stored() -> bool | None:
+        with reading_sessions(deps).begin() as session:
+            return True if repo.channel_manager(session, team_id=team_id, channel_id=channel_id) == wanted else None
+
+    outcome = saving.save(deps.sessions, work, stored=stored, what=f"channel-manager of channel={channel_id}")
+    if outcome.status == saving.SAVED:
+        logger.info("channel=%s: default manager %s by user=%s", channel_id,
+                    f"user={wanted} set" if wanted else "cleared", user_id)
+    if wanted is None:
+        return outcome, (f"Done: decisions apps post in <#{channel_id}> go to the logged round's manager, or I'll "
+                         "ask in the thread.")
+    return outcome, (f"Done: <@{wanted}> is the hiring manager for decisions apps post in <#{channel_id}> when no "
+                     "logged round names one.")
 
 
 def set_role(deps: Deps, decision_id: int, role: str, *, team_id: str, actor: str, reply_ts: str | None,
@@ -573,27 +593,52 @@ def log_round(deps: Deps, spec: RoundSpec, *, team_id: str, user_id: str, channe
               now: datetime, source: str = "command") -> tuple[int, repo.OutboxItem | None]:
     """Log a round. From the modal, whoever logged it is owed a confirmation DM (the outbox, born claimed:
     the caller sends it); from the command, the command's answer says it."""
-    confirmation = None
     with deps.sessions.begin() as session:
-        round_id = repo.log_round(
-            session,
-            team_id=team_id,
-            role=spec.role,
-            manager_id=spec.manager_id or user_id,
-            created_by=user_id,
-            channel_id=channel_id,
-            candidates=[
-                NewCandidate(name=c.name, stage=c.stage, strengths=c.strengths, email=c.email)
-                for c in spec.candidates
-            ],
-            source=source,
-            now=now,
-        )
-        if source == "modal":
-            confirmation = repo.enqueue(session, team_id=team_id, kind=POST_ROUND_DM, channel_id=user_id,
-                                        round_id=round_id, key=f"round_dm:{round_id}", now=now,
-                                        claimer=deps.replica_id, lease=deps.settings.claim_lease.as_timedelta())
+        round_id, confirmation = _log_round(deps, session, spec, team_id=team_id, user_id=user_id,
+                                            channel_id=channel_id, now=now, source=source)
     logger.info("round id=%s logged by user=%s with %d candidates", round_id, user_id, len(spec.candidates))
+    return round_id, confirmation
+
+
+def log_command_round(deps: Deps, spec: RoundSpec, *, team_id: str, user_id: str, channel_id: str,
+                      now: datetime) -> saving.Outcome[int]:
+    """`/interview-round ROLE: …`, after the acknowledgement: log the round (trying again while the database
+    is busy) and know whether it was saved (bot.saving). `deps`: the acknowledgement path's."""
+    def work(session: Session) -> int:
+        return _log_round(deps, session, spec, team_id=team_id, user_id=user_id, channel_id=channel_id, now=now,
+                          source="command")[0]
+
+    def stored() -> int | None:
+        with reading_sessions(deps).begin() as session:
+            return repo.command_round(session, team_id=team_id, created_by=user_id, created_at=now)
+
+    outcome = saving.save(deps.sessions, work, stored=stored, what=f"/interview-round of user={user_id}")
+    if outcome.status == saving.SAVED:
+        logger.info("round id=%s logged by user=%s with %d candidates", outcome.value, user_id, len(spec.candidates))
+    return outcome
+
+
+def _log_round(deps: Deps, session: Session, spec: RoundSpec, *, team_id: str, user_id: str, channel_id: str | None,
+               now: datetime, source: str) -> tuple[int, repo.OutboxItem | None]:
+    round_id = repo.log_round(
+        session,
+        team_id=team_id,
+        role=spec.role,
+        manager_id=spec.manager_id or user_id,
+        created_by=user_id,
+        channel_id=channel_id,
+        candidates=[
+            NewCandidate(name=c.name, stage=c.stage, strengths=c.strengths, email=c.email)
+            for c in spec.candidates
+        ],
+        source=source,
+        now=now,
+    )
+    confirmation = None
+    if source == "modal":
+        confirmation = repo.enqueue(session, team_id=team_id, kind=POST_ROUND_DM, channel_id=user_id,
+                                    round_id=round_id, key=f"round_dm:{round_id}", now=now,
+                                    claimer=deps.replica_id, lease=deps.settings.claim_lease.as_timedelta())
     return round_id, confirmation
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from datetime import UTC
 from zoneinfo import ZoneInfo
 
@@ -13,6 +12,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from bot import digests, jobs, outbox, privacy
 from bot.deps import Deps
+from bot.inbox import Inbox
 
 logger = logging.getLogger(__name__)
 
@@ -39,12 +39,12 @@ def run_daily_cleanup(deps: Deps) -> None:
     privacy.retention(deps, now)
 
 
-def run_redelivery(deps: Deps, process: Callable[[dict], None]) -> None:
-    jobs.redeliver(deps, deps.clock(), process)
+def run_redelivery(deps: Deps, inbox: Inbox) -> None:
+    inbox.redeliver(deps.clock())
 
 
-def build_scheduler(deps: Deps, *, redeliver: Callable[[dict], None] | None = None) -> BackgroundScheduler:
-    """`redeliver` processes a kept Slack event again (handlers.events.process); None: no such job."""
+def build_scheduler(deps: Deps, *, inbox: Inbox | None = None) -> BackgroundScheduler:
+    """`inbox`: kept Slack events whose processing failed are processed again from it; None: no such job."""
     settings = deps.settings
     scheduler = BackgroundScheduler(
         timezone=UTC,
@@ -70,9 +70,9 @@ def build_scheduler(deps: Deps, *, redeliver: Callable[[dict], None] | None = No
             run_escalation, CronTrigger.from_crontab(digests.daily_cron(settings.digest_cron), timezone=zone),
             args=[deps], id="escalation", replace_existing=True, misfire_grace_time=3600,
         )
-    if redeliver is not None:
+    if inbox is not None:
         scheduler.add_job(
-            run_redelivery, IntervalTrigger(minutes=1), args=[deps, redeliver], id="redelivery",
+            run_redelivery, IntervalTrigger(minutes=1), args=[deps, inbox], id="redelivery",
             replace_existing=True,
         )
     scheduler.add_job(

@@ -19,10 +19,11 @@ from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from gunicorn.app.base import BaseApplication
-from slack_bolt import App, BoltRequest, BoltResponse
+from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_bolt.adapter.wsgi.http_request import WsgiHttpRequest
+from slack_bolt.request.internals import build_context
 from slack_sdk import WebClient
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.socket_mode.response import SocketModeResponse
@@ -91,7 +92,7 @@ def build_runtime(settings: Settings, *, auth: dict[str, Any]) -> Runtime:
     process = processor(deps)
     inbox = Inbox(deps, process)
     app = create_app(deps, inbox, token_verification_enabled=False)
-    runtime = Runtime(engine=engine, deps=deps, app=app, scheduler=build_scheduler(deps, redeliver=process),
+    runtime = Runtime(engine=engine, deps=deps, app=app, scheduler=build_scheduler(deps, inbox=inbox),
                       inbox=inbox, ack_engine=ack_engine)
     # What is built by now (modules, the app, the reader's rules) lives as long as the process: keep it
     # out of the collector's way, so that each collection under load only walks what requests made.
@@ -127,6 +128,10 @@ class CheckedRequestHandler(SlackRequestHandler):  # type: ignore[misc]
             bolt_request = BoltRequest(body=body, query=request.query_string, headers=headers)
         except Exception:  # Bolt could not read it (not JSON, or JSON that is no object): say why
             return self.refuse(raw, headers, payloads.unreadable(body, _content_type(headers)))
+        fields = payloads.misread_form(body, bolt_request.content_type)
+        if fields is not None:  # a command whose text holds the word "payload": read it as the form it is
+            bolt_request.body = fields
+            bolt_request.context = build_context(BoltContext({}), fields)
         transport = payloads.http_transport(body, bolt_request.content_type, bolt_request.body)
         problem = payloads.problem(bolt_request.body, transport)
         if problem is not None:
@@ -198,7 +203,9 @@ class HttpServer(BaseApplication):  # type: ignore[misc]
                 "version": 1,
                 "disable_existing_loggers": False,
                 "formatters": {"json": {"()": "bot.cli.JsonFormatter"}},
-                "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json"}},
+                "filters": {"without_bodies": {"()": "bot.log_filters.WithoutBodies"}},
+                "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json",
+                                         "filters": ["without_bodies"]}},
                 "loggers": {
                     "gunicorn.error": {"level": self.settings.log_level, "handlers": ["console"], "propagate": False},
                 },

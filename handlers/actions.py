@@ -182,10 +182,11 @@ def register(app: App, deps: Deps) -> None:
     def handle_link(ack: Ack) -> None:
         ack()  # a URL button (the email draft): Slack opens the link; nothing to do here
 
-    def handle_unknown_action(ack: Ack, respond: Respond) -> None:
+    def handle_unknown_action(ack: Ack, respond: Respond, body: dict[str, Any]) -> None:
         ack()
-        respond(text="That button is out of date. Try `/interview-round pending` for your current follow-ups.",
-                response_type="ephemeral", replace_original=False)
+        if body.get("response_url") or body.get("response_urls"):  # else there is nowhere to say it
+            respond(text="That button is out of date. Try `/interview-round pending` for your current follow-ups.",
+                    response_type="ephemeral", replace_original=False)
 
     app.action(blocks.ACTION_CONTACTED)(handle_contacted)
     app.action(blocks.ACTION_SNOOZE)(handle_snooze)

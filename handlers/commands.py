@@ -1,5 +1,11 @@
 """`/interview-round`: log a round (text or modal), pending, digest (now, or daily/weekly/off), forget,
-channel-manager (the channel's default manager for decisions apps post), help."""
+channel-manager (the channel's default manager for decisions apps post), help.
+
+What only reads answers in the acknowledgement, through the engine that gives up on a lock within a second.
+What writes (a round, a channel's digest or hiring manager) is acknowledged at once ("⏳ Logging …"), saved
+after (bot.saving: again while the database is busy, for a few seconds), and its outcome told through the
+command's response_url: Slack's three seconds never decide whether the user hears "failed" for what was
+saved."""
 
 from __future__ import annotations
 
@@ -9,9 +15,15 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
+from slack_sdk.webhook import WebhookClient
 
-from bot import blocks, digests, jobs, privacy, recording
-from bot.app_messages import BUSY
+from bot import blocks, digests, jobs, privacy, recording, saving
+from bot.app_messages import BUSY, GENERIC_ERROR, UNSURE
 from bot.deps import Deps, before_ack, reading
 from bot.errors import NotAllowed
 from bot.rounds import HELP_TEXT, RoundParseError, parse_round
@@ -27,6 +39,8 @@ EVERYONE_REFUSED = (
     f"and to Persona Grata admins (ADMIN_USERS). `{COMMAND} digest` shows the follow-ups decided or logged "
     "in this channel."
 )
+RETRIES = [ConnectionErrorRetryHandler(max_retry_count=1), RateLimitErrorRetryHandler(max_retry_count=2),
+           ServerErrorRetryHandler(max_retry_count=2)]
 
 
 def subscription_reply(frequency: str | None, channel_id: str, cron: str, tz: str) -> str:
@@ -38,7 +52,7 @@ def subscription_reply(frequency: str | None, channel_id: str, cron: str, tz: st
 
 
 def register(app: App, deps: Deps) -> None:
-    quick = before_ack(deps)  # what is done before ack() gives up on a locked database within Slack's 3 s
+    quick = before_ack(deps)  # what is read before ack() gives up on a locked database within Slack's 3 s
 
     def handle_interview_round(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient) -> None:
         try:
@@ -54,6 +68,9 @@ def register(app: App, deps: Deps) -> None:
                 respond(text=BUSY, response_type="ephemeral", replace_original=False)
 
     def interview_round(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient) -> None:
+        """Reads answer in the acknowledgement. Writes are acknowledged first ("⏳ …"), then saved, and their
+        outcome is told through the response_url (bot.saving): a write can take longer than Slack's 3 s, and
+        nobody is told "failed" for what was saved, nor the reverse."""
         text = (command.get("text") or "").strip()
         words = unescape(text).lower().split()
         team_id = str(command.get("team_id"))
@@ -97,14 +114,29 @@ def register(app: App, deps: Deps) -> None:
                          "everyone's to an admin.")
                 return
             frequency = None if choice == "off" else choice
-            with quick.sessions.begin() as session:
-                repo.set_subscription(session, team_id=team_id, channel_id=channel_id, frequency=frequency,
-                                      user_id=user_id, now=now)
-            ack(text=subscription_reply(frequency, channel_id, deps.settings.digest_cron, deps.settings.digest_tz))
+            ack(text=f"⏳ Saving <#{channel_id}>'s digest setting…")
+            outcome = digests.subscribe(quick, frequency, team_id=team_id, channel_id=channel_id, user_id=user_id,
+                                        now=now)
+            answer(deps, command, outcome, {"text": subscription_reply(
+                frequency, channel_id, deps.settings.digest_cron, deps.settings.digest_tz)})
             return
         if words[0] == "channel-manager":
-            ack(text=recording.channel_manager_command(quick, " ".join(text.split()[1:]), team_id=team_id,
-                                                       channel_id=channel_id, user_id=user_id, now=now))
+            argument = " ".join(text.split()[1:])
+            if not argument.strip():
+                ack(text=recording.show_channel_manager(quick, team_id=team_id, channel_id=channel_id))
+                return
+            manager_id = recording.wanted_channel_manager(argument)
+            if manager_id is None:
+                ack(text=f"I need one person, mentioned with @. {recording.CHANNEL_MANAGER_USAGE}")
+                return
+            ack(text=f"⏳ Saving <#{channel_id}>'s hiring manager…")
+            try:
+                outcome, done = recording.set_channel_manager(quick, manager_id, team_id=team_id,
+                                                              channel_id=channel_id, user_id=user_id, now=now)
+            except NotAllowed as refusal:
+                answer(deps, command, None, {"text": str(refusal)})
+                return
+            answer(deps, command, outcome, {"text": done})
             return
         if words[0] == "forget":
             name = unescape(text).split(maxsplit=1)[1].strip() if len(words) > 1 else ""
@@ -127,11 +159,41 @@ def register(app: App, deps: Deps) -> None:
         except RoundParseError as error:
             ack(text=str(error))
             return
-        recording.log_round(quick, spec, team_id=team_id, user_id=user_id, channel_id=channel_id, now=now)
-        message = blocks.round_confirmation(
+        ack(text=f"⏳ Logging *{escape(spec.role)}*…")
+        outcome = recording.log_command_round(quick, spec, team_id=team_id, user_id=user_id, channel_id=channel_id,
+                                              now=now)
+        answer(deps, command, outcome, blocks.round_confirmation(
             spec.role, [c.name for c in spec.candidates], [c.stage for c in spec.candidates],
             spec.manager_id or user_id, user_id, findings=recording.strengths_findings(spec),
-        )
-        ack(text=message["text"], blocks=message["blocks"])
+        ))
 
     app.command(COMMAND)(handle_interview_round)
+
+
+def answer(deps: Deps, command: dict[str, Any], outcome: saving.Outcome[Any] | None, saved: dict[str, Any]) -> None:
+    """Tell whoever typed the command how its write went, through the command's response_url (retried on 429
+    and 5xx), else by DM: `saved` when it was (or when there is no `outcome`, just something to say), else
+    that nothing was saved, or, when that cannot be known, that it may have been."""
+    status = saving.SAVED if outcome is None else outcome.status
+    message = saved if status == saving.SAVED else {"text": {saving.BUSY: BUSY, saving.FAILED: GENERIC_ERROR,
+                                                             saving.UNKNOWN: UNSURE}[status]}
+    url = str(command.get("response_url") or "")
+    try:
+        if url:
+            response = WebhookClient(url, timeout=10, retry_handlers=RETRIES).send(
+                text=message["text"], blocks=message.get("blocks"), response_type="ephemeral",
+                replace_original=False)
+            if response.status_code == 200:
+                return
+            why = f"http_{response.status_code}"
+        else:
+            why = "no response_url"
+    except Exception as error:  # unreachable, timed out: the DM below
+        why = type(error).__name__
+    user_id = str(command.get("user_id"))
+    try:
+        deps.client.chat_postMessage(channel=user_id, text=message["text"], blocks=message.get("blocks"))
+        logger.warning("%s: the response_url failed (%s); user=%s was told by DM", COMMAND, why, user_id)
+    except Exception as error:
+        logger.error("%s: user=%s could not be told how their command went (response_url: %s, DM: %s)", COMMAND,
+                     user_id, why, type(error).__name__)

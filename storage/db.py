@@ -17,7 +17,10 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
+import uuid
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import contextmanager
 from importlib.resources import files
 from pathlib import Path
@@ -36,7 +39,8 @@ SQLITE_BUSY_TIMEOUT_MS = 10_000
 WRITER_WAIT = 15.0  # seconds a writer waits for the in-process hand-over before relying on SQLite alone
 ACK_LOCK_WAIT = 1.0  # seconds a write (or read) before the acknowledgement waits for a lock; a request may
 # wait for the group commit before its own as well (bot.inbox), so it is answered within about 2 s
-HEALTH_WAIT = 0.5  # seconds /healthz waits to see that a writer could start
+HEALTH_WAIT = 0.5  # seconds /healthz's write waits for a lock
+HEALTH_DEADLINE = 0.9  # seconds /healthz waits for its write's outcome, whatever the database does
 
 
 class DatabaseBusy(RuntimeError):
@@ -170,19 +174,36 @@ def _configure_sqlite(engine: Engine, lock_wait: float | None = None) -> None:
 
 
 class WriteProbe:
-    """Could a writer start now? For /healthz: it answers within about `wait` seconds, whatever holds
-    the database, and says why not.
+    """Can the bot write now? For /healthz: a write it rolls back, answered within `deadline` seconds
+    whatever holds or ails the database, with the cause when not.
 
-    SQLite: BEGIN IMMEDIATE on a connection of its own, with a busy timeout of `wait`, rolled back.
-    PostgreSQL: on a connection of its own (no pool to queue for), the lock an insert into the inbox takes,
-    with lock_timeout and statement_timeout of `wait`, rolled back."""
+    The write is the one the acknowledgement path makes first: a row into the inbox, on a connection of
+    its own (no pool to queue for), waiting at most `wait` seconds for a lock, then rolled back. So a
+    database that is locked answers "busy", one that refuses writes (PostgreSQL read-only: a standby, or
+    default_transaction_read_only; a SQLite file opened read-only) "read-only", one that is unreachable or
+    broken "error", and one that does not answer in time "no answer". One probe runs at a time; requests
+    arriving meanwhile share its answer."""
 
-    def __init__(self, engine: Engine, wait: float = HEALTH_WAIT) -> None:
+    def __init__(self, engine: Engine, wait: float = HEALTH_WAIT, deadline: float = HEALTH_DEADLINE) -> None:
         self.url = engine.url
         self.wait = wait
+        self.deadline = deadline
         self._engine: Engine | None = None
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="healthz")
+        self._lock = threading.Lock()
+        self._running: Future[str] | None = None
 
     def __call__(self) -> str:
+        with self._lock:
+            if self._running is None or self._running.done():
+                self._running = self._pool.submit(self._check)
+            running = self._running
+        try:
+            return running.result(timeout=self.deadline)
+        except FutureTimeout:
+            return f"no answer: the database did not answer a write within {self.deadline:g} s"
+
+    def _check(self) -> str:
         try:
             if self.url.get_backend_name() == "sqlite":
                 self._sqlite()
@@ -191,6 +212,8 @@ class WriteProbe:
         except Exception as error:  # any failure means unhealthy; say which kind
             if is_busy(error) or (isinstance(error, sqlite3.OperationalError) and "locked" in str(error)):
                 return f"busy: a writer could not start within {self.wait:g} s (the database is locked)"
+            if is_read_only(error):
+                return "read-only: the database refuses writes"
             return f"error: {type(error).__name__}"
         return "ok"
 
@@ -198,12 +221,19 @@ class WriteProbe:
         database = self.url.database
         if database in (None, "", ":memory:"):
             return
-        path = Path(str(database)).resolve().as_uri()  # mode=rw: a missing file is an error, not a new one
-        connection = sqlite3.connect(f"{path}?mode=rw", uri=True, timeout=self.wait, isolation_level=None,
+        if self.url.query.get("uri") in ("true", "1"):  # a URI of its own (mode=ro, say): as the app opens it
+            query = "&".join(f"{k}={v}" for k, v in self.url.query.items() if k not in ("uri", "timeout"))
+            target = f"{database}?{query}" if query else str(database)
+        else:  # mode=rw: a missing file is an error, not a new one
+            target = f"{Path(str(database)).resolve().as_uri()}?mode=rw"
+        connection = sqlite3.connect(target, uri=True, timeout=self.wait, isolation_level=None,
                                      check_same_thread=False)
         try:
             connection.execute("BEGIN IMMEDIATE")
-            connection.execute("ROLLBACK")
+            try:
+                connection.execute(*_probe_row("?"))
+            finally:
+                connection.execute("ROLLBACK")
         finally:
             connection.close()
 
@@ -213,12 +243,30 @@ class WriteProbe:
             self._engine = make_engine(self.url.render_as_string(hide_password=False), lock_wait=self.wait,
                                        poolclass=NullPool, pool_pre_ping=False, connect_args=connect_args)
         with self._engine.connect() as connection:
-            connection.exec_driver_sql("LOCK TABLE inbox IN ROW EXCLUSIVE MODE")
-            connection.rollback()
+            try:
+                connection.exec_driver_sql(*_probe_row("%s"))
+            finally:
+                connection.rollback()
 
     def close(self) -> None:
+        self._pool.shutdown(wait=False)
         if self._engine is not None:
             self._engine.dispose()
+
+
+def _probe_row(mark: str) -> tuple[str, tuple[str, str, str, str]]:
+    """The insert /healthz makes and rolls back: an inbox row nobody will ever see."""
+    return (f"INSERT INTO inbox (event_id, team_id, body, received_at, attempts) VALUES ({mark}, {mark}, {mark}, "
+            f"{mark}, 0)", (f"healthz-{uuid.uuid4().hex}", "", "{}", "1970-01-01 00:00:00+00:00"))
+
+
+def is_read_only(error: BaseException) -> bool:
+    """Whether an error means the database refuses writes: PostgreSQL's read_only_sql_transaction (a standby,
+    default_transaction_read_only), SQLite's "attempt to write a readonly database"."""
+    original = getattr(error, "orig", error)
+    if isinstance(original, sqlite3.OperationalError):
+        return "readonly" in str(original)
+    return getattr(original, "sqlstate", None) == "25006"
 
 
 @contextmanager

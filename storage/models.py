@@ -230,6 +230,10 @@ class InboxEvent(Base):
     body: Mapped[str] = mapped_column(Text)  # the event's JSON; deleted once processed
     received_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # Who is processing it, until when (renewed while they are): one worker at a time, on any replica. A row
+    # is born claimed by the replica that kept it; one handed back after a failure is free from claim_expires.
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claim_expires: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class DigestRun(Base):

@@ -135,6 +135,32 @@ class NotFound(LookupError):
     pass
 
 
+# --- claims: one worker at a time holds a row, on any replica ---------------------------------------------
+
+
+def claim_rows(session: Session, model: Any, key: Any, *, conditions: Sequence[Any], order_by: Sequence[Any],
+               now: datetime, claimer: str, lease: timedelta, limit: int) -> list[Any]:
+    """Claim up to `limit` rows of `model` (with claimed_by and claim_expires columns) that meet `conditions`
+    and whose lease ran out (or was never taken), for `claimer` until now + lease. Returns the keys claimed,
+    in `order_by` order.
+
+    PostgreSQL skips rows another transaction has locked (another replica claiming at the same moment:
+    FOR UPDATE SKIP LOCKED); the conditional UPDATE makes the claim safe on any database: a row is claimed
+    only while nobody holds an unexpired lease on it, even the claimer itself (another of its threads)."""
+    free = or_(model.claim_expires.is_(None), model.claim_expires < now)
+    stmt = select(key).where(*conditions, free).order_by(*order_by).limit(limit)
+    if _dialect_name(session) == "postgresql":
+        stmt = stmt.with_for_update(skip_locked=True)
+    found = list(session.scalars(stmt))
+    if not found:
+        return []
+    session.execute(
+        update(model).where(key.in_(found), *conditions, free)
+        .values(claimed_by=claimer, claim_expires=now + lease).execution_options(synchronize_session=False)
+    )
+    return list(session.scalars(select(key).where(key.in_(found), model.claimed_by == claimer).order_by(*order_by)))
+
+
 # --- events ---------------------------------------------------------------------------------------
 
 
@@ -171,9 +197,11 @@ def purge_events(session: Session, *, before: datetime) -> int:
     return result.rowcount  # type: ignore[attr-defined,no-any-return]
 
 
-def inbox_keep_many(connection: Connection, rows: Sequence[dict[str, object]]) -> None:
-    """Keep events (event_id, team_id, body as JSON, received_at) in one statement: an event already
-    handled (a retry Slack sent after the first delivery was processed) or already kept is left out.
+def inbox_keep_many(connection: Connection, rows: Sequence[dict[str, object]], *, claimer: str | None = None,
+                    expires: datetime | None = None) -> None:
+    """Keep events (event_id, team_id, body as JSON, received_at) in one statement, born claimed by `claimer`
+    until `expires` (the process that keeps them processes them next): an event already handled (a retry
+    Slack sent after the first delivery was processed) or already kept is left out.
 
     One statement for the whole group, so that it can run as its own transaction (db.one_statement).
     It is handed to the driver as written (no compiling, no per-parameter processing): this runs on
@@ -186,6 +214,7 @@ def inbox_keep_many(connection: Connection, rows: Sequence[dict[str, object]]) -
     for row in rows:
         params += (row["event_id"], row["team_id"], row["body"], received(row["received_at"]) if received else
                    row["received_at"])
+    params += (claimer, received(expires) if received and expires is not None else expires)
     connection.exec_driver_sql(_inbox_keep_sql(dialect.name, dialect.paramstyle, len(rows)), tuple(params))
 
 
@@ -194,11 +223,12 @@ def _inbox_keep_sql(dialect: str, paramstyle: str, count: int) -> str:
     """Written out, and kept per dialect and row count."""
     mark = "?" if paramstyle == "qmark" else "%s"
     received = f"CAST({mark} AS TIMESTAMP WITH TIME ZONE)" if dialect == "postgresql" else mark
+    claimer = f"CAST({mark} AS VARCHAR)" if dialect == "postgresql" else mark
     values = ", ".join([f"({mark}, {mark}, {mark}, {received})"] * count)
     return (
         f"WITH kept (event_id, team_id, body, received_at) AS (VALUES {values}) "
-        "INSERT INTO inbox (event_id, team_id, body, received_at, attempts) "
-        "SELECT event_id, team_id, body, received_at, 0 FROM kept "
+        "INSERT INTO inbox (event_id, team_id, body, received_at, attempts, claimed_by, claim_expires) "
+        f"SELECT event_id, team_id, body, received_at, 0, {claimer}, {received} FROM kept "
         "WHERE NOT EXISTS (SELECT 1 FROM processed_events WHERE processed_events.event_id = kept.event_id) "
         "ON CONFLICT DO NOTHING"
     )
@@ -214,18 +244,60 @@ def inbox_done(session: Session, event_id: str) -> None:
     session.execute(delete(InboxEvent).where(InboxEvent.event_id == event_id))
 
 
-def inbox_due(session: Session, *, before: datetime, max_attempts: int, limit: int) -> list[dict[str, object]]:
-    """Kept events not processed since before `before`, each counted as one more attempt."""
-    rows = list(session.scalars(
-        select(InboxEvent)
-        .where(InboxEvent.received_at < before, InboxEvent.attempts < max_attempts)
-        .order_by(InboxEvent.received_at)
-        .limit(limit)
-    ))
-    for row in rows:
-        row.attempts += 1
-    session.flush()
-    return [json.loads(row.body) for row in rows]
+def inbox_claim(session: Session, *, now: datetime, received_before: datetime, claimer: str, lease: timedelta,
+                max_attempts: int, limit: int) -> list[dict[str, object]]:
+    """Claim kept events nobody is processing (their lease ran out: the worker died, or handed them back after
+    a failure) that were received before `received_before`, each counted as one more attempt; their bodies,
+    oldest first. An event a worker holds, on this replica or another, is left alone."""
+    ids = claim_rows(session, InboxEvent, InboxEvent.event_id,
+                     conditions=[InboxEvent.received_at < received_before, InboxEvent.attempts < max_attempts],
+                     order_by=(InboxEvent.received_at, InboxEvent.event_id), now=now, claimer=claimer, lease=lease,
+                     limit=limit)
+    if not ids:
+        return []
+    session.execute(update(InboxEvent).where(InboxEvent.event_id.in_(ids))
+                    .values(attempts=InboxEvent.attempts + 1).execution_options(synchronize_session=False))
+    bodies = {event_id: body for event_id, body in
+              session.execute(select(InboxEvent.event_id, InboxEvent.body).where(InboxEvent.event_id.in_(ids)))}
+    return [json.loads(bodies[event_id]) for event_id in ids]
+
+
+def inbox_hold(session: Session, event_id: str, *, claimer: str, now: datetime, lease: timedelta) -> bool:
+    """Make sure `claimer` still holds this kept event before processing it (renewing the lease): True when it
+    does, or nobody does and it is now theirs; False when another worker holds it, or it is gone (processed)."""
+    result = session.execute(
+        update(InboxEvent)
+        .where(InboxEvent.event_id == event_id,
+               or_(InboxEvent.claimed_by == claimer, InboxEvent.claim_expires.is_(None),
+                   InboxEvent.claim_expires < now))
+        .values(claimed_by=claimer, claim_expires=now + lease)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined,no-any-return]
+
+
+def inbox_renew(session: Session, event_ids: Collection[str], *, claimer: str, now: datetime,
+                lease: timedelta) -> set[str]:
+    """Renew `claimer`'s leases on these events (it is still processing them, or about to); the ones it
+    still held."""
+    if not event_ids:
+        return set()
+    result = session.execute(
+        update(InboxEvent).where(InboxEvent.event_id.in_(list(event_ids)), InboxEvent.claimed_by == claimer)
+        .values(claim_expires=now + lease).returning(InboxEvent.event_id)
+        .execution_options(synchronize_session=False)
+    )
+    return set(result.scalars())
+
+
+def inbox_release(session: Session, event_ids: Collection[str], *, claimer: str,
+                  free_from: datetime | None = None) -> None:
+    """Hand events back unprocessed: anyone may take them from `free_from` (None: at once)."""
+    if not event_ids:
+        return
+    session.execute(
+        update(InboxEvent).where(InboxEvent.event_id.in_(list(event_ids)), InboxEvent.claimed_by == claimer)
+        .values(claimed_by=None, claim_expires=free_from).execution_options(synchronize_session=False)
+    )
 
 
 # --- rounds and decisions -------------------------------------------------------------------------
@@ -260,6 +332,14 @@ def log_round(
         round_.candidates.append(_candidate(team_id, entry))
     session.flush()
     return round_.id
+
+
+def command_round(session: Session, *, team_id: str, created_by: str, created_at: datetime) -> int | None:
+    """The round `/interview-round` logged for this user at this very moment (the clock read once per command),
+    if it was saved: how a command whose commit failed finds out whether it was saved after all."""
+    return session.scalars(select(Round.id).where(
+        Round.team_id == team_id, Round.created_by == created_by, Round.created_at == created_at,
+        Round.source == "command").limit(1)).first()
 
 
 def _candidate(team_id: str, entry: NewCandidate, **extra: object) -> Candidate:
@@ -1253,6 +1333,12 @@ def set_subscription(
     session.flush()
 
 
+def subscription(session: Session, *, team_id: str, channel_id: str) -> str | None:
+    """The frequency of the channel's own digest, or None."""
+    return session.scalars(select(DigestSubscription.frequency).where(
+        DigestSubscription.team_id == team_id, DigestSubscription.channel_id == channel_id).limit(1)).first()
+
+
 def subscriptions(session: Session, *, frequency: str) -> list[tuple[str, str]]:
     """(team_id, channel_id) of every channel subscribed at this frequency."""
     rows = session.execute(
@@ -1423,27 +1509,15 @@ def claim_outbox(session: Session, *, now: datetime, claimer: str, lease: timede
     """Claim due outbox rows for `claimer` until now + lease (as claim_due does follow-ups), oldest first;
     `ids`: these rows only, due or not. A row whose lease runs is left alone, even by the replica that holds it
     (another of its threads is sending it)."""
-    free = or_(Outbox.claim_expires.is_(None), Outbox.claim_expires < now)
-    stmt = (select(Outbox.id).where(Outbox.due_at.is_not(None), free)
-            .order_by(Outbox.due_at, Outbox.id).limit(limit))
-    if ids is not None:
-        stmt = stmt.where(Outbox.id.in_(list(ids)))
-    else:
-        stmt = stmt.where(Outbox.due_at <= now)
+    conditions = [Outbox.due_at.is_not(None), Outbox.id.in_(list(ids)) if ids is not None else Outbox.due_at <= now]
     skipped = list(skip_teams)
     if skipped:
-        stmt = stmt.where(Outbox.team_id.not_in(skipped))
-    if _dialect_name(session) == "postgresql":
-        stmt = stmt.with_for_update(skip_locked=True)
-    found = list(session.scalars(stmt))
+        conditions.append(Outbox.team_id.not_in(skipped))
+    found = claim_rows(session, Outbox, Outbox.id, conditions=conditions, order_by=(Outbox.due_at, Outbox.id),
+                       now=now, claimer=claimer, lease=lease, limit=limit)
     if not found:
         return []
-    session.execute(
-        update(Outbox).where(Outbox.id.in_(found), Outbox.due_at.is_not(None), free)
-        .values(claimed_by=claimer, claim_expires=now + lease).execution_options(synchronize_session=False)
-    )
-    rows = session.scalars(select(Outbox).where(Outbox.id.in_(found), Outbox.claimed_by == claimer)
-                           .order_by(Outbox.due_at, Outbox.id)).all()
+    rows = session.scalars(select(Outbox).where(Outbox.id.in_(found)).order_by(Outbox.due_at, Outbox.id)).all()
     return [_outbox_item(row) for row in rows]
 
 

@@ -28,6 +28,7 @@ class Call:
     headers: dict[str, str]
     at: float
     ok: bool = True  # False: answered with an error (scripted, or a refusal)
+    path: str = ""  # where it was sent (a response_url's own path, say)
 
 
 @dataclass
@@ -234,7 +235,7 @@ class FakeSlack:
                 if "?" in self.path:
                     args.update({k: v[0] for k, v in parse_qs(self.path.split("?", 1)[1]).items()})
                 problem = validate(method, args)
-                call = Call(method, args, dict(self.headers.items()), time.monotonic())
+                call = Call(method, args, dict(self.headers.items()), time.monotonic(), path=self.path)
                 with fake.lock:
                     fake.calls.append(call)
                     if problem:

@@ -23,7 +23,7 @@ from bot.pacing import Pacer, VirtualClock
 from bot.scheduler import build_scheduler
 from bot.server import Runtime, build_runtime, processor, wsgi_application
 from storage.db import ACK_LOCK_WAIT, make_engine, make_read_sessions, make_sessions
-from tests.fake_slack import BOT_ID, BOT_USER_ID, TEAM_ID, FakeSlack
+from tests.fake_slack import BOT_ID, BOT_USER_ID, TEAM_ID, Call, FakeSlack
 
 SIGNING_SECRET = "test-signing-secret"
 MANAGER = "U0MANAGER"
@@ -101,10 +101,13 @@ class Harness:
         self.inbox = Inbox(self.deps, self.redeliver, activity=Activity(quiet=0))
         self.app = create_app(self.deps, self.inbox, listener_executor=self.executor)
         self.runtime = Runtime(engine=self.engine, deps=self.deps, app=self.app,
-                               scheduler=build_scheduler(self.deps, redeliver=self.redeliver), inbox=self.inbox,
+                               scheduler=build_scheduler(self.deps, inbox=self.inbox), inbox=self.inbox,
                                ack_engine=self.ack_engine)
         self.wsgi = wsgi_application(self.runtime)
         self._event_seq = 0
+        self._command_seq = 0
+        self.last_ack: dict[str, Any] = {}
+        self.last_response_url = ""
 
     def reconfigure(self, **env: str) -> None:
         """Rebuild on the same database and fake Slack with other settings (a restart, in effect)."""
@@ -165,22 +168,36 @@ class Harness:
 
     # --- what Slack sends --------------------------------------------------------------------------
 
-    def command(self, text: str, *, user: str = MANAGER, channel: str = CHANNEL, **kw: Any) -> dict[str, Any]:
-        form = {
+    def command_form(self, text: str, *, user: str = MANAGER, channel: str = CHANNEL) -> dict[str, str]:
+        """A slash command as Slack sends it, with a response_url of its own."""
+        self._command_seq += 1
+        return {
             "token": "legacy", "team_id": TEAM_ID, "team_domain": "example", "channel_id": channel,
             "channel_name": "hiring", "user_id": user, "user_name": user.lower(), "command": "/interview-round",
             "text": text, "api_app_id": "A0APP", "is_enterprise_install": "false",
-            "response_url": self.fake.response_url(), "trigger_id": "1.2.3",
+            "response_url": self.fake.response_url(f"command-{self._command_seq}"), "trigger_id": "1.2.3",
         }
+
+    def command(self, text: str, *, user: str = MANAGER, channel: str = CHANNEL, **kw: Any) -> dict[str, Any]:
+        """Send a slash command and return what its user is shown last: the acknowledgement, or what was sent to
+        its response_url after it (a write's outcome). The acknowledgement is kept in `last_ack`."""
+        form = self.command_form(text, user=user, channel=channel)
         status, body = self.signed(urlencode(form), "application/x-www-form-urlencoded", **kw)
         assert status == 200, (status, body)
         self.drain()
-        if not body:
-            return {}
-        try:
-            return dict(json.loads(body))
-        except ValueError:  # Bolt answers a text-only ack as plain text, which Slack shows ephemerally
-            return {"text": body.decode()}
+        self.last_ack = ack_of(body)
+        self.last_response_url = form["response_url"]
+        later = self.responses(form["response_url"])
+        return later[-1] if later else self.last_ack
+
+    def responses(self, response_url: str) -> list[dict[str, Any]]:
+        """What was sent to a response_url, oldest first."""
+        return [c.args for c in self.responded(response_url)]
+
+    def responded(self, response_url: str | None = None) -> list[Call]:
+        """The calls to a response_url: by default the one buttons and forms carry (`click`), not a command's."""
+        path = (response_url or self.fake.response_url()).split(str(self.fake.server.server_address[1]), 1)[1]
+        return [c for c in self.fake.calls_to("respond") if c.path == path]
 
     def event(self, event: dict[str, Any], *, event_id: str | None = None, retry_num: int | None = None,
               **kw: Any) -> int:
@@ -258,6 +275,17 @@ class Harness:
     def drain(self) -> None:
         self.executor.drain()
         self.inbox.drain()
+
+
+def ack_of(body: bytes) -> dict[str, Any]:
+    """What an acknowledgement says: its JSON, or its plain text (Bolt answers a text-only ack as plain text,
+    which Slack shows ephemerally)."""
+    if not body:
+        return {}
+    try:
+        return dict(json.loads(body))
+    except ValueError:
+        return {"text": body.decode()}
 
 
 def pin_reading(monkeypatch: Any, text: str, reading: Any) -> None:

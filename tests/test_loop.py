@@ -293,7 +293,7 @@ def test_someone_else_cannot_close_it_but_an_admin_can(harness: Harness) -> None
     omar = followups_by_name(harness)["Omar Haddad"]
     harness.click(blocks.ACTION_CONTACTED, str(omar.id), user=OTHER)
     assert followups_by_name(harness)["Omar Haddad"].status == "open"
-    [refusal] = harness.fake.calls_to("respond")
+    [refusal] = harness.responded()
     assert "Only <@U0MANAGER>" in refusal.args["text"] and refusal.args["response_type"] == "ephemeral"
     assert harness.fake.calls_to("chat.update") == []
     harness.click(blocks.ACTION_CONTACTED, str(omar.id), user=ADMIN)
@@ -316,7 +316,7 @@ def test_unknown_or_tampered_button_value_changes_nothing(harness: Harness, valu
     status, _ = harness.click(blocks.ACTION_CONTACTED, value)
     assert status == 200
     assert {f.status for f in followups_by_name(harness).values()} == {"open"}
-    [answer] = harness.fake.calls_to("respond")
+    [answer] = harness.responded()
     assert "out of date" in answer.args["text"]
 
 
@@ -326,7 +326,7 @@ def test_tampered_snooze_value_changes_nothing(harness: Harness) -> None:
     omar = followups_by_name(harness)["Omar Haddad"]
     harness.click(blocks.ACTION_SNOOZE, selected=f"100y:{omar.id}")
     assert followups_by_name(harness)["Omar Haddad"].due_at == omar.due_at
-    assert "out of date" in harness.fake.calls_to("respond")[0].args["text"]
+    assert "out of date" in harness.responded()[0].args["text"]
 
 
 def test_unknown_action_is_acked_with_a_hint(harness: Harness) -> None:
@@ -421,7 +421,7 @@ def test_digest_posts_every_open_closure_in_the_channel_grouped_by_manager(harne
     decide(harness, "Decision for Product Designer: not moving forward with Ana Lima (portfolio review).",
            user="U0SECOND")
     harness.command("digest")
-    [posted] = harness.fake.calls_to("respond")
+    [posted] = harness.responded(harness.last_response_url)
     assert posted.args["response_type"] == "in_channel"
     text = json.dumps(posted.args["blocks"])
     for name in ("Omar Haddad", "Lena Park", "Ana Lima", "<@U0MANAGER>", "<@U0SECOND>"):

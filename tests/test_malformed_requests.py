@@ -186,3 +186,14 @@ def test_a_body_that_is_not_utf8_gets_401_not_500(harness: Harness) -> None:
     headers = {"Content-Type": JSON, "X-Slack-Request-Timestamp": ts, "X-Slack-Signature": signature}
     assert harness.http("POST", "/slack/events", body, headers)[0] == 401
     assert all(n == 0 for n in rows(harness).values())
+
+
+@pytest.mark.parametrize("text", ["payload engineer: Lena Park (onsite)", "Payments: Lena Park (payload team)",
+                                  "payload=1: Lena Park"])
+def test_a_command_whose_text_holds_the_word_payload_is_read_as_the_command_it_is(harness: Harness,
+                                                                                  text: str) -> None:
+    """Bolt took any form holding the word "payload" for an interactive payload, read it as empty and
+    answered 404: the user saw Slack's error."""
+    reply = harness.command(text)
+    assert reply["text"].startswith("Logged ") and "Lena Park" in json.dumps(reply["blocks"])
+    assert harness.last_ack == {"text": f"⏳ Logging *{text.split(':')[0]}*…"}

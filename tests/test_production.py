@@ -269,15 +269,15 @@ def test_a_decision_whose_processing_failed_after_the_ack_is_processed_again(
     assert harness.message(DECISION, ts="1700000000.000900") == 200  # acked: Slack won't retry it
     monkeypatch.setattr(recording, "record_reading", real)
     assert harness.fake.calls_to("chat.postMessage") == []
-    jobs.redeliver(harness.deps, MONDAY + timedelta(seconds=30), harness.redeliver)
+    harness.inbox.redeliver(MONDAY + timedelta(seconds=30))
     assert harness.fake.calls_to("chat.postMessage") == []  # not yet: it may still be in progress
-    assert jobs.redeliver(harness.deps, MONDAY + timedelta(minutes=2), harness.redeliver) == 1
+    assert harness.inbox.redeliver(MONDAY + timedelta(minutes=2)) == 1
     [reply] = harness.fake.calls_to("chat.postMessage")
     assert reply.args["thread_ts"] == "1700000000.000900"
     with harness.deps.sessions.begin() as session:
         assert len(session.scalars(select(Followup)).all()) == 2
         assert session.scalars(select(InboxEvent)).all() == []
-    assert jobs.redeliver(harness.deps, MONDAY + timedelta(minutes=5), harness.redeliver) == 0
+    assert harness.inbox.redeliver(MONDAY + timedelta(minutes=5)) == 0
 
 
 def _envelope(event: dict, event_id: str) -> str:

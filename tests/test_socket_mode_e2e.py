@@ -98,7 +98,9 @@ def test_socket_mode_connects_through_slack_api_url_and_handles_events(
                     "text": "Staff Data Engineer: Omar Haddad (onsite), Lena Park", "trigger_id": "1.2.3",
                     "response_url": fake_slack.response_url(), "api_app_id": "A0APP"},
     })
-    assert "Omar Haddad" in json.dumps(ack.get("payload"))
+    assert "Logging *Staff Data Engineer*" in json.dumps(ack.get("payload"))  # acknowledged first
+    [answer] = fake_slack.wait_for("respond", timeout=20)  # then saved, and told through the response_url
+    assert "Omar Haddad" in json.dumps(answer.args["blocks"])
 
     socket_server.send({
         "envelope_id": "env-2", "type": "events_api", "accepts_response_payload": False, "retry_attempt": 0,

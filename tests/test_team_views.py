@@ -58,7 +58,7 @@ def test_digest_now_shows_stats_and_closures(harness: Harness) -> None:
 
     followups.mark_contacted(harness.deps, omar.id, team_id=TEAM_ID, actor=MANAGER, now=harness.now)
     harness.command("digest")
-    [posted] = harness.fake.calls_to("respond")
+    [posted] = harness.responded(harness.last_response_url)
     text = text_of(posted)
     assert posted.args["response_type"] == "in_channel"
     assert "Lena Park" in text and "<@U0MANAGER> (1 open)" in text
@@ -126,7 +126,7 @@ def test_empty_scheduled_digest_is_configurable(harness: Harness, setting: str, 
 def test_digest_with_a_thousand_open_stays_inside_limits_and_counts_everyone(harness: Harness) -> None:
     bulk_open(harness, 1000)
     harness.command("digest")
-    [posted] = harness.fake.calls_to("respond")  # the fake validated it against Block Kit's limits
+    [posted] = harness.responded(harness.last_response_url)  # the fake validated it against Block Kit's limits
     text = text_of(posted)
     assert len(posted.args["blocks"]) <= 50
     assert "1000 open across 13 managers" in text
@@ -157,7 +157,7 @@ def test_overdue_followups_escalate_once_a_day(harness: Harness) -> None:
     assert sorted(c.args["channel"] for c in dms) == ["U0HEAD", "U0RECRUITER"]
     assert "Omar Haddad" in text_of(dms[0]) and "<@U0MANAGER>" in text_of(dms[0])
     harness.command("digest")
-    assert "overdue" in text_of(harness.fake.calls_to("respond")[0])
+    assert "overdue" in text_of(harness.responded(harness.last_response_url)[0])
 
 
 # --- App Home ---------------------------------------------------------------------------------------
