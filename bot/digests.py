@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
@@ -77,16 +76,12 @@ def subscribe(deps: Deps, frequency: str | None, *, team_id: str, channel_id: st
               now: datetime) -> saving.Outcome[bool]:
     """`/interview-round digest daily|weekly|off`, after the acknowledgement: save the channel's own digest
     (None: none), and know whether it was saved (bot.saving). `deps`: the acknowledgement path's."""
-    def work(session: Any) -> bool:
-        repo.set_subscription(session, team_id=team_id, channel_id=channel_id, frequency=frequency, user_id=user_id,
-                              now=now)
-        return True
-
-    def stored() -> bool | None:
-        with reading(deps).begin() as session:
-            return True if repo.subscription(session, team_id=team_id, channel_id=channel_id) == frequency else None
-
-    outcome = saving.save(deps.sessions, work, stored=stored, what=f"digest subscription of channel={channel_id}")
+    outcome = saving.save_setting(
+        deps.sessions, reading(deps),
+        write=lambda session: repo.set_subscription(session, team_id=team_id, channel_id=channel_id,
+                                                    frequency=frequency, user_id=user_id, now=now),
+        read=lambda session: repo.subscription(session, team_id=team_id, channel_id=channel_id),
+        wanted=frequency, what=f"digest subscription of channel={channel_id}")
     if outcome.status == saving.SAVED:
         logger.info("channel=%s: digest %s by user=%s", channel_id, frequency or "off", user_id)
     return outcome

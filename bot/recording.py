@@ -475,16 +475,12 @@ def set_channel_manager(deps: Deps, manager_id: str, *, team_id: str, channel_id
         raise NotAllowed("That's an app, not a person: the channel's hiring manager has to be someone I can remind.")
     wanted = manager_id or None
 
-    def work(session: Session) -> bool:
-        repo.set_channel_manager(session, team_id=team_id, channel_id=channel_id, manager_id=wanted,
-                                 user_id=user_id, now=now)
-        return True
-
-    def stored() -> bool | None:
-        with reading_sessions(deps).begin() as session:
-            return True if repo.channel_manager(session, team_id=team_id, channel_id=channel_id) == wanted else None
-
-    outcome = saving.save(deps.sessions, work, stored=stored, what=f"channel-manager of channel={channel_id}")
+    outcome = saving.save_setting(
+        deps.sessions, reading_sessions(deps),
+        write=lambda session: repo.set_channel_manager(session, team_id=team_id, channel_id=channel_id,
+                                                       manager_id=wanted, user_id=user_id, now=now),
+        read=lambda session: repo.channel_manager(session, team_id=team_id, channel_id=channel_id),
+        wanted=wanted, what=f"channel-manager of channel={channel_id}")
     if outcome.status == saving.SAVED:
         logger.info("channel=%s: default manager %s by user=%s", channel_id,
                     f"user={wanted} set" if wanted else "cleared", user_id)

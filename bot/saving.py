@@ -79,3 +79,19 @@ def _ask(stored: Callable[[], T | None], error: Exception, what: str) -> Outcome
     logger.warning("%s: the commit failed (%s); the database says it was %s", what, type(error).__name__,
                    "saved" if value is not None else "not saved")
     return Outcome(SAVED, value) if value is not None else Outcome(FAILED, error=error)
+
+
+def save_setting(sessions: sessionmaker[Session], reads: sessionmaker[Session], *,
+                 write: Callable[[Session], object], read: Callable[[Session], object], wanted: object,
+                 what: str) -> Outcome[bool]:
+    """`save` for a setting (a channel's digest, its default manager): written by `write`, and known to be
+    saved when `read` finds `wanted` there."""
+    def work(session: Session) -> bool:
+        write(session)
+        return True
+
+    def stored() -> bool | None:
+        with reads.begin() as session:
+            return True if read(session) == wanted else None
+
+    return save(sessions, work, stored=stored, what=what)
