@@ -81,13 +81,16 @@ def test_a_long_role_is_refused_by_name_in_the_command_and_every_modal(harness: 
     ]:
         found = errors(harness, callback_id, {**text("role", role), **manager(), **values},
                        {"c": CHANNEL, "ts": TS, "a": MANAGER})
-        assert found["role"].endswith(f"it can be up to {ROLE_LENGTH}.") and "Staff" not in found["role"]
+        # refused before any listener, by the modal's own limit (handlers/limits.py), naming the field
+        assert found["role"].startswith(f"Role can be up to {ROLE_LENGTH:,} characters")
+        assert "Staff" not in found["role"]
 
     assert harness.message("Not moving forward with Omar Haddad.", ts=TS) == 200  # recorded without a role
     with harness.deps.sessions.begin() as session:
         decision_id = session.scalars(select(Decision.id)).one()
     found = errors(harness, blocks.VIEW_ROLE, text("role", role), {"d": decision_id})
-    assert found == {"role": f"The role is {len(role.strip())} characters long; it can be up to {ROLE_LENGTH}."}
+    assert found == {"role": f"Role can be up to {ROLE_LENGTH:,} characters; this is {len(role):,}. "
+                             "Shorten it and save again."}
     with harness.deps.sessions.begin() as session:
         assert session.scalars(select(Round.role)).all() == [None]
 
@@ -105,7 +108,7 @@ def test_a_long_name_is_refused_by_name(harness: Harness) -> None:
 def test_the_longest_values_allowed_are_stored_whole(harness: Harness) -> None:
     role, name, stage = "R" * ROLE_LENGTH, "Omar " + "H" * (NAME_LENGTH - 5), "s" * STAGE_LENGTH
     reply = harness.command(f"{role}: {name} ({stage})")
-    assert reply["text"] == f"Logged {role} with 1 candidates.", reply
+    assert reply["text"] == f"Logged {role} with 1 candidate.", reply
     with harness.deps.sessions.begin() as session:
         assert session.execute(select(Round.role, Candidate.name, Candidate.stage).join(Candidate)).one() == (
             role, name, stage)
@@ -118,7 +121,9 @@ def test_a_long_skip_detail_is_refused_by_name(harness: Harness) -> None:
     values = {"reason": {"reason": {"type": "static_select", "selected_option": {"value": "internal"}}},
               **text("detail", "x" * SKIP_REASON_LENGTH)}
     found = errors(harness, blocks.VIEW_SKIP, values, {"followup_id": followup_id})
-    assert found["detail"].startswith("This can be up to ") and f"it is {SKIP_REASON_LENGTH}." in found["detail"]
+    limit = blocks.FIELD_LIMITS[blocks.VIEW_SKIP]["detail"]
+    assert found["detail"] == (f"{limit.label} can be up to {limit.max_length:,} characters; this is "
+                               f"{SKIP_REASON_LENGTH:,}. Shorten it and save again.")
     with harness.deps.sessions.begin() as session:
         assert session.scalars(select(Followup.status)).one() == "open"
 
