@@ -43,6 +43,8 @@ ACTION_FORGET = "candidate_forget"
 ACTION_FORGET_CANCEL = "candidate_forget_cancel"
 VIEW_ROUND = "round_modal"
 ACTION_REASSIGN = "followups_reassign"
+ACTION_ATS_ASSIGN = "ats_assign_manager"  # an admin picks the manager of an ATS decision nobody matched
+ACTION_ATS_CLAIM = "ats_claim_manager"  # "I'm the manager"; its value carries the decision (a draft)
 REASSIGN_BLOCK = "reassign:"  # + the unreachable manager's user id
 VALUE_LIMIT = 2000
 
@@ -712,6 +714,38 @@ def unreachable_notice(manager_id: str, items: Sequence[FollowupView], *, now: d
                           "I won't post about this again."))
     text = f"I can't DM <@{manager_id}>: {count} candidate follow-up{'s need' if count != 1 else ' needs'} a new owner."
     return {"text": text, "blocks": blocks[:MESSAGE_BLOCKS]}
+
+
+def ats_manager_question(reading: Any, value: str, *, vendor: str, tried: int) -> dict[str, Any]:
+    """To the ADMIN_USERS, by DM, when an ATS rejection names nobody who is in Slack: pick the hiring manager.
+    The decision travels in the "I'm the manager" button's value (a draft, at most 2,000 characters)."""
+    names = names_list([p.name for p in reading.not_selected])
+    source = escape(vendor.capitalize())
+    who = (f"none of the {tried} people {source} names as its owners (recruiter, coordinator, credited to) "
+           "has a Slack account with their email") if tried else f"{source} names no recruiter or coordinator"
+    text = clip(f"Who should follow up with {names}? {source} recorded a rejection, but {who}.", 3000)
+    return {
+        "text": text,
+        "blocks": [
+            section(f"🙋 *Who is the hiring manager?* {source} recorded a rejection after an interview, but {who}.\n"
+                    f"{reading_summary(reading)}"),
+            {"type": "actions", "block_id": "ats_pick_manager", "elements": [
+                {"type": "users_select", "action_id": ACTION_ATS_ASSIGN,
+                 "placeholder": plain("Pick the hiring manager")},
+                button("I'm the manager", ACTION_ATS_CLAIM, value, style="primary"),
+            ]},
+            context("Pick them and I'll remind them to follow up personally, as for a decision posted in Slack."),
+        ],
+    }
+
+
+def ats_assigned(*, manager_id: str, actor: str, names: Sequence[str], already: bool) -> dict[str, Any]:
+    if already:
+        text = "This one was already assigned: nothing changed."
+    else:
+        text = clip(f"✅ <@{actor}> made <@{manager_id}> the hiring manager: I'll remind them to follow up with "
+                    f"{names_list(names)}.", 3000)
+    return {"text": text, "blocks": [section(text)]}
 
 
 def reassign_from(block_id: object) -> str | None:

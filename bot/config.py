@@ -28,6 +28,7 @@ VARIABLES = (
     "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "SLACK_API_URL", "DATABASE_URL", "PORT",
     "NUDGE_SCHEDULE", "SWEEP_INTERVAL", "CLAIM_LEASE", "WORK_HOURS", "DIGEST_CHANNEL", "DIGEST_CRON", "DIGEST_TZ",
     "DIGEST_EMPTY", "ADMIN_USERS", "ESCALATE_TO", "RETENTION_DAYS", "COMPANY_NAME", "LOG_LEVEL", "LOG_FORMAT",
+    "GREENHOUSE_WEBHOOK_SECRET", "ATS_MIN_STAGE",
 )
 
 # The values `.env.example` ships with, and what to paste instead: `serve` and `check` recognise them rather
@@ -75,6 +76,8 @@ class Settings:
     company_name: str | None = None
     log_level: str = "INFO"
     log_format: str = "text"
+    greenhouse_webhook_secret: str | None = None  # POST /ats/greenhouse answers 404 while unset
+    ats_min_stage: str | None = None  # the first ATS stage whose rejections get a follow-up (None: bot.ats)
 
     @property
     def socket_mode(self) -> bool:
@@ -217,4 +220,6 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         company_name=_get(environ, "COMPANY_NAME"),
         log_level=log_level,
         log_format=_choice(environ, "LOG_FORMAT", "text", ("text", "json")),
+        greenhouse_webhook_secret=_get(environ, "GREENHOUSE_WEBHOOK_SECRET"),
+        ats_min_stage=_get(environ, "ATS_MIN_STAGE"),
     )

@@ -12,6 +12,7 @@ BOT_SCOPES = [
     "im:write",
     "im:history",
     "users:read",
+    "users:read.email",  # ATS webhooks: the recruiter an ATS names, matched by email (users.lookupByEmail)
     "channels:history",
     "groups:history",
 ]

@@ -73,8 +73,8 @@ class Outcome:
     cleared: bool = False
 
 
-def _entries(people: Sequence[Person]) -> list[NewCandidate]:
-    return [NewCandidate(name=p.name, stage=p.stage) for p in people]
+def _entries(people: Sequence[Person], emails: dict[str, str] | None = None) -> list[NewCandidate]:
+    return [NewCandidate(name=p.name, stage=p.stage, email=(emails or {}).get(p.name)) for p in people]
 
 
 def _has_people(reading: Decision) -> bool:
@@ -240,6 +240,9 @@ def record_reading(
     in_thread: bool = True,
     thread_ts: str | None = None,
     thread_manager: str | None = None,
+    source: str = "slack",
+    external_id: str | None = None,
+    emails: dict[str, str] | None = None,
 ) -> RecordedDecision | None:
     """Record a reading of the message at (channel_id, message_ts) and answer in its thread.
 
@@ -248,7 +251,9 @@ def record_reading(
     `reply_ts` is a bot message in the thread to turn into the answer (the question that was confirmed);
     `in_thread=False` (a decision from a form, with no message) sends the answer to `reply_to` only.
     `thread_ts` is the thread to answer in (the parent's, for a reply; else the message's own);
-    `thread_manager` the manager recorded for that thread's parent.
+    `thread_manager` the manager recorded for that thread's parent. `source` is where the decision came from
+    ("slack", or an ATS: then the channel is "", `message_ts` the delivery's id, `external_id` the
+    application's id in the ATS, and `emails` gives the candidates' emails by name).
 
     The answer is queued in the outbox in the same unit of work as the decision, then sent: one that fails
     is sent again until it lands, exactly once (bot.outbox). A decision with an erased person can't be
@@ -327,11 +332,13 @@ def record_reading(
             author_id=author_id or manager_id,
             manager_id=manager_id,
             role=role,
-            hired=_entries(reading.hired),
-            not_selected=_entries(reading.not_selected),
-            withdrawn=_entries(reading.withdrawn),
+            hired=_entries(reading.hired, emails),
+            not_selected=_entries(reading.not_selected, emails),
+            withdrawn=_entries(reading.withdrawn, emails),
             first_due=due,
             now=now,
+            source=source,
+            external_id=external_id,
         )
         answer = _queue_answer(deps, session, recorded, team_id=team_id, channel_id=channel_id,
                                thread_ts=thread_ts or message_ts, previous=previous_reply, reply_to=reply_to,

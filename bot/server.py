@@ -15,6 +15,7 @@ import signal
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from http import HTTPStatus
 from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -35,7 +36,7 @@ from bot.config import Settings
 from bot.deps import Deps, make_client, with_ack_path
 from bot.inbox import Activity, Inbox
 from bot.scheduler import build_scheduler
-from handlers import events
+from handlers import ats, events
 from storage.db import ACK_LOCK_WAIT, WriteProbe, make_engine, make_read_sessions, make_sessions
 
 logger = logging.getLogger(__name__)
@@ -103,7 +104,14 @@ def build_runtime(settings: Settings, *, auth: dict[str, Any]) -> Runtime:
 def processor(deps: Deps) -> Callable[[dict[str, Any]], None]:
     """How a kept message event is processed, from the inbox or by the redelivery job."""
     is_own = events.own_checker(deps.bot_id, deps.bot_user_id)
-    return lambda body: events.process(deps, body, is_own)
+
+    def process(body: dict[str, Any]) -> None:
+        if body.get("ats"):  # an ATS webhook delivery (handlers/ats.py)
+            ats.process(deps, body)
+        else:
+            events.process(deps, body, is_own)
+
+    return process
 
 
 class CheckedRequestHandler(SlackRequestHandler):  # type: ignore[misc]
@@ -168,6 +176,13 @@ def wsgi_application(runtime: Runtime) -> Callable[..., Iterable[bytes]]:
                 [("Content-Type", "application/json"), ("Content-Length", str(len(body)))],
             )
             return [body]
+        if ats.is_ats_path(environ.get("PATH_INFO")):  # POST /ats/<vendor>: ATS webhooks
+            with runtime.inbox.activity.request():
+                status, answer = ats.receive(runtime.deps, runtime.inbox, environ)
+            reply = answer.encode()
+            start_response(f"{status} {HTTPStatus(status).phrase}",
+                           [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(reply)))])
+            return [reply]
         with runtime.inbox.activity.request():
             return slack(environ, start_response)
 

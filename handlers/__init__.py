@@ -4,7 +4,7 @@ from slack_bolt import App
 
 from bot.deps import Deps
 from bot.inbox import Inbox
-from handlers import actions, commands, decisions, dedupe, events, home, lifecycle, limits, notices, rounds
+from handlers import actions, ats, commands, decisions, dedupe, events, home, lifecycle, limits, notices, rounds
 
 
 def register_all(app: App, deps: Deps, inbox: Inbox) -> None:
@@ -17,4 +17,5 @@ def register_all(app: App, deps: Deps, inbox: Inbox) -> None:
     decisions.register(app, deps)
     rounds.register(app, deps)
     notices.register(app, deps)
+    ats.register(app, deps)
     actions.register(app, deps)  # last: it ends with a catch-all for out-of-date buttons

@@ -120,6 +120,10 @@ class Decision(Base):
     created_round: Mapped[bool] = mapped_column(default=False)
     reply_ts: Mapped[str | None] = mapped_column(String(SLACK_ID_LENGTH))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Where the decision came from (slack: a message, a modal, a shortcut; greenhouse...) and its id there
+    # (an ATS application): an ATS decision has no channel (channel_id "") and is keyed by that id.
+    source: Mapped[str] = mapped_column(String(16), default="slack", server_default="slack")
+    external_id: Mapped[str | None] = mapped_column(String(SLACK_ID_LENGTH))
 
     __table_args__ = (UniqueConstraint("team_id", "channel_id", "message_ts"),)
 

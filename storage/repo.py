@@ -415,11 +415,15 @@ def record_decision(
     withdrawn: Sequence[NewCandidate],
     first_due: datetime,
     now: datetime,
+    source: str = "slack",
+    external_id: str | None = None,
 ) -> RecordedDecision:
     """Record one decision message: outcomes, the round, one open follow-up per not-selected person.
 
     A hire announced for a logged round closes it: its other interviewees become not selected.
     With no role, the decision gets a round of its own (its role can be set later: `set_decision_role`).
+    A not-selected person who already has an open follow-up for the same role (announced in Slack and
+    rejected in the ATS, in either order) keeps that one follow-up.
     """
     round_ = find_open_round(session, team_id=team_id, role=role)
     created_round = round_ is None
@@ -436,12 +440,19 @@ def record_decision(
         round_id=round_.id,
         created_round=created_round,
         created_at=now,
+        source=source,
+        external_id=external_id,
     )
     session.add(decision)
     session.flush()
 
     def settle(entry: NewCandidate, outcome: str) -> Candidate:
         candidate = _match(round_.candidates, entry.name)
+        if candidate is None and outcome == NOT_SELECTED:
+            candidate = _open_followup_candidate(session, team_id=team_id, role=role, name=entry.name)
+            if candidate is not None:
+                candidate.decision_id = decision.id
+                return candidate
         if candidate is None:
             candidate = _candidate(team_id, entry, added_by_decision=True)
             round_.candidates.append(candidate)
@@ -509,6 +520,34 @@ def record_decision(
         withdrawn=tuple(c.name or "" for c in settled_withdrawn),
         followup_ids=tuple(followup_ids),
     )
+
+
+def _open_followup_candidate(session: Session, *, team_id: str, role: str | None, name: str) -> Candidate | None:
+    """The not-selected candidate of this name and role whose follow-up is still open, in any round."""
+    if not role:
+        return None
+    return session.scalars(
+        select(Candidate).join(Round, Candidate.round_id == Round.id)
+        .join(Followup, Followup.candidate_id == Candidate.id)
+        .where(Candidate.team_id == team_id, Candidate.name_key == name_key(name),
+               Candidate.outcome == NOT_SELECTED, Round.role_key == role_key(role), Followup.status == OPEN)
+        .order_by(Candidate.id.desc()).limit(1)
+    ).first()
+
+
+def cancel_open_followups(session: Session, *, team_id: str, role: str | None, name: str, now: datetime,
+                          actor: str) -> list[int]:
+    """A rejection taken back (in the ATS): cancel the open follow-ups of this person for this role; their ids."""
+    candidate = _open_followup_candidate(session, team_id=team_id, role=role, name=name)
+    if candidate is None:
+        return []
+    followup = session.scalars(select(Followup).where(Followup.candidate_id == candidate.id)).one()
+    followup.status = CANCELLED
+    followup.due_at = None
+    followup.closed_at = now
+    followup.closed_by = actor
+    candidate.outcome = INTERVIEWING
+    return [followup.id]
 
 
 def role_for_names(session: Session, *, team_id: str, names: Sequence[str]) -> str | None:

@@ -50,6 +50,7 @@ class FakeSlack:
         self.shown: dict[tuple[str, str], dict[str, Any]] = {}  # (channel, ts) -> what a bot message says now
         self.homes: dict[str, dict[str, Any]] = {}  # user -> the App Home view published last
         self.bots: set[str] = set()  # user ids that users.info describes as bot users
+        self.emails: dict[str, str] = {}  # email -> user id, what users.lookupByEmail finds
         self.members: dict[str, str] = {}  # user id -> real name, the workspace's people users.list pages through
         self.unreachable: dict[str, str] = {}  # user or channel id -> the error every post there gets (for good)
         self.broken: dict[str, int] = {}  # user or channel id -> the HTTP status every post there gets (500...)
@@ -171,6 +172,11 @@ class FakeSlack:
                                          "is_bot": user in self.bots,
                                          "real_name": f"Manager {user}",
                                          "profile": {"display_name": f"Manager {user}"}}}
+        if method == "users.lookupByEmail":
+            found = self.emails.get(str(args.get("email")).lower())
+            if found is None:
+                return {"ok": False, "error": "users_not_found"}
+            return {"ok": True, "user": {"id": found, "tz": self.time_zones.get(found, "UTC"), "is_bot": False}}
         if method == "users.list":
             with self.lock:
                 people = sorted(self.members.items())

@@ -1,0 +1,65 @@
+"""Decisions straight from an applicant tracking system: one module per vendor, one registry entry each.
+
+A vendor module has `SECRET` (the Settings field holding its webhook secret), `verify(secret, headers, raw)`
+(True when the delivery is signed as the vendor documents it) and `parse(payload)` -> `AtsEvent` (raises
+`Malformed` with a one-line reason). What an event means for the follow-ups is decided in handlers/ats.py.
+
+Which stages count as "reached an interview" (only those rejections get a follow-up): ATS_MIN_STAGE names
+the first stage that counts; with it unset, the first stage whose name says interview, screen, onsite,
+panel or final counts, and so does any stage after it. A vendor's payload names the stage the candidate
+was in when rejected, not the job's whole list of stages, so "after it" is read from the stage's name:
+a stage counts when its name says one of those words, or (ATS_MIN_STAGE set) contains that name; stages
+named like application review, sourcing, or "new" don't.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from types import ModuleType
+
+from bot.reader import Person
+
+REJECTED = "rejected"  # we rejected them: a follow-up for the hiring manager
+WITHDRAWN = "withdrawn"  # they rejected us: recorded, no follow-up
+HIRED = "hired"
+UNREJECTED = "unrejected"  # the rejection was taken back: its open follow-up is cancelled
+
+INTERVIEW_WORDS = re.compile(r"interview|screen|onsite|on-site|on site|panel|final", re.IGNORECASE)
+
+
+class Malformed(ValueError):
+    """The delivery can't be read: answered 400 with this one-line reason, nothing stored."""
+
+
+@dataclass(frozen=True)
+class AtsEvent:
+    """What one ATS delivery says, as a Slack message's reading would (`person`, `role`), plus what the
+    recording needs: the delivery's own id (redeliveries share it), the kind of decision, the application's
+    id in the ATS (the decision's external id), and the emails of the people the ATS names as owners
+    (recruiter, coordinator, credited to), best first."""
+
+    vendor: str
+    delivery_id: str
+    kind: str | None  # REJECTED, WITHDRAWN, HIRED, UNREJECTED; None: an action this bot ignores
+    external_id: str
+    role: str | None
+    person: Person | None
+    email: str | None
+    owner_emails: tuple[str, ...]
+
+
+def reached_interview(stage: str | None, min_stage: str | None) -> bool:
+    """Whether a rejection at `stage` gets a follow-up (see the module's docstring)."""
+    if not stage:
+        return False
+    if min_stage:
+        return min_stage.strip().lower() in stage.lower() or bool(INTERVIEW_WORDS.search(stage))
+    return bool(INTERVIEW_WORDS.search(stage))
+
+
+def vendors() -> dict[str, ModuleType]:
+    """The registry: path segment (POST /ats/<name>) -> vendor module."""
+    from bot.ats import greenhouse
+
+    return {"greenhouse": greenhouse}

@@ -1,0 +1,235 @@
+"""Greenhouse web hooks through the real app: signed POSTs to /ats/greenhouse, the inbox, the recording, the
+sweep's DM; the fake Slack answers users.lookupByEmail. Payloads: tests/fixtures/greenhouse (Greenhouse's
+documented shapes)."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import hmac
+import json
+import logging
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from bot.ats import greenhouse, reached_interview
+from storage.models import Candidate, Decision, Followup, InboxEvent, ProcessedEvent
+from tests.harness import ADMIN, MANAGER, Harness
+
+FIXTURES = Path(__file__).parent / "fixtures" / "greenhouse"
+SECRET = "gh-test-secret"
+RECRUITER = "U0RECRUITER"
+NAME = "Ines Moreau"
+
+
+def fixture(name: str) -> dict[str, Any]:
+    return dict(json.loads((FIXTURES / f"{name}.json").read_text()))
+
+
+def sign(raw: bytes, secret: str = SECRET) -> str:
+    return "sha256 " + hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()
+
+
+def post(h: Harness, payload: dict[str, Any] | bytes, *, signature: str | None = None,
+         headers: dict[str, str] | None = None) -> tuple[int, str]:
+    raw = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+    sent = {"Content-Type": "application/json", "Greenhouse-Event-ID": "3ce5180d-9119-4ddc-9ef6-21edb6e76f8a",
+            "Signature": sign(raw) if signature is None else signature, **(headers or {})}
+    status, _, body = h.http("POST", "/ats/greenhouse", raw, sent)
+    h.drain()
+    return status, body.decode()
+
+
+@pytest.fixture
+def gh(harness: Harness) -> Harness:
+    harness.reconfigure(GREENHOUSE_WEBHOOK_SECRET=SECRET)
+    harness.fake.emails["recruiter@example.com"] = RECRUITER
+    return harness
+
+
+def followups(h: Harness) -> dict[str, Followup]:
+    with h.deps.sessions.begin() as session:
+        found = session.execute(select(Followup, Candidate).join(Candidate)).all()
+        session.expunge_all()
+        return {candidate.name: followup for followup, candidate in found}
+
+
+def count(h: Harness, model: type) -> int:
+    with h.deps.sessions.begin() as session:
+        return len(list(session.scalars(select(model))))
+
+
+def stage(payload: dict[str, Any], name: str) -> dict[str, Any]:
+    changed = copy.deepcopy(payload)
+    changed["payload"]["application"]["current_stage"]["name"] = name
+    return changed
+
+
+def test_a_rejection_after_an_interview_becomes_a_followup_and_a_dm_at_the_next_sweep(gh: Harness) -> None:
+    assert post(gh, fixture("reject_candidate")) == (200, "OK")
+    [followup] = followups(gh).values()
+    assert followup.status == "open" and followup.manager_id == RECRUITER
+    with gh.deps.sessions.begin() as session:
+        decision = session.scalars(select(Decision)).one()
+        candidate = session.scalars(select(Candidate)).one()
+        assert (decision.source, decision.external_id, decision.channel_id) == ("greenhouse", "greenhouse:71980812", "")
+        assert (candidate.name, candidate.email, candidate.stage) == (NAME, "ines.moreau@example.org",
+                                                                       "Face to Face Interview")
+    assert count(gh, InboxEvent) == 0  # processed and taken out
+    gh.sweep(gh.now + timedelta(days=2))
+    dms = [c for c in gh.fake.calls_to("chat.postMessage") if c.args["channel"] in (RECRUITER, "D0RECRUITER")]
+    assert dms and NAME in json.dumps(dms[0].args.get("blocks")) and dms[0].args.get("text")
+
+
+def test_a_logged_round_for_the_role_names_the_manager(gh: Harness) -> None:
+    gh.command("Platform Engineer: Ines Moreau (onsite), Tom Baker (onsite)")
+    assert post(gh, fixture("reject_candidate"))[0] == 200
+    assert followups(gh)[NAME].manager_id == MANAGER
+    assert gh.fake.calls_to("users.lookupByEmail") == []
+
+
+def test_a_bad_or_missing_signature_is_401_and_stores_nothing(gh: Harness) -> None:
+    raw = json.dumps(fixture("reject_candidate")).encode()
+    for signature in ("", "sha256 " + "0" * 64, sign(raw, "another-secret"), sign(raw).replace("sha256 ", "sha1 "),
+                      "sha256=" + sign(raw).split()[1]):
+        assert post(gh, raw, signature=signature)[0] == 401, signature
+    assert post(gh, raw + b" ", signature=sign(raw))[0] == 401  # the body changed after signing
+    assert count(gh, InboxEvent) == count(gh, Followup) == count(gh, ProcessedEvent) == 0
+
+
+def test_the_endpoint_is_404_while_the_secret_is_unset(harness: Harness) -> None:
+    assert post(harness, fixture("reject_candidate"))[0] == 404
+    assert count(harness, InboxEvent) == 0
+
+
+def test_a_redelivery_is_one_followup_also_after_a_restart(gh: Harness) -> None:
+    payload = fixture("reject_candidate")
+    assert post(gh, payload)[0] == 200
+    assert post(gh, payload)[0] == 200
+    gh.reconfigure(GREENHOUSE_WEBHOOK_SECRET=SECRET)
+    assert post(gh, payload)[0] == 200
+    assert len(followups(gh)) == 1 and count(gh, Decision) == 1
+    assert count(gh, InboxEvent) == 0
+
+
+def test_malformed_deliveries_are_400_with_a_reason_and_store_nothing(gh: Harness) -> None:
+    assert post(gh, b"{not json") == (400, "Bad request: the body is not JSON")
+    no_application = {"action": "reject_candidate", "payload": {}}
+    assert post(gh, no_application) == (400, "Bad request: payload.application is missing or is not an object")
+    nameless = fixture("reject_candidate")
+    del nameless["payload"]["application"]["candidate"]["first_name"]
+    del nameless["payload"]["application"]["candidate"]["last_name"]
+    status, reason = post(gh, nameless)
+    assert status == 400 and "\n" not in reason and "first_name" in reason
+    assert count(gh, InboxEvent) == count(gh, Followup) == 0
+
+
+def test_an_unknown_action_is_200_and_ignored(gh: Harness) -> None:
+    assert post(gh, {"action": "candidate_stage_change", "payload": {"application": {"id": 1}}}) == (200, "Ignored")
+    assert count(gh, InboxEvent) == count(gh, Decision) == 0
+
+
+def test_an_early_stage_rejection_gets_no_followup(gh: Harness) -> None:
+    assert post(gh, stage(fixture("reject_candidate"), "Application Review"))[0] == 200
+    assert count(gh, Followup) == 0 and count(gh, Decision) == 0 and count(gh, InboxEvent) == 0
+
+
+def test_ats_min_stage_decides_which_stages_count() -> None:
+    assert reached_interview("Phone Screen", None) and reached_interview("Panel", None)
+    assert not reached_interview("Application Review", None) and not reached_interview(None, None)
+    assert reached_interview("Take Home Test", "take home")
+    assert not reached_interview("Application Review", "take home")
+
+
+def test_they_rejected_us_is_a_withdrawal_with_no_followup(gh: Harness) -> None:
+    payload = fixture("reject_candidate")
+    payload["payload"]["application"]["rejection_reason"]["type"]["name"] = "They rejected us"
+    assert post(gh, payload)[0] == 200
+    assert count(gh, Followup) == 0
+    with gh.deps.sessions.begin() as session:
+        assert session.scalars(select(Candidate.outcome)).one() == "withdrawn"
+
+
+def test_a_hire_is_recorded_as_a_hire(gh: Harness) -> None:
+    gh.command("Platform Engineer: Omar Haddad (onsite), Lena Park (onsite)")
+    assert post(gh, fixture("hire_candidate"))[0] == 200
+    with gh.deps.sessions.begin() as session:
+        outcomes = dict(session.execute(select(Candidate.name, Candidate.outcome)).all())
+    assert outcomes == {"Omar Haddad": "hired", "Lena Park": "not_selected"}
+    assert set(followups(gh)) == {"Lena Park"}
+
+
+def test_unreject_cancels_the_open_followup(gh: Harness) -> None:
+    assert post(gh, fixture("reject_candidate"))[0] == 200
+    assert post(gh, fixture("unreject_candidate"))[0] == 200
+    assert followups(gh)[NAME].status == "cancelled"
+    gh.sweep(gh.now + timedelta(days=2))
+    assert [c for c in gh.fake.calls_to("chat.postMessage") if NAME in json.dumps(c.args)] == []
+
+
+def test_announced_in_slack_and_rejected_in_greenhouse_is_one_followup(gh: Harness) -> None:
+    gh.message("Platform Engineer update: we decided not to move forward with Ines Moreau after the onsite.",
+               user=MANAGER)
+    assert set(followups(gh)) == {NAME}
+    assert post(gh, fixture("reject_candidate"))[0] == 200
+    assert len(followups(gh)) == 1 and followups(gh)[NAME].manager_id == MANAGER
+
+
+def test_an_unmatched_recruiter_asks_the_admins_with_a_picker_and_the_pick_assigns(gh: Harness) -> None:
+    gh.fake.emails.clear()
+    assert post(gh, fixture("reject_candidate"))[0] == 200
+    assert count(gh, Followup) == 0 and count(gh, InboxEvent) == 0  # asked, not lost: the question carries it
+    [ask] = [c for c in gh.fake.calls_to("chat.postMessage") if c.args["channel"] == ADMIN]
+    blocks = ask.args["blocks"]
+    assert ask.args["text"] and "users_select" in json.dumps(blocks)
+    assert len(gh.fake.calls_to("users.lookupByEmail")) == 3  # recruiter, coordinator, credited to
+    status, _ = pick(gh, blocks, "U0PICKED")
+    assert status == 200
+    assert followups(gh)[NAME].manager_id == "U0PICKED"
+    pick(gh, blocks, "U0SOMEONE")  # a second admin, or a second click: still one follow-up, the first pick's
+    assert len(followups(gh)) == 1 and followups(gh)[NAME].manager_id == "U0PICKED"
+    assert "already assigned" in json.dumps(gh.responses(gh.fake.response_url()))
+
+
+def test_only_an_admin_may_assign(gh: Harness) -> None:
+    gh.fake.emails.clear()
+    post(gh, fixture("reject_candidate"))
+    [ask] = [c for c in gh.fake.calls_to("chat.postMessage") if c.args["channel"] == ADMIN]
+    pick(gh, ask.args["blocks"], "U0PICKED", user=MANAGER)
+    assert count(gh, Followup) == 0
+
+
+def pick(h: Harness, blocks: list[dict[str, Any]], chosen: str, *, user: str = ADMIN) -> tuple[int, bytes]:
+    payload = {
+        "type": "block_actions", "team": {"id": "T0TEAM", "domain": "example"},
+        "user": {"id": user, "username": "admin", "team_id": "T0TEAM"}, "api_app_id": "A0APP", "token": "legacy",
+        "container": {"type": "message", "message_ts": "1700000009.000100", "channel_id": "D0ADMIN"},
+        "trigger_id": "1.2.3", "channel": {"id": "D0ADMIN", "name": "directmessage"},
+        "message": {"ts": "1700000009.000100", "blocks": blocks}, "response_url": h.fake.response_url(),
+        "actions": [{"action_id": "ats_assign_manager", "block_id": "ats_pick_manager", "type": "users_select",
+                     "selected_user": chosen, "action_ts": "1700000010.000100"}],
+    }
+    return h.interact(payload)
+
+
+def test_no_candidate_name_or_email_in_the_logs(gh: Harness, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    post(gh, fixture("reject_candidate"))
+    post(gh, b"{bad")
+    gh.fake.emails.clear()
+    post(gh, stage(fixture("unreject_candidate"), "Onsite"))
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    for secret in ("Ines", "Moreau", "ines.moreau@example.org", "recruiter@example.com"):
+        assert secret not in logged
+
+
+def test_verify_is_greenhouses_documented_scheme() -> None:
+    raw = b'{"action":"ping"}'
+    digest = hmac.new(b"k", raw, hashlib.sha256).hexdigest()
+    assert greenhouse.verify("k", {"signature": f"sha256 {digest}"}, raw)
+    assert not greenhouse.verify("k", {"signature": f"sha256 {digest}"}, raw + b"\n")
+    assert not greenhouse.verify("k", {}, raw)
