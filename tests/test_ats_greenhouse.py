@@ -233,3 +233,27 @@ def test_verify_is_greenhouses_documented_scheme() -> None:
     assert greenhouse.verify("k", {"signature": f"sha256 {digest}"}, raw)
     assert not greenhouse.verify("k", {"signature": f"sha256 {digest}"}, raw + b"\n")
     assert not greenhouse.verify("k", {}, raw)
+
+
+def test_a_failure_after_the_200_is_processed_again_from_the_inbox(gh: Harness) -> None:
+    gh.fake.fail_next("users.lookupByEmail", status=200, error="internal_error")
+    assert post(gh, fixture("reject_candidate"))[0] == 200
+    assert count(gh, Followup) == 0 and count(gh, InboxEvent) == 1  # kept, not lost
+    gh.now += timedelta(minutes=2)
+    assert gh.inbox.redeliver(gh.now) == 1
+    assert followups(gh)[NAME].manager_id == RECRUITER and count(gh, InboxEvent) == 0
+
+
+def test_a_process_killed_between_the_200_and_processing_loses_nothing(gh: Harness) -> None:
+    raw = json.dumps(fixture("reject_candidate")).encode()
+    # the process dies after the answer: nothing is processed, and nothing is handed back on the way out
+    gh.inbox._run = lambda body: False  # type: ignore[method-assign]
+    gh.inbox._hand_back = lambda event_ids, free_from=None: None  # type: ignore[method-assign]
+    status, _, _ = gh.http("POST", "/ats/greenhouse", raw, {"Signature": sign(raw)})
+    assert status == 200 and count(gh, InboxEvent) == 1 and count(gh, Followup) == 0
+    gh.reconfigure(GREENHOUSE_WEBHOOK_SECRET=SECRET)  # the next process
+    gh.fake.emails["recruiter@example.com"] = RECRUITER
+    assert gh.inbox.redeliver(gh.now + timedelta(seconds=30)) == 0  # the dead process's lease still runs
+    gh.now += timedelta(minutes=5)
+    assert gh.inbox.redeliver(gh.now) == 1
+    assert followups(gh)[NAME].status == "open" and count(gh, InboxEvent) == 0
