@@ -535,19 +535,19 @@ def _open_followup_candidate(session: Session, *, team_id: str, role: str | None
     ).first()
 
 
-def cancel_open_followups(session: Session, *, team_id: str, role: str | None, name: str, now: datetime,
-                          actor: str) -> list[int]:
-    """A rejection taken back (in the ATS): cancel the open follow-ups of this person for this role; their ids."""
+def cancel_open_followup(session: Session, *, team_id: str, role: str | None, name: str, now: datetime
+                         ) -> tuple[int, str] | None:
+    """A rejection taken back (in the ATS): cancel this person's open follow-up for this role; its id and
+    manager, or None when there is none."""
     candidate = _open_followup_candidate(session, team_id=team_id, role=role, name=name)
     if candidate is None:
-        return []
+        return None
     followup = session.scalars(select(Followup).where(Followup.candidate_id == candidate.id)).one()
     followup.status = CANCELLED
     followup.due_at = None
     followup.closed_at = now
-    followup.closed_by = actor
     candidate.outcome = INTERVIEWING
-    return [followup.id]
+    return followup.id, followup.manager_id
 
 
 def role_for_names(session: Session, *, team_id: str, names: Sequence[str]) -> str | None:

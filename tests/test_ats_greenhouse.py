@@ -130,6 +130,8 @@ def test_malformed_deliveries_are_400_with_a_reason_and_store_nothing(gh: Harnes
 
 def test_an_unknown_action_is_200_and_ignored(gh: Harness) -> None:
     assert post(gh, {"action": "candidate_stage_change", "payload": {"application": {"id": 1}}}) == (200, "Ignored")
+    assert post(gh, {"action": "ping", "payload": {"web_hook_id": 1}}) == (200, "Ignored")  # sent on saving a hook
+    assert post(gh, {"action": "ping"}) == (200, "Ignored")
     assert count(gh, InboxEvent) == count(gh, Decision) == 0
 
 

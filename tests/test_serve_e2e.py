@@ -108,6 +108,7 @@ def test_manifest_is_valid_yaml_with_what_the_app_needs(tmp_path: Path) -> None:
         "message.channels", "message.groups", "app_home_opened", "app_uninstalled", "tokens_revoked",
     }
     assert set(manifest["oauth_config"]["scopes"]["bot"]) == {
-        "chat:write", "commands", "im:write", "im:history", "users:read", "channels:history", "groups:history",
+        "chat:write", "commands", "im:write", "im:history", "users:read", "users:read.email", "channels:history",
+        "groups:history",
     }
     assert manifest["settings"]["interactivity"]["is_enabled"] is True

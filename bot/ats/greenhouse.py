@@ -21,7 +21,9 @@ from bot.reader import Person
 
 NAME = "greenhouse"
 SECRET = "greenhouse_webhook_secret"
-ACTIONS = ("reject_candidate", "hire_candidate", "unreject_candidate")
+CODES = {"reject_candidate": "rj", "hire_candidate": "hi", "unreject_candidate": "ur"}  # in delivery ids
+ACTIONS = tuple(CODES)
+DELIVERY_ID_LENGTH = 64  # processed_events.event_id, inbox.event_id
 THEY_REJECTED_US = "they rejected us"
 
 
@@ -58,9 +60,9 @@ def parse(body: Any) -> AtsEvent:
     action = body.get("action")
     if not isinstance(action, str) or not action:
         raise Malformed("no action")
+    if action not in ACTIONS:  # answered 200 and ignored (the "ping" Greenhouse sends when a web hook is saved)
+        return AtsEvent(NAME, f"{NAME}:ignored", None, "", None, None, None, ())
     payload = _object(body.get("payload"), "payload")
-    if action not in ACTIONS:  # answered 200 and ignored
-        return AtsEvent(NAME, f"{NAME}:{action}:ignored", None, "", None, None, None, ())
     application = _object(payload.get("application"), "payload.application")
     app_id = application.get("id")
     if not isinstance(app_id, int | str) or isinstance(app_id, bool) or not str(app_id):
@@ -95,11 +97,14 @@ def parse(body: Any) -> AtsEvent:
     else:
         kind, when = UNREJECTED, application.get("last_activity_at")
     when = when if isinstance(when, str) else ""
+    delivery = f"{NAME}:{app_id}:{CODES[action]}:{when}"
+    if len(delivery) > DELIVERY_ID_LENGTH:  # an unusually long id or time: still one id per delivery
+        delivery = f"{NAME}:" + hashlib.sha256(delivery.encode()).hexdigest()[:40]
     return AtsEvent(
         vendor=NAME,
-        delivery_id=f"{NAME}:{app_id}:{action}:{when}"[:64],
+        delivery_id=delivery,
         kind=kind,
-        external_id=f"{NAME}:{app_id}",
+        external_id=f"{NAME}:{app_id}"[:DELIVERY_ID_LENGTH],
         role=role,
         person=Person(name, stage),
         email=email,

@@ -27,6 +27,7 @@ from bot.deps import Deps
 from bot.deps import reading as reading_sessions
 from bot.errors import NotAllowed, OutOfDate
 from bot.exactly_once import slack_error
+from bot.followups import publish_home
 from bot.people import profile
 from bot.reader import Decision, Person
 from storage import repo
@@ -45,9 +46,12 @@ def handle(deps: Deps, event: AtsEvent, *, team_id: str, now: datetime) -> str:
         with deps.sessions.begin() as session:
             if not repo.claim_event(session, event_id=event.delivery_id, team_id=team_id, now=now):
                 return "a redelivery: dropped"
-            cancelled = repo.cancel_open_followups(session, team_id=team_id, role=event.role,
-                                                   name=event.person.name, now=now, actor=event.vendor)
-        return f"unrejected: {len(cancelled)} open follow-up(s) cancelled {cancelled}"
+            cancelled = repo.cancel_open_followup(session, team_id=team_id, role=event.role,
+                                                  name=event.person.name, now=now)
+        if cancelled is None:
+            return "unrejected: no open follow-up to cancel"
+        publish_home(deps, team_id=team_id, user_id=cancelled[1], now=now)
+        return f"unrejected: follow-up id={cancelled[0]} cancelled"
     if event.kind == REJECTED and not reached_interview(event.person.stage, deps.settings.ats_min_stage):
         return _settle(deps, event, team_id, now, "rejected before an interview stage: no follow-up")
     manager, tried = find_manager(deps, event, team_id=team_id, now=now)
