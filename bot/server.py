@@ -3,7 +3,8 @@
 HTTP mode is served by gunicorn (one gthread worker, several threads): `POST /slack/events` goes to
 Bolt once its payload has the shape the app reads (bot.payloads; else 400), `GET /healthz` reports the
 database and the scheduler. Socket Mode connects through apps.connections.open on SLACK_API_URL, with the
-same check on each envelope. Either way, the BackgroundScheduler ticks the sweep.
+same check on each envelope; with an ATS webhook configured, a small HTTP server beside it takes
+`POST /ats/<vendor>` and `GET /healthz` on PORT. Either way, the BackgroundScheduler ticks the sweep.
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from http import HTTPStatus
+from socketserver import ThreadingMixIn
 from typing import Any
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from gunicorn.app.base import BaseApplication
@@ -32,6 +35,7 @@ from sqlalchemy import Engine
 
 from bot import payloads
 from bot.app import create_app
+from bot.ats import vendors
 from bot.config import Settings
 from bot.deps import Deps, make_client, with_ack_path
 from bot.inbox import Activity, Inbox
@@ -240,7 +244,8 @@ class HttpServer(BaseApplication):  # type: ignore[misc]
 
 
 def serve_http(settings: Settings, auth: dict[str, Any]) -> None:
-    logger.info("serving HTTP on port %d: POST /slack/events, GET /healthz", settings.port)
+    extra = ", POST /ats/<vendor>" if ats_configured(settings) else ""
+    logger.info("serving HTTP on port %d: POST /slack/events%s, GET /healthz", settings.port, extra)
     HttpServer(settings, auth).run()
 
 
@@ -277,8 +282,49 @@ class SocketModeEdge(SocketModeHandler):  # type: ignore[misc]
             super().handle(client, req)
 
 
+def ats_configured(settings: Settings) -> bool:
+    """Whether any ATS webhook is configured (bot.ats: each vendor's secret)."""
+    return any(getattr(settings, vendor.SECRET, None) for vendor in vendors().values())
+
+
+def side_application(runtime: Runtime) -> Callable[..., Iterable[bytes]]:
+    """What the HTTP server beside Socket Mode serves: the ATS webhooks and /healthz; Slack's own requests
+    come over the socket (404 here)."""
+    full = wsgi_application(runtime)
+
+    def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO")
+        if path == "/healthz" or ats.is_ats_path(path):
+            return full(environ, start_response)
+        body = b"Not found: in Socket Mode this server only takes POST /ats/<vendor> and GET /healthz"
+        start_response("404 Not Found", [("Content-Type", "text/plain; charset=utf-8"),
+                                         ("Content-Length", str(len(body)))])
+        return [body]
+
+    return application
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        """No access log: a request line is all it would say, and the logs carry ids only."""
+
+
+class _ThreadingServer(ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+
+
+def serve_side_http(runtime: Runtime, port: int) -> WSGIServer:
+    """Start the ATS webhooks' HTTP server on `port`, on a thread of its own; returns it (shutdown() stops it)."""
+    server = make_server("0.0.0.0", port, side_application(runtime), server_class=_ThreadingServer,
+                         handler_class=_QuietHandler)
+    threading.Thread(target=server.serve_forever, name="ats-http", daemon=True).start()
+    logger.info("serving HTTP on port %d beside Socket Mode: POST /ats/<vendor>, GET /healthz", port)
+    return server
+
+
 def serve_socket_mode(settings: Settings, auth: dict[str, Any]) -> None:
     runtime = build_runtime(settings, auth=auth)
+    side = serve_side_http(runtime, settings.port) if ats_configured(settings) else None
     web_client = WebClient(base_url=settings.slack_api_url, timeout=10)
     # slack_sdk's client pings every ping_interval and, with no pong for four of them, drops the
     # connection and opens a new one (apps.connections.open): the watchdog for a silent connection.
@@ -298,5 +344,7 @@ def serve_socket_mode(settings: Settings, auth: dict[str, Any]) -> None:
     try:
         stopping.wait()
     finally:
+        if side is not None:
+            side.shutdown()
         handler.close()
         runtime.stop()

@@ -259,3 +259,35 @@ def test_a_process_killed_between_the_200_and_processing_loses_nothing(gh: Harne
     gh.now += timedelta(minutes=5)
     assert gh.inbox.redeliver(gh.now) == 1
     assert followups(gh)[NAME].status == "open" and count(gh, InboxEvent) == 0
+
+
+def test_in_socket_mode_a_server_beside_it_takes_the_webhooks_and_healthz_only(gh: Harness) -> None:
+    from urllib.error import HTTPError
+    from urllib.request import Request, urlopen
+
+    from bot.server import ats_configured, serve_side_http
+    from tests.serve_process import free_port
+
+    assert ats_configured(gh.settings)
+    port = free_port()
+    server = serve_side_http(gh.runtime, port)
+    try:
+        raw = json.dumps(fixture("reject_candidate")).encode()
+        request = Request(f"http://127.0.0.1:{port}/ats/greenhouse", data=raw, method="POST",
+                          headers={"Content-Type": "application/json", "Signature": sign(raw)})
+        with urlopen(request, timeout=10) as response:
+            assert response.status == 200
+        gh.drain()
+        assert set(followups(gh)) == {NAME}
+        try:  # the harness runs no scheduler: /healthz says so (503), as it would in Socket Mode
+            with urlopen(f"http://127.0.0.1:{port}/healthz", timeout=10) as response:
+                health = json.loads(response.read())
+        except HTTPError as answer:
+            health = json.loads(answer.read())
+        assert health["database"] == "ok" and "scheduler" in health
+        with pytest.raises(HTTPError) as refused:
+            urlopen(Request(f"http://127.0.0.1:{port}/slack/events", data=b"{}", method="POST"), timeout=10)
+        assert refused.value.code == 404
+    finally:
+        server.shutdown()
+        server.server_close()
