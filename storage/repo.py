@@ -482,7 +482,7 @@ def record_decision(
     for candidate in settled_not:
         existing = session.scalars(select(Followup).where(Followup.candidate_id == candidate.id)).first()
         if existing is not None:
-            existing.decided_in = channel_id
+            existing.decided_in = channel_id or existing.decided_in  # an ATS decision has no channel
             if existing.status == CANCELLED:
                 existing.status = OPEN
                 existing.due_at = first_due

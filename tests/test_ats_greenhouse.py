@@ -291,3 +291,15 @@ def test_in_socket_mode_a_server_beside_it_takes_the_webhooks_and_healthz_only(g
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_a_hostile_name_from_greenhouse_is_shown_as_typed_to_the_admins(gh: Harness) -> None:
+    gh.fake.emails.clear()
+    payload = fixture("reject_candidate")
+    payload["payload"]["application"]["candidate"]["first_name"] = "<!channel>"
+    payload["payload"]["application"]["jobs"][0]["name"] = "<https://evil.example|Platform> & Co"
+    assert post(gh, payload)[0] == 200
+    [ask] = [c for c in gh.fake.calls_to("chat.postMessage") if c.args["channel"] == ADMIN]
+    sent = ask.args["text"] + ask.args["blocks"][0]["text"]["text"]  # what is shown (a button's value is not)
+    assert "<!channel>" not in sent and "<https://evil" not in sent
+    assert "&lt;!channel&gt;" in sent and "&amp; Co" in sent
