@@ -28,7 +28,7 @@ VARIABLES = (
     "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "SLACK_API_URL", "DATABASE_URL", "PORT",
     "NUDGE_SCHEDULE", "SWEEP_INTERVAL", "CLAIM_LEASE", "WORK_HOURS", "DIGEST_CHANNEL", "DIGEST_CRON", "DIGEST_TZ",
     "DIGEST_EMPTY", "ADMIN_USERS", "ESCALATE_TO", "RETENTION_DAYS", "COMPANY_NAME", "LOG_LEVEL", "LOG_FORMAT",
-    "GREENHOUSE_WEBHOOK_SECRET", "ATS_MIN_STAGE",
+    "GREENHOUSE_WEBHOOK_SECRET", "ATS_MIN_STAGE", "LEVER_WEBHOOK_TOKEN", "LEVER_API_KEY", "LEVER_API_URL",
 )
 
 # The values `.env.example` ships with, and what to paste instead: `serve` and `check` recognise them rather
@@ -77,6 +77,9 @@ class Settings:
     log_level: str = "INFO"
     log_format: str = "text"
     greenhouse_webhook_secret: str | None = None  # POST /ats/greenhouse answers 404 while unset
+    lever_webhook_token: str | None = None  # POST /ats/lever answers 404 while unset (the signature token)
+    lever_api_key: str | None = None  # Lever's API (HTTP basic, the key as user name): a delivery carries ids only
+    lever_api_url: str = "https://api.lever.co/v1"
     ats_min_stage: str | None = None  # the first ATS stage whose rejections get a follow-up (None: bot.ats)
 
     @property
@@ -222,4 +225,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         log_format=_choice(environ, "LOG_FORMAT", "text", ("text", "json")),
         greenhouse_webhook_secret=_get(environ, "GREENHOUSE_WEBHOOK_SECRET"),
         ats_min_stage=_get(environ, "ATS_MIN_STAGE"),
+        lever_webhook_token=_get(environ, "LEVER_WEBHOOK_TOKEN"),
+        lever_api_key=_get(environ, "LEVER_API_KEY"),
+        lever_api_url=(_get(environ, "LEVER_API_URL") or "https://api.lever.co/v1").rstrip("/"),
     )

@@ -88,6 +88,9 @@ def process(deps: Deps, body: dict[str, Any]) -> None:
         except Malformed as problem:  # kept by an older version, say
             logger.warning("ats delivery %s can no longer be read (%s): dropped", event_id, problem)
         else:
+            complete = getattr(vendor, "complete", None)
+            if complete is not None and event.kind is not None:  # ids only: the vendor's API says the rest
+                event = complete(deps.settings, event, body.get("payload"))
             team_id = str(body.get("team_id") or deps.team_id or "")
             what = ats_record.handle(deps, event, team_id=team_id, now=deps.clock())
             logger.info("ats delivery %s: %s", event_id, what)
