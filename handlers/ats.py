@@ -90,10 +90,17 @@ def process(deps: Deps, body: dict[str, Any]) -> None:
         else:
             complete = getattr(vendor, "complete", None)
             if complete is not None and event.kind is not None:  # ids only: the vendor's API says the rest
-                event = complete(deps.settings, event, body.get("payload"))
-            team_id = str(body.get("team_id") or deps.team_id or "")
-            what = ats_record.handle(deps, event, team_id=team_id, now=deps.clock())
-            logger.info("ats delivery %s: %s", event_id, what)
+                with deps.sessions.begin() as session:
+                    seen = repo.event_seen(session, event.delivery_id)
+                if seen:
+                    event = None  # a redelivery: dropped before asking the vendor's API
+                    logger.info("ats delivery %s: a redelivery: dropped", event_id)
+                else:
+                    event = complete(deps.settings, event, body.get("payload"))
+            if event is not None:
+                team_id = str(body.get("team_id") or deps.team_id or "")
+                what = ats_record.handle(deps, event, team_id=team_id, now=deps.clock())
+                logger.info("ats delivery %s: %s", event_id, what)
     with deps.sessions.begin() as session:
         repo.inbox_done(session, event_id)
 

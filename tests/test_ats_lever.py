@@ -199,6 +199,15 @@ def test_a_redelivery_is_one_followup_also_after_a_restart(lv: Harness, api: Fak
     assert len(followups(lv)) == 1
 
 
+def test_a_signed_body_replayed_with_other_data_is_dropped(lv: Harness, api: FakeLever) -> None:
+    assert post(lv, archived())[0] == 200
+    asked = len(api.requests)
+    forged = sign(archived())
+    forged["data"]["opportunityId"] = HIRED_OPPORTUNITY  # Lever signs token + triggeredAt only, not data
+    assert post(lv, json.dumps(forged).encode())[0] == 200
+    assert len(api.requests) == asked and set(followups(lv)) == {NAME} and count(lv, InboxEvent) == 0
+
+
 def test_malformed_and_unknown_deliveries(lv: Harness) -> None:
     body = archived()
     del body["data"]["opportunityId"]

@@ -4,7 +4,7 @@ Signature, as Lever documents it (https://hire.lever.co/developer/documentation,
 webhook signatures"): the body carries `token`, `triggeredAt` and `signature`; `signature` is the hex
 HMAC-SHA256 of `token + triggeredAt` (the string, then the number as written) keyed with the webhook's
 signature token (Settings → Integrations and API → Webhooks). Compared in constant time. The token is unique
-to a delivery, so it (with the event and the opportunity) is the delivery's id: a redelivery is dropped.
+to a delivery, so it (with triggeredAt: exactly what is signed) is the delivery's id: a redelivery is dropped.
 
 A delivery carries ids only (`data.opportunityId`, and for an archive change `toArchived.reason`, an archive
 reason id). Who, for which role, at which stage, and why are read from Lever's API (LEVER_API_URL, HTTP basic
@@ -104,7 +104,9 @@ def parse(body: Any) -> AtsEvent:
         if "toArchived" not in data:
             raise Malformed("data.toArchived is missing")
         kind = REJECTED if isinstance(data.get("toArchived"), dict) else UNREJECTED  # REJECTED: until `complete`
-    delivery = f"{NAME}:" + hashlib.sha256(f"{token}:{EVENTS[event]}:{opportunity}".encode()).hexdigest()[:40]
+    # The id is what Lever signs (token, triggeredAt), nothing else: Lever's signature does not cover `data`,
+    # so a signed body replayed with another opportunity or event has the same id as the original, and is dropped.
+    delivery = f"{NAME}:" + hashlib.sha256(f"{token}:{body.get('triggeredAt')}".encode()).hexdigest()[:40]
     return AtsEvent(vendor=NAME, delivery_id=delivery, kind=kind,
                     external_id=f"{NAME}:{opportunity}"[:DELIVERY_ID_LENGTH], role=None, person=None, email=None,
                     owner_emails=())
