@@ -19,6 +19,7 @@ from bot.timing import Offset, TimingError, WorkHours, parse_duration, parse_sch
 
 DEFAULT_API_URL = "https://slack.com/api/"
 DEFAULT_DATABASE_URL = "sqlite:///persona_grata.db"
+DEFAULT_ASHBY_API_URL = "https://api.ashbyhq.com/"
 USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 
 
@@ -28,7 +29,7 @@ VARIABLES = (
     "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "SLACK_API_URL", "DATABASE_URL", "PORT",
     "NUDGE_SCHEDULE", "SWEEP_INTERVAL", "CLAIM_LEASE", "WORK_HOURS", "DIGEST_CHANNEL", "DIGEST_CRON", "DIGEST_TZ",
     "DIGEST_EMPTY", "ADMIN_USERS", "ESCALATE_TO", "RETENTION_DAYS", "COMPANY_NAME", "LOG_LEVEL", "LOG_FORMAT",
-    "GREENHOUSE_WEBHOOK_SECRET", "ATS_MIN_STAGE",
+    "GREENHOUSE_WEBHOOK_SECRET", "ASHBY_WEBHOOK_SECRET", "ASHBY_API_KEY", "ASHBY_API_URL", "ATS_MIN_STAGE",
 )
 
 # The values `.env.example` ships with, and what to paste instead: `serve` and `check` recognise them rather
@@ -77,6 +78,9 @@ class Settings:
     log_level: str = "INFO"
     log_format: str = "text"
     greenhouse_webhook_secret: str | None = None  # POST /ats/greenhouse answers 404 while unset
+    ashby_webhook_secret: str | None = None  # POST /ats/ashby answers 404 while unset
+    ashby_api_key: str | None = None  # Ashby's API (bot.ats.ashby fetches what a webhook lacks)
+    ashby_api_url: str = DEFAULT_ASHBY_API_URL
     ats_min_stage: str | None = None  # the first ATS stage whose rejections get a follow-up (None: bot.ats)
 
     @property
@@ -221,5 +225,8 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         log_level=log_level,
         log_format=_choice(environ, "LOG_FORMAT", "text", ("text", "json")),
         greenhouse_webhook_secret=_get(environ, "GREENHOUSE_WEBHOOK_SECRET"),
+        ashby_webhook_secret=_get(environ, "ASHBY_WEBHOOK_SECRET"),
+        ashby_api_key=_get(environ, "ASHBY_API_KEY"),
+        ashby_api_url=_get(environ, "ASHBY_API_URL") or DEFAULT_ASHBY_API_URL,
         ats_min_stage=_get(environ, "ATS_MIN_STAGE"),
     )

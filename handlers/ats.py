@@ -26,7 +26,7 @@ from storage import repo
 
 logger = logging.getLogger(__name__)
 PREFIX = "/ats/"
-MAX_BODY = 1_000_000  # bytes; a Greenhouse application payload is a few kilobytes
+MAX_BODY = 1_000_000  # bytes; an ATS application payload is a few kilobytes
 
 
 def is_ats_path(path: str | None) -> bool:
@@ -88,11 +88,20 @@ def process(deps: Deps, body: dict[str, Any]) -> None:
         except Malformed as problem:  # kept by an older version, say
             logger.warning("ats delivery %s can no longer be read (%s): dropped", event_id, problem)
         else:
+            complete = getattr(vendor, "complete", None)
+            if complete is not None and event.kind is not None and not _processed(deps, event.delivery_id):
+                event = complete(deps.settings, event, body.get("payload"))  # the vendor's API: raising keeps it
             team_id = str(body.get("team_id") or deps.team_id or "")
             what = ats_record.handle(deps, event, team_id=team_id, now=deps.clock())
             logger.info("ats delivery %s: %s", event_id, what)
     with deps.sessions.begin() as session:
         repo.inbox_done(session, event_id)
+
+
+def _processed(deps: Deps, event_id: str) -> bool:
+    """A redelivery of a delivery handled already: the vendor's API is not asked again (handle drops it)."""
+    with deps.sessions.begin() as session:
+        return repo.event_processed(session, event_id)
 
 
 def register(app: App, deps: Deps) -> None:

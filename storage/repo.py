@@ -191,6 +191,11 @@ def claim_event(session: Session, *, event_id: str, team_id: str, now: datetime)
     return _insert_new(session, ProcessedEvent, values, ProcessedEvent.event_id)
 
 
+def event_processed(session: Session, event_id: str) -> bool:
+    """Whether an event was handled already (claim_event)."""
+    return session.get(ProcessedEvent, event_id) is not None
+
+
 def purge_events(session: Session, *, before: datetime) -> int:
     result = session.execute(delete(ProcessedEvent).where(ProcessedEvent.received_at < before))
     session.execute(delete(InboxEvent).where(InboxEvent.received_at < before))

@@ -2,7 +2,10 @@
 
 A vendor module has `SECRET` (the Settings field holding its webhook secret), `verify(secret, headers, raw)`
 (True when the delivery is signed as the vendor documents it) and `parse(payload)` -> `AtsEvent` (raises
-`Malformed` with a one-line reason). What an event means for the follow-ups is decided in handlers/ats.py.
+`Malformed` with a one-line reason); optionally `complete(settings, event, payload)` -> `AtsEvent`, which
+fills in from the vendor's API what the payload lacks, while the delivery is processed (after the 200; when
+it raises, the delivery stays in the inbox and is tried again). What an event means for the follow-ups is
+decided in handlers/ats.py.
 
 Which stages count as "reached an interview" (only those rejections get a follow-up): ATS_MIN_STAGE names
 the first stage that counts; with it unset, the first stage whose name says interview, screen, onsite,
@@ -60,6 +63,6 @@ def reached_interview(stage: str | None, min_stage: str | None) -> bool:
 
 def vendors() -> dict[str, ModuleType]:
     """The registry: path segment (POST /ats/<name>) -> vendor module."""
-    from bot.ats import greenhouse
+    from bot.ats import ashby, greenhouse
 
-    return {"greenhouse": greenhouse}
+    return {"greenhouse": greenhouse, "ashby": ashby}
