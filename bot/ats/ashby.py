@@ -77,6 +77,10 @@ def _email(value: Any) -> str | None:
     return email.lower() if email and "@" in email else None
 
 
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 def _ignored() -> AtsEvent:
     return AtsEvent(NAME, f"{NAME}:ignored", None, "", None, None, None, ())
 
@@ -196,26 +200,25 @@ def complete(settings: Settings, event: AtsEvent, body: Any) -> AtsEvent:
             logger.warning("ats ashby: delivery %s: ASHBY_API_KEY is unset, only the webhook's fields are used",
                            event.delivery_id)
         return event
-    sent = ((body or {}).get("data") or {}).get("application") or {}
+    sent = _dict(_dict(_dict(body).get("data")).get("application"))
     app_id = event.external_id.removeprefix(f"{NAME}:")
     application = call(settings, "application.info", {"applicationId": app_id})
-    candidate = application.get("candidate") if isinstance(application.get("candidate"), dict) else {}
-    job = application.get("job") if isinstance(application.get("job"), dict) else {}
+    candidate, job = _dict(application.get("candidate")), _dict(application.get("job"))
     email = event.email or _candidate_email(candidate)
-    candidate_id = _text(candidate.get("id")) or _text((sent.get("candidate") or {}).get("id"))
+    candidate_id = _text(candidate.get("id")) or _text(_dict(sent.get("candidate")).get("id"))
     if email is None and candidate_id:
         email = _candidate_email(call(settings, "candidate.info", {"id": candidate_id}))
     role = event.role or _text(job.get("title"))
     owners = event.owner_emails or _owners(application.get("hiringTeam"))
-    job_id = _text(job.get("id")) or _text(application.get("jobId")) or _text((sent.get("job") or {}).get("id"))
+    job_id = _text(job.get("id")) or _text(application.get("jobId")) or _text(_dict(sent.get("job")).get("id"))
     if (role is None or not owners) and job_id:
         job_info = call(settings, "job.info", {"id": job_id})
         role = role or _text(job_info.get("title"))
         owners = owners or _owners(job_info.get("hiringTeam"))
     stage = event.person.stage
     if event.kind in (REJECTED, WITHDRAWN):
-        current = sent.get("currentInterviewStage") or application.get("currentInterviewStage") or {}
-        archived_id = _text(current.get("id")) if isinstance(current, dict) else None
+        current = _dict(sent.get("currentInterviewStage")) or _dict(application.get("currentInterviewStage"))
+        archived_id = _text(current.get("id"))
         stage = _stage_before_archive(settings, app_id, archived_id) or (
             None if (stage or "").lower() == ARCHIVED else stage)
     return dataclasses.replace(event, email=email, role=role, owner_emails=owners,
