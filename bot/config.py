@@ -19,6 +19,7 @@ from bot.timing import Offset, TimingError, WorkHours, parse_duration, parse_sch
 
 DEFAULT_API_URL = "https://slack.com/api/"
 DEFAULT_DATABASE_URL = "sqlite:///persona_grata.db"
+DEFAULT_ASHBY_API_URL = "https://api.ashbyhq.com/"
 USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 
 
@@ -29,6 +30,7 @@ VARIABLES = (
     "NUDGE_SCHEDULE", "SWEEP_INTERVAL", "CLAIM_LEASE", "WORK_HOURS", "DIGEST_CHANNEL", "DIGEST_CRON", "DIGEST_TZ",
     "DIGEST_EMPTY", "ADMIN_USERS", "ESCALATE_TO", "RETENTION_DAYS", "COMPANY_NAME", "LOG_LEVEL", "LOG_FORMAT",
     "GREENHOUSE_WEBHOOK_SECRET", "ATS_MIN_STAGE", "LEVER_WEBHOOK_TOKEN", "LEVER_API_KEY", "LEVER_API_URL",
+    "ASHBY_WEBHOOK_SECRET", "ASHBY_API_KEY", "ASHBY_API_URL",
 )
 
 # The values `.env.example` ships with, and what to paste instead: `serve` and `check` recognise them rather
@@ -80,6 +82,9 @@ class Settings:
     lever_webhook_token: str | None = None  # POST /ats/lever answers 404 while unset (the signature token)
     lever_api_key: str | None = None  # Lever's API (HTTP basic, the key as user name): a delivery carries ids only
     lever_api_url: str = "https://api.lever.co/v1"
+    ashby_webhook_secret: str | None = None  # POST /ats/ashby answers 404 while unset
+    ashby_api_key: str | None = None  # Ashby's API (bot.ats.ashby fetches what a webhook lacks)
+    ashby_api_url: str = DEFAULT_ASHBY_API_URL
     ats_min_stage: str | None = None  # the first ATS stage whose rejections get a follow-up (None: bot.ats)
 
     @property
@@ -224,6 +229,9 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         log_level=log_level,
         log_format=_choice(environ, "LOG_FORMAT", "text", ("text", "json")),
         greenhouse_webhook_secret=_get(environ, "GREENHOUSE_WEBHOOK_SECRET"),
+        ashby_webhook_secret=_get(environ, "ASHBY_WEBHOOK_SECRET"),
+        ashby_api_key=_get(environ, "ASHBY_API_KEY"),
+        ashby_api_url=_get(environ, "ASHBY_API_URL") or DEFAULT_ASHBY_API_URL,
         ats_min_stage=_get(environ, "ATS_MIN_STAGE"),
         lever_webhook_token=_get(environ, "LEVER_WEBHOOK_TOKEN"),
         lever_api_key=_get(environ, "LEVER_API_KEY"),

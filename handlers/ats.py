@@ -26,7 +26,7 @@ from storage import repo
 
 logger = logging.getLogger(__name__)
 PREFIX = "/ats/"
-MAX_BODY = 1_000_000  # bytes; a Greenhouse application payload is a few kilobytes
+MAX_BODY = 1_000_000  # bytes; an ATS application payload is a few kilobytes
 
 
 def is_ats_path(path: str | None) -> bool:

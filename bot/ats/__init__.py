@@ -63,6 +63,6 @@ def reached_interview(stage: str | None, min_stage: str | None) -> bool:
 
 def vendors() -> dict[str, ModuleType]:
     """The registry: path segment (POST /ats/<name>) -> vendor module."""
-    from bot.ats import greenhouse, lever
+    from bot.ats import ashby, greenhouse, lever
 
-    return {"greenhouse": greenhouse, "lever": lever}
+    return {"greenhouse": greenhouse, "lever": lever, "ashby": ashby}
