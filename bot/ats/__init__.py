@@ -17,9 +17,16 @@ named like application review, sourcing, or "new" don't.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import json
 import re
 from dataclasses import dataclass
 from types import ModuleType
+from typing import Any
+from urllib.error import HTTPError, URLError
+from urllib.request import Request, urlopen
 
 from bot.reader import Person
 
@@ -33,6 +40,49 @@ INTERVIEW_WORDS = re.compile(r"interview|screen|onsite|on-site|on site|panel|fin
 
 class Malformed(ValueError):
     """The delivery can't be read: answered 400 with this one-line reason, nothing stored."""
+
+
+class VendorUnavailable(RuntimeError):
+    """A vendor's API could not say what a delivery is about: the delivery stays in the inbox."""
+
+
+API_TIMEOUT = 10  # seconds, per call to a vendor's API
+
+
+def signed(secret: str, message: bytes, digest: str) -> bool:
+    """Whether `digest` is the hex HMAC-SHA256 of `message` with `secret`, compared in constant time."""
+    expected = hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected, digest.strip().lower())
+
+
+def object_at(value: Any, what: str) -> dict[str, Any]:
+    """`value`, which a delivery must hold as an object (Malformed, naming `what`, when it does not)."""
+    if not isinstance(value, dict):
+        raise Malformed(f"{what} is missing or is not an object")
+    return value
+
+
+def text(value: Any) -> str | None:
+    """A non-empty string, stripped, or None."""
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def api_json(url: str, key: str, *, body: dict[str, Any] | None = None, what: str) -> Any:
+    """One call to a vendor's JSON API with HTTP basic auth, the key as the user name (Lever and Ashby both
+    do so): GET, or POST with `body`. VendorUnavailable, naming `what`, when it fails."""
+    headers = {"Accept": "application/json", "Authorization": "Basic " + base64.b64encode(f"{key}:".encode()).decode()}
+    data = None
+    if body is not None:
+        headers["Content-Type"] = "application/json"
+        data = json.dumps(body).encode()
+    request = Request(url, data=data, method="POST" if body is not None else "GET", headers=headers)
+    try:
+        with urlopen(request, timeout=API_TIMEOUT) as response:
+            return json.loads(response.read().decode("utf-8"))
+    except HTTPError as error:
+        raise VendorUnavailable(f"{what}: HTTP {error.code}") from None
+    except (URLError, OSError, ValueError) as error:
+        raise VendorUnavailable(f"{what}: {type(error).__name__}") from None
 
 
 @dataclass(frozen=True)

@@ -19,18 +19,15 @@ processed again later.
 
 from __future__ import annotations
 
-import base64
 import dataclasses
 import hashlib
-import hmac
-import json
 import logging
 from collections.abc import Mapping
 from typing import Any
-from urllib.error import HTTPError, URLError
-from urllib.request import Request, urlopen
 
-from bot.ats import HIRED, REJECTED, WITHDRAWN, AtsEvent, Malformed
+from bot.ats import HIRED, REJECTED, WITHDRAWN, AtsEvent, Malformed, VendorUnavailable, api_json, signed
+from bot.ats import object_at as _object
+from bot.ats import text as _text
 from bot.config import Settings
 from bot.reader import Person
 
@@ -44,10 +41,9 @@ DELIVERY_ID_LENGTH = 64  # processed_events.event_id, inbox.event_id
 REJECTED_BY_CANDIDATE = "rejectedbycandidate"  # archiveReason.reasonType: they withdrew
 ARCHIVED, HIRED_STATUS = "archived", "hired"  # application.status
 MANAGER_ROLES = ("hiring manager", "recruiter")  # hiringTeam[].role, best first
-TIMEOUT = 10.0  # seconds, each API call
 
 
-class AshbyUnavailable(RuntimeError):
+class AshbyUnavailable(VendorUnavailable):
     """Ashby's API could not answer (HTTP error, network, success false): the delivery stays in the inbox.
     The message names the endpoint and the status only, never a candidate."""
 
@@ -58,18 +54,7 @@ def verify(secret: str, headers: Mapping[str, str], raw: bytes) -> bool:
     algorithm, _, digest = given.partition("=")
     if algorithm.lower() != "sha256" or not digest:
         return False
-    expected = hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected, digest.strip().lower())
-
-
-def _object(value: Any, what: str) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise Malformed(f"{what} is missing or is not an object")
-    return value
-
-
-def _text(value: Any) -> str | None:
-    return value.strip() if isinstance(value, str) and value.strip() else None
+    return signed(secret, raw, digest)
 
 
 def _email(value: Any) -> str | None:
@@ -163,19 +148,11 @@ def parse(body: Any) -> AtsEvent:
 def call(settings: Settings, endpoint: str, args: dict[str, Any]) -> dict[str, Any]:
     """One API call (`POST <ASHBY_API_URL>/<endpoint>` with a JSON body); its `results`. AshbyUnavailable
     when it fails."""
-    key = settings.ashby_api_key or ""
     url = settings.ashby_api_url.rstrip("/") + "/" + endpoint
-    token = base64.b64encode(f"{key}:".encode()).decode()
-    request = Request(url, data=json.dumps(args).encode(), method="POST",
-                      headers={"Content-Type": "application/json", "Accept": "application/json",
-                               "Authorization": f"Basic {token}"})
     try:
-        with urlopen(request, timeout=TIMEOUT) as response:
-            answer = json.loads(response.read().decode("utf-8"))
-    except HTTPError as error:
-        raise AshbyUnavailable(f"ashby {endpoint}: HTTP {error.code}") from None
-    except (URLError, OSError, ValueError) as error:
-        raise AshbyUnavailable(f"ashby {endpoint}: {type(error).__name__}") from None
+        answer = api_json(url, settings.ashby_api_key or "", body=args, what=f"ashby {endpoint}")
+    except VendorUnavailable as error:
+        raise AshbyUnavailable(str(error)) from None
     if not isinstance(answer, dict) or answer.get("success") is not True:
         raise AshbyUnavailable(f"ashby {endpoint}: the answer says no success")
     results = answer.get("results")

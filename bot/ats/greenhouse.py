@@ -12,11 +12,12 @@ happened (the payload's rejected_at / hired_at / last_activity_at).
 from __future__ import annotations
 
 import hashlib
-import hmac
 from collections.abc import Mapping
 from typing import Any
 
-from bot.ats import HIRED, REJECTED, UNREJECTED, WITHDRAWN, AtsEvent, Malformed
+from bot.ats import HIRED, REJECTED, UNREJECTED, WITHDRAWN, AtsEvent, Malformed, signed
+from bot.ats import object_at as _object
+from bot.ats import text as _text
 from bot.reader import Person
 
 NAME = "greenhouse"
@@ -33,18 +34,7 @@ def verify(secret: str, headers: Mapping[str, str], raw: bytes) -> bool:
     algorithm, _, digest = given.strip().partition(" ")
     if algorithm.lower() != "sha256" or not digest:
         return False
-    expected = hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected, digest.strip().lower())
-
-
-def _object(value: Any, what: str) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise Malformed(f"{what} is missing or is not an object")
-    return value
-
-
-def _text(value: Any) -> str | None:
-    return value.strip() if isinstance(value, str) and value.strip() else None
+    return signed(secret, raw, digest)
 
 
 def _email(person: Any) -> str | None:

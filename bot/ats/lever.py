@@ -16,19 +16,16 @@ archive change to not archived (`toArchived` null) is an unarchive: the open fol
 
 from __future__ import annotations
 
-import base64
 import hashlib
-import hmac
 import json
 import re
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
-from urllib.error import HTTPError, URLError
 from urllib.parse import quote
-from urllib.request import Request, urlopen
 
-from bot.ats import HIRED, REJECTED, UNREJECTED, WITHDRAWN, AtsEvent, Malformed
+from bot.ats import HIRED, REJECTED, UNREJECTED, WITHDRAWN, AtsEvent, Malformed, VendorUnavailable, api_json, signed
+from bot.ats import text as _text
 from bot.reader import Person
 
 NAME = "lever"
@@ -37,10 +34,9 @@ EVENTS = {"candidateArchiveChange": "ac", "candidateHired": "hi"}  # codes in de
 DELIVERY_ID_LENGTH = 64  # processed_events.event_id, inbox.event_id
 WITHDREW = re.compile(r"withdr[ae]w|withdrawn|declined|not interested|accepted another|took another",
                       re.IGNORECASE)
-TIMEOUT = 10  # seconds, per API call
 
 
-class LeverUnavailable(RuntimeError):
+class LeverUnavailable(VendorUnavailable):
     """Lever's API could not say what a delivery is about: the delivery stays in the inbox."""
 
 
@@ -62,12 +58,7 @@ def verify(secret: str, headers: Mapping[str, str], raw: bytes) -> bool:
         return False
     if not isinstance(triggered, int | str):
         return False
-    expected = hmac.new(secret.encode(), f"{token}{triggered}".encode(), hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected, signature.strip().lower())
-
-
-def _text(value: Any) -> str | None:
-    return value.strip() if isinstance(value, str) and value.strip() else None
+    return signed(secret, f"{token}{triggered}".encode(), signature)
 
 
 def _id(value: Any) -> str | None:
@@ -159,15 +150,11 @@ def complete(settings: Any, event: AtsEvent, body: dict[str, Any]) -> AtsEvent:
 def _get(base: str, key: str, path: str, expand: tuple[str, ...]) -> dict[str, Any]:
     """GET one object from Lever's API (its `data`)."""
     query = "&".join(f"expand={name}" for name in expand)
-    request = Request(f"{base}{path}" + (f"?{query}" if query else ""), headers={
-        "Authorization": "Basic " + base64.b64encode(f"{key}:".encode()).decode(), "Accept": "application/json"})
     try:
-        with urlopen(request, timeout=TIMEOUT) as response:
-            answer = json.loads(response.read().decode("utf-8"))
-    except HTTPError as error:
-        raise LeverUnavailable(f"Lever's API answered {error.code} to {path.split('/')[1]}") from None
-    except (URLError, OSError, ValueError) as error:
-        raise LeverUnavailable(f"Lever's API could not be read ({type(error).__name__})") from None
+        answer = api_json(f"{base}{path}" + (f"?{query}" if query else ""), key,
+                          what=f"Lever's API, {path.split('/')[1]}")
+    except VendorUnavailable as error:
+        raise LeverUnavailable(str(error)) from None
     found = answer.get("data") if isinstance(answer, dict) else None
     if not isinstance(found, dict):
         raise LeverUnavailable(f"Lever's API gave no data for {path.split('/')[1]}")
