@@ -29,6 +29,7 @@ from urllib.error import HTTPError, URLError
 from urllib.request import Request, urlopen
 
 from bot.reader import Person
+from storage.models import SLACK_ID_LENGTH
 
 REJECTED = "rejected"  # we rejected them: a follow-up for the hiring manager
 WITHDRAWN = "withdrawn"  # they rejected us: recorded, no follow-up
@@ -47,6 +48,18 @@ class VendorUnavailable(RuntimeError):
 
 
 API_TIMEOUT = 10  # seconds, per call to a vendor's API
+ID_LENGTH = SLACK_ID_LENGTH  # what processed_events.event_id, inbox.event_id and decisions.external_id hold
+
+
+def delivery_id(vendor: str, key: str) -> str:
+    """A delivery's id, `<vendor>:<key>`; one too long for its column is hashed, still one id per delivery."""
+    whole = f"{vendor}:{key}"
+    return whole if len(whole) <= ID_LENGTH else f"{vendor}:" + hashlib.sha256(whole.encode()).hexdigest()[:40]
+
+
+def external_id(vendor: str, application: str) -> str:
+    """The decision's id in the ATS, `<vendor>:<application id>`, as long as its column holds."""
+    return f"{vendor}:{application}"[:ID_LENGTH]
 
 
 def signed(secret: str, message: bytes, digest: str) -> bool:

@@ -20,12 +20,22 @@ processed again later.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import logging
 from collections.abc import Mapping
 from typing import Any
 
-from bot.ats import HIRED, REJECTED, WITHDRAWN, AtsEvent, Malformed, VendorUnavailable, api_json, signed
+from bot.ats import (
+    HIRED,
+    REJECTED,
+    WITHDRAWN,
+    AtsEvent,
+    Malformed,
+    VendorUnavailable,
+    api_json,
+    delivery_id,
+    external_id,
+    signed,
+)
 from bot.ats import object_at as _object
 from bot.ats import text as _text
 from bot.config import Settings
@@ -37,7 +47,6 @@ NAME = "ashby"
 SECRET = "ashby_webhook_secret"
 ARCHIVE_ACTIONS = ("applicationUpdate", "candidateStageChange")
 HIRE_ACTION = "candidateHire"
-DELIVERY_ID_LENGTH = 64  # processed_events.event_id, inbox.event_id
 REJECTED_BY_CANDIDATE = "rejectedbycandidate"  # archiveReason.reasonType: they withdrew
 ARCHIVED, HIRED_STATUS = "archived", "hired"  # application.status
 MANAGER_ROLES = ("hiring manager", "recruiter")  # hiringTeam[].role, best first
@@ -127,14 +136,12 @@ def parse(body: Any) -> AtsEvent:
     role = _text(job.get("title")) if isinstance(job, dict) else None
     stage_obj = application.get("currentInterviewStage")
     stage = _text(stage_obj.get("title")) if isinstance(stage_obj, dict) else None
-    delivery = f"{NAME}:{action_id}"
-    if len(delivery) > DELIVERY_ID_LENGTH:  # an unusually long id: still one id per action
-        delivery = f"{NAME}:" + hashlib.sha256(delivery.encode()).hexdigest()[:40]
+    delivery = delivery_id(NAME, action_id)
     return AtsEvent(
         vendor=NAME,
         delivery_id=delivery,
         kind=kind,
-        external_id=f"{NAME}:{app_id}"[:DELIVERY_ID_LENGTH],
+        external_id=external_id(NAME, app_id),
         role=role,
         person=Person(name, stage),
         email=_candidate_email(candidate),

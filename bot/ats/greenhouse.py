@@ -11,11 +11,10 @@ happened (the payload's rejected_at / hired_at / last_activity_at).
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from typing import Any
 
-from bot.ats import HIRED, REJECTED, UNREJECTED, WITHDRAWN, AtsEvent, Malformed, signed
+from bot.ats import HIRED, REJECTED, UNREJECTED, WITHDRAWN, AtsEvent, Malformed, delivery_id, external_id, signed
 from bot.ats import object_at as _object
 from bot.ats import text as _text
 from bot.reader import Person
@@ -24,7 +23,6 @@ NAME = "greenhouse"
 SECRET = "greenhouse_webhook_secret"
 CODES = {"reject_candidate": "rj", "hire_candidate": "hi", "unreject_candidate": "ur"}  # in delivery ids
 ACTIONS = tuple(CODES)
-DELIVERY_ID_LENGTH = 64  # processed_events.event_id, inbox.event_id
 THEY_REJECTED_US = "they rejected us"
 
 
@@ -87,14 +85,12 @@ def parse(body: Any) -> AtsEvent:
     else:
         kind, when = UNREJECTED, application.get("last_activity_at")
     when = when if isinstance(when, str) else ""
-    delivery = f"{NAME}:{app_id}:{CODES[action]}:{when}"
-    if len(delivery) > DELIVERY_ID_LENGTH:  # an unusually long id or time: still one id per delivery
-        delivery = f"{NAME}:" + hashlib.sha256(delivery.encode()).hexdigest()[:40]
+    delivery = delivery_id(NAME, f"{app_id}:{CODES[action]}:{when}")
     return AtsEvent(
         vendor=NAME,
         delivery_id=delivery,
         kind=kind,
-        external_id=f"{NAME}:{app_id}"[:DELIVERY_ID_LENGTH],
+        external_id=external_id(NAME, app_id),
         role=role,
         person=Person(name, stage),
         email=email,

@@ -24,14 +24,24 @@ from dataclasses import replace
 from typing import Any
 from urllib.parse import quote
 
-from bot.ats import HIRED, REJECTED, UNREJECTED, WITHDRAWN, AtsEvent, Malformed, VendorUnavailable, api_json, signed
+from bot.ats import (
+    HIRED,
+    REJECTED,
+    UNREJECTED,
+    WITHDRAWN,
+    AtsEvent,
+    Malformed,
+    VendorUnavailable,
+    api_json,
+    external_id,
+    signed,
+)
 from bot.ats import text as _text
 from bot.reader import Person
 
 NAME = "lever"
 SECRET = "lever_webhook_token"
 EVENTS = {"candidateArchiveChange": "ac", "candidateHired": "hi"}  # codes in delivery ids
-DELIVERY_ID_LENGTH = 64  # processed_events.event_id, inbox.event_id
 WITHDREW = re.compile(r"withdr[ae]w|withdrawn|declined|not interested|accepted another|took another",
                       re.IGNORECASE)
 
@@ -99,7 +109,7 @@ def parse(body: Any) -> AtsEvent:
     # so a signed body replayed with another opportunity or event has the same id as the original, and is dropped.
     delivery = f"{NAME}:" + hashlib.sha256(f"{token}:{body.get('triggeredAt')}".encode()).hexdigest()[:40]
     return AtsEvent(vendor=NAME, delivery_id=delivery, kind=kind,
-                    external_id=f"{NAME}:{opportunity}"[:DELIVERY_ID_LENGTH], role=None, person=None, email=None,
+                    external_id=external_id(NAME, opportunity), role=None, person=None, email=None,
                     owner_emails=())
 
 
