@@ -689,11 +689,11 @@ def timed_runs(fn: Callable[[], Any], runs: int) -> list[float]:
 
 
 def digest_builder(deps: Deps, channel_id: str = "C0DIGEST") -> Callable[[], dict]:
-    """A digest as the bot builds it (bot.digests since the digest moved out of bot.jobs): in C0DIGEST
+    """A digest as the bot builds it (bot.followups.digests): in C0DIGEST
     (DIGEST_CHANNEL) everyone's; in C0HIRING that channel's own (every row of the data set belongs to it,
     so the channel filter keeps them all: its worst case)."""
     try:
-        from bot import digests
+        from bot.followups import digests
     except ImportError:
         return lambda: jobs.digest_message(deps, team_id=TEAM_ID, now=MONDAY)  # type: ignore[attr-defined]
     return lambda: digests.digest_message(deps, team_id=TEAM_ID, channel_id=channel_id, now=MONDAY)

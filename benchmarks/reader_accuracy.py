@@ -46,8 +46,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bot.domain.slack_text import message_texts  # noqa: E402
 from bot.reader import CONFIDENCE_THRESHOLD, Decision, read  # noqa: E402
-from bot.slack_text import message_texts  # noqa: E402
 
 CORPUS = ROOT / "tests" / "decision_corpus.jsonl"
 HOLDOUT = ROOT / "tests" / "decision_holdout.jsonl"
@@ -233,8 +233,8 @@ def evaluate_through_app(corpus: list[dict], *, channel_manager: bool = False) -
     ("who is the hiring manager?") instead of recorded."""
     from sqlalchemy import select
 
-    from bot.blocks import ACTION_CONFIRM
-    from bot.recording import draft_from_value
+    from bot.followups.recording import draft_from_value
+    from bot.slack.blocks import ACTION_CONFIRM
     from storage import models
     from storage.db import make_engine, upgrade
     from tests.fake_slack import FakeSlack

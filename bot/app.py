@@ -10,11 +10,11 @@ from typing import Any
 from slack_bolt import App, BoltResponse
 from slack_bolt.error import BoltUnhandledRequestError
 
-from bot.app_messages import GENERIC_ERROR
 from bot.deps import Deps
-from bot.errors import UserFacingError
+from bot.domain.errors import UserFacingError
 from bot.inbox import Inbox
 from bot.log_filters import keep_bodies_out
+from bot.slack.messages import GENERIC_ERROR
 from handlers import register_all
 
 logger = logging.getLogger(__name__)

@@ -175,7 +175,7 @@ def cmd_manifest(args: argparse.Namespace) -> int:
 
 def cmd_preview(args: argparse.Namespace) -> int:
     """Print the suggested note for a candidate, and any careful-language notes, without Slack."""
-    from bot import language, notes
+    from bot.domain import language, notes
 
     note = notes.suggest_note(
         candidate_name=args.name, role=args.role, stage=args.stage, strengths=args.strengths,

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from apscheduler.triggers.cron import CronTrigger
 
-from bot.timing import Offset, TimingError, WorkHours, parse_duration, parse_schedule, parse_work_hours
+from bot.domain.timing import Offset, TimingError, WorkHours, parse_duration, parse_schedule, parse_work_hours
 
 DEFAULT_API_URL = "https://slack.com/api/"
 DEFAULT_DATABASE_URL = "sqlite:///persona_grata.db"

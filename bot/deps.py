@@ -35,7 +35,7 @@ def default_replica_id() -> str:
 
 @dataclass
 class Directory:
-    """The workspace's members by name, as users.list last gave them (bot.people.member_named)."""
+    """The workspace's members by name, as users.list last gave them (bot.followups.people.member_named)."""
 
     fetched: dict[str, tuple[datetime, dict[str, list[str]]]] = field(default_factory=dict)  # team -> names
     lock: threading.Lock = field(default_factory=threading.Lock)

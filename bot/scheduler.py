@@ -10,8 +10,9 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot import digests, jobs, outbox, privacy
 from bot.deps import Deps
+from bot.followups import digests, outbox, privacy
+from bot.followups import sweep as jobs
 from bot.inbox import Inbox
 
 logger = logging.getLogger(__name__)

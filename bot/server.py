@@ -1,7 +1,7 @@
 """Running the bot: one Runtime (engine, deps, app, scheduler) served over HTTP or Socket Mode.
 
 HTTP mode is served by gunicorn (one gthread worker, several threads): `POST /slack/events` goes to
-Bolt once its payload has the shape the app reads (bot.payloads; else 400), `GET /healthz` reports the
+Bolt once its payload has the shape the app reads (bot.slack.payloads; else 400), `GET /healthz` reports the
 database and the scheduler. Socket Mode connects through apps.connections.open on SLACK_API_URL, with the
 same check on each envelope; with an ATS webhook configured, a small HTTP server beside it takes
 `POST /ats/<vendor>` and `GET /healthz` on PORT. Either way, the BackgroundScheduler ticks the sweep.
@@ -33,13 +33,13 @@ from slack_sdk.signature import SignatureVerifier
 from slack_sdk.socket_mode.response import SocketModeResponse
 from sqlalchemy import Engine
 
-from bot import payloads
 from bot.app import create_app
 from bot.ats import vendors
 from bot.config import Settings
 from bot.deps import Deps, make_client, with_ack_path
 from bot.inbox import Activity, Inbox
 from bot.scheduler import build_scheduler
+from bot.slack import payloads
 from handlers import ats, events
 from storage.db import ACK_LOCK_WAIT, WriteProbe, make_engine, make_read_sessions, make_sessions
 
@@ -119,7 +119,7 @@ def processor(deps: Deps) -> Callable[[dict[str, Any]], None]:
 
 
 class CheckedRequestHandler(SlackRequestHandler):  # type: ignore[misc]
-    """Bolt's WSGI adapter, with each request's shape checked before Bolt reads it (bot.payloads).
+    """Bolt's WSGI adapter, with each request's shape checked before Bolt reads it (bot.slack.payloads).
 
     A signed request Bolt cannot read, or whose payload has the wrong shape, is answered 400 with a short
     reason and one log line, before anything runs; an unsigned or forged one 401, as Bolt answers it."""
@@ -251,7 +251,7 @@ def serve_http(settings: Settings, auth: dict[str, Any]) -> None:
 
 class SocketModeEdge(SocketModeHandler):  # type: ignore[misc]
     """Bolt's Socket Mode handler, with each envelope's payload checked before Bolt (or slack_sdk) reads it
-    (bot.payloads): a malformed one is acknowledged, so that Slack does not send it again, and dropped
+    (bot.slack.payloads): a malformed one is acknowledged, so that Slack does not send it again, and dropped
     with one log line. Requests are counted, so the inbox waits for a quiet moment."""
 
     def __init__(self, app: App, *, activity: Activity, **kwargs: Any) -> None:

@@ -9,9 +9,11 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
-from bot import blocks, followups, privacy
 from bot.deps import Deps
-from bot.errors import OutOfDate, UserFacingError
+from bot.domain.errors import OutOfDate, UserFacingError
+from bot.followups import actions as followups
+from bot.followups import privacy
+from bot.slack import blocks
 from handlers.replies import friendly_errors, team_of
 from storage.models import OPEN, SKIP_REASON_LENGTH
 

@@ -15,12 +15,12 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
-from bot import blocks
 from bot.ats import Malformed, vendors
 from bot.ats import record as ats_record
 from bot.deps import Deps
-from bot.errors import OutOfDate
+from bot.domain.errors import OutOfDate
 from bot.inbox import Inbox, InboxUnavailable
+from bot.slack import blocks
 from handlers.replies import friendly_errors, team_of
 from storage import repo
 

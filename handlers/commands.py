@@ -3,7 +3,7 @@ channel-manager (the channel's default manager for decisions apps post), help.
 
 What only reads answers in the acknowledgement, through the engine that gives up on a lock within a second.
 What writes (a round, a channel's digest or hiring manager) is acknowledged at once ("⏳ Logging …"), saved
-after (bot.saving: again while the database is busy, for a few seconds), and its outcome told through the
+after (bot.followups.saving: again while the database is busy, for a few seconds), and its outcome told through the
 command's response_url: Slack's three seconds never decide whether the user hears "failed" for what was
 saved."""
 
@@ -22,12 +22,14 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 from slack_sdk.webhook import WebhookClient
 
-from bot import blocks, digests, jobs, privacy, recording, saving
-from bot.app_messages import BUSY, GENERIC_ERROR, UNSURE
 from bot.deps import Deps, before_ack, reading
-from bot.errors import NotAllowed
-from bot.rounds import HELP_TEXT, RoundParseError, parse_round
-from bot.slack_text import escape, unescape
+from bot.domain.errors import NotAllowed
+from bot.domain.rounds import HELP_TEXT, RoundParseError, parse_round
+from bot.domain.slack_text import escape, unescape
+from bot.followups import digests, privacy, recording, saving
+from bot.followups import sweep as jobs
+from bot.slack import blocks
+from bot.slack.messages import BUSY, GENERIC_ERROR, UNSURE
 from storage import repo
 from storage.db import is_busy
 
@@ -69,7 +71,7 @@ def register(app: App, deps: Deps) -> None:
 
     def interview_round(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient) -> None:
         """Reads answer in the acknowledgement. Writes are acknowledged first ("⏳ …"), then saved, and their
-        outcome is told through the response_url (bot.saving): a write can take longer than Slack's 3 s, and
+        outcome is told through the response_url (bot.followups.saving): a write can take longer than Slack's 3 s, and
         nobody is told "failed" for what was saved, nor the reverse."""
         text = (command.get("text") or "").strip()
         words = unescape(text).lower().split()

@@ -11,12 +11,15 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
-from bot import blocks, followups, reader, recording
-from bot.app_messages import BUSY
+from bot import reader
 from bot.deps import Deps, before_ack
 from bot.deps import reading as read_sessions
-from bot.errors import NotAllowed, OutOfDate
-from bot.slack_text import message_texts
+from bot.domain.errors import NotAllowed, OutOfDate
+from bot.domain.slack_text import message_texts
+from bot.followups import actions as followups
+from bot.followups import recording
+from bot.slack import blocks
+from bot.slack.messages import BUSY
 from handlers.replies import friendly_errors, team_of
 from storage import repo
 from storage.db import is_busy

@@ -12,9 +12,9 @@ from typing import Any
 
 from slack_bolt import App
 
-from bot import recording
 from bot.deps import Deps
-from bot.slack_text import message_texts
+from bot.domain.slack_text import message_texts
+from bot.followups import recording
 from storage import repo
 
 READ_SUBTYPES = {None, "bot_message", "thread_broadcast", "file_share"}

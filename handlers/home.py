@@ -4,8 +4,8 @@ from typing import Any
 
 from slack_bolt import App
 
-from bot import followups
 from bot.deps import Deps
+from bot.followups import actions as followups
 
 
 def register(app: App, deps: Deps) -> None:

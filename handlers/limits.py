@@ -2,7 +2,7 @@
 
 Slack enforces `max_length` in its clients, but a submitted view is untrusted input (a forged or replayed
 request, an old client), so every modal's text fields are checked again against the limits the modals
-were built with (bot.blocks.FIELD_LIMITS). An over-long field is answered with `response_action: errors`
+were built with (bot.slack.blocks.FIELD_LIMITS). An over-long field is answered with `response_action: errors`
 naming the field and its limit; nothing is recorded and the modal stays open.
 """
 
@@ -14,7 +14,7 @@ from typing import Any
 
 from slack_bolt import App, BoltResponse
 
-from bot import blocks
+from bot.slack import blocks
 
 logger = logging.getLogger(__name__)
 

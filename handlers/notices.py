@@ -6,9 +6,10 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
-from bot import blocks, followups
 from bot.deps import Deps
-from bot.errors import OutOfDate
+from bot.domain.errors import OutOfDate
+from bot.followups import actions as followups
+from bot.slack import blocks
 from handlers.replies import friendly_errors, team_of
 
 

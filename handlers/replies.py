@@ -15,9 +15,9 @@ from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
-from bot.app_messages import BUSY, GENERIC_ERROR
 from bot.deps import Deps
-from bot.errors import UserFacingError
+from bot.domain.errors import UserFacingError
+from bot.slack.messages import BUSY, GENERIC_ERROR
 from storage.db import is_busy
 
 logger = logging.getLogger(__name__)

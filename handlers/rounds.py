@@ -8,8 +8,10 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
-from bot import blocks, followups, recording
 from bot.deps import Deps
+from bot.followups import actions as followups
+from bot.followups import recording
+from bot.slack import blocks
 from handlers.replies import friendly_errors, team_of
 
 

@@ -23,6 +23,17 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
+from bot.domain.lengths import (
+    DISPLAY_NAME_LENGTH,
+    EMAIL_LENGTH,
+    NAME_LENGTH,
+    ROLE_LENGTH,
+    SKIP_REASON_LENGTH,
+    SLACK_ID_LENGTH,
+    STAGE_LENGTH,
+    TZ_LENGTH,
+)
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -52,19 +63,6 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-# --- How long a value may be ---------------------------------------------------------------------------
-# The one place for lengths. The columns below are declared with them, and the edge checks what people
-# type and what Slack sends against them (bot/rounds.py, bot/recording.py, bot/payloads.py), so an
-# oversized value is refused with a message naming the field and its limit, on SQLite (which ignores
-# VARCHAR lengths) exactly as on PostgreSQL.
-SLACK_ID_LENGTH = 64  # team, user, channel, bot and event ids, message timestamps: Slack's are 9-17 today
-ROLE_LENGTH = 200
-NAME_LENGTH = 200
-EMAIL_LENGTH = 320
-STAGE_LENGTH = 100
-SKIP_REASON_LENGTH = 500
-DISPLAY_NAME_LENGTH = 200  # a manager's name, from users.info
-TZ_LENGTH = 64  # an IANA time zone name, from users.info
 
 
 class Base(DeclarativeBase):
@@ -324,7 +322,7 @@ class Outbox(Base):
     it lands.
 
     A post is claimed, marked, sent with Slack message metadata and recorded by the same mechanism as a
-    nudge (bot.exactly_once). Posts that name candidates stay here once posted (`posted_channel`,
+    nudge (bot.followups.exactly_once). Posts that name candidates stay here once posted (`posted_channel`,
     `posted_ts`) so that an erasure can find and update them; `erased_at` says that was done."""
 
     __tablename__ = "outbox"

@@ -1718,7 +1718,7 @@ def erasure_updates(session: Session, candidate_ids: Collection[int], *, now: da
     return queued
 
 
-ERASED_NUDGE = "nudge"  # the body of an erased-nudge update: which erased form (bot.outbox renders it)
+ERASED_NUDGE = "nudge"  # the body of an erased-nudge update: which erased form (bot.followups.outbox renders it)
 ERASED_QUESTION = "question"
 ERASED_LIST = "list"  # a digest or an escalation
 DIGEST_LAG = timedelta(days=31)  # a closed follow-up is still named by the first digest after it closed

@@ -15,9 +15,9 @@ from urllib.parse import urlencode
 
 from slack_sdk.signature import SignatureVerifier
 
-from bot import jobs
 from bot.config import Settings, load_settings
 from bot.deps import Deps, make_client, with_ack_path
+from bot.followups import sweep as jobs
 from bot.inbox import Activity, Inbox
 from bot.pacing import Pacer, VirtualClock
 from bot.scheduler import build_scheduler

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot import blocks
+from bot.slack import blocks
 from storage.repo import FollowupView, ManagerCount, Stats
 from tests.fake_slack import validate
 

@@ -19,8 +19,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.engine import default
 
-from bot import saving
-from bot.app_messages import BUSY, GENERIC_ERROR, UNSURE
+from bot.followups import saving
+from bot.slack.messages import BUSY, GENERIC_ERROR, UNSURE
 from storage.models import ChannelManager, DigestSubscription, Round
 from tests.harness import MANAGER, Harness
 from tests.test_locked_database import locked

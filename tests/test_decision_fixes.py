@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot import blocks, reader
+from bot import reader
+from bot.slack import blocks
 from storage.models import Candidate, Decision, Followup, Round
 from tests.fake_slack import TEAM_ID
 from tests.harness import CHANNEL, MANAGER, MONDAY, OTHER, Harness, pin_reading

@@ -17,9 +17,12 @@ from typing import Any
 import pytest
 from sqlalchemy import select, text
 
-from bot import blocks, digests, jobs, outbox, privacy, reader, recording
+from bot import reader
 from bot.deps import Deps
+from bot.followups import digests, outbox, privacy, recording
+from bot.followups import sweep as jobs
 from bot.pacing import Pacer, VirtualClock
+from bot.slack import blocks
 from storage import repo
 from storage.models import Candidate, Decision, Followup, Manager, Nudge, Outbox
 from tests.conftest import TABLES

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from bot import blocks
+from bot.slack import blocks
 from storage.models import (
     NAME_LENGTH,
     ROLE_LENGTH,

@@ -23,9 +23,11 @@ from urllib.parse import unquote
 import pytest
 from sqlalchemy import select
 
-from bot import blocks, digests, reader
+from bot import reader
+from bot.domain.slack_text import escape
+from bot.followups import digests
 from bot.reader import Decision, Person
-from bot.slack_text import escape
+from bot.slack import blocks
 from storage.models import Candidate, Followup
 from storage.models import Decision as DecisionRow
 from tests.fake_slack import TEAM_ID, FakeSlack

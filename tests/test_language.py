@@ -9,8 +9,8 @@ from importlib import resources
 
 import pytest
 
-from bot.language import Finding, build_rules, categories, check, load_data, phrase_pattern, rules
-from bot.notes import TONES, suggest_note
+from bot.domain.language import Finding, build_rules, categories, check, load_data, phrase_pattern, rules
+from bot.domain.notes import TONES, suggest_note
 
 REQUIRED_CATEGORIES = (
     "age",
@@ -188,8 +188,8 @@ def test_phrase_pattern(phrase: str, text: str, matches: bool) -> None:
 # --- the data file --------------------------------------------------------------------------------
 
 
-def test_data_file_is_readable_json_in_the_bot_package() -> None:
-    raw = resources.files("bot").joinpath("risky_phrases.json").read_text(encoding="utf-8")
+def test_data_file_is_readable_json_in_the_domain_package() -> None:
+    raw = resources.files("bot.domain").joinpath("risky_phrases.json").read_text(encoding="utf-8")
     assert json.loads(raw) == load_data()
 
 

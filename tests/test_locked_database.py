@@ -13,8 +13,8 @@ from contextlib import contextmanager
 import pytest
 from sqlalchemy import func, select
 
-from bot import blocks
-from bot.app_messages import BUSY
+from bot.slack import blocks
+from bot.slack.messages import BUSY
 from storage.db import make_engine
 from storage.models import Followup, InboxEvent, Round
 from tests.harness import Harness

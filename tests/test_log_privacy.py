@@ -13,9 +13,9 @@ from urllib.parse import urlencode
 
 import pytest
 
-from bot import blocks
 from bot.cli import configure_logging
 from bot.log_filters import WithoutBodies
+from bot.slack import blocks
 from tests.fake_slack import TEAM_ID
 from tests.harness import CHANNEL, MANAGER, Harness
 
@@ -190,5 +190,5 @@ def test_the_libraries_lines_keep_their_opening_not_what_they_quote(line: str) -
                                                                                  "carry personal data)")
     debug = logging.LogRecord("slack_sdk.web.base_client", logging.DEBUG, __file__, 1, "Sending a request", (), None)
     assert not WithoutBodies().filter(debug)
-    ours = logging.LogRecord("bot.jobs", logging.DEBUG, __file__, 1, "nudge sent followup=%s", (7,), None)
+    ours = logging.LogRecord("bot.followups.sweep", logging.DEBUG, __file__, 1, "nudge sent followup=%s", (7,), None)
     assert WithoutBodies().filter(ours) and ours.getMessage() == "nudge sent followup=7"

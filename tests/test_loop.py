@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from bot import blocks
+from bot.slack import blocks
 from storage.models import Candidate, Followup, Nudge, ProcessedEvent, Round
 from tests.harness import ADMIN, CHANNEL, MANAGER, MONDAY, OTHER, Harness
 
@@ -344,7 +344,7 @@ def test_rate_limited_dm_is_retried_after_retry_after(harness: Harness) -> None:
     harness.fake.rate_limit_next("chat.postMessage", retry_after=1)
     at = MONDAY + timedelta(days=1)
     report = harness.sweep(at)
-    assert (report.sent, report.failed) == (0, 1)  # put off (bot.delivery), not slept on inside the sweep
+    assert (report.sent, report.failed) == (0, 1)  # put off (bot.slack.delivery), not slept on inside the sweep
     assert followups_by_name(harness)["Omar Haddad"].due_at == at + timedelta(seconds=30)
     assert harness.sweep(at + timedelta(seconds=30)).sent == 1
     assert len(harness.fake.calls_to("chat.postMessage")) == 2

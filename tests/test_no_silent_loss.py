@@ -13,7 +13,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot import blocks, notes, reader
+from bot import reader
+from bot.domain import notes
+from bot.slack import blocks
 from handlers.events import worth_keeping
 from storage.models import Candidate, Decision, Followup, Round
 from tests.fake_slack import TEAM_ID

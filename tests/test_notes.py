@@ -8,8 +8,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
 
-from bot.language import check
-from bot.notes import TONES, email_subject, first_name, mailto_url, stage_group, suggest_note
+from bot.domain.language import check
+from bot.domain.notes import TONES, email_subject, first_name, mailto_url, stage_group, suggest_note
 
 EARLY = ("phone screen", "recruiter call", "screening", "intro chat")
 MIDDLE = ("technical", "take-home", "hiring manager", "coding exercise")

@@ -12,7 +12,7 @@ from urllib.parse import unquote
 import pytest
 from sqlalchemy import select
 
-from bot import blocks
+from bot.slack import blocks
 from storage.models import Candidate, Followup, Manager
 from tests.harness import MANAGER, MONDAY, Harness
 from tests.serve_process import EXECUTABLE

@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bot import blocks
 from bot.cli import configure_logging
+from bot.slack import blocks
 from storage.models import Candidate, Followup
 from tests.harness import MONDAY, OTHER, Harness
 

@@ -13,10 +13,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot import blocks, jobs, privacy
 from bot.cli import JsonFormatter
 from bot.deps import Deps
+from bot.followups import privacy
+from bot.followups import sweep as jobs
 from bot.pacing import Pacer, VirtualClock
+from bot.slack import blocks
 from storage import repo
 from storage.models import Candidate, Followup, InboxEvent, Nudge, Workspace
 from tests.fake_slack import TEAM_ID, FakeSlack
@@ -210,7 +212,7 @@ def test_uninstall_stops_all_work_for_the_workspace(harness: Harness) -> None:
         assert session.get(Workspace, TEAM_ID).active is False
     harness.fake.clear()
     assert harness.sweep(DUE).sent == 0
-    from bot import digests
+    from bot.followups import digests
 
     assert digests.scheduled(harness.deps, MONDAY.replace(hour=9), "weekly") == 0
     assert harness.fake.calls_to("chat.postMessage") == []
@@ -231,7 +233,7 @@ def test_healthz_reports_database_and_scheduler(harness: Harness) -> None:
 
 
 def test_json_logs_are_one_object_per_line() -> None:
-    record = logging.LogRecord("bot.jobs", logging.INFO, __file__, 1, "nudge sent followup=%s", (7,), None)
+    record = logging.LogRecord("bot.followups.sweep", logging.INFO, __file__, 1, "nudge sent followup=%s", (7,), None)
     line = JsonFormatter().format(record)
     assert json.loads(line)["message"] == "nudge sent followup=7" and "\n" not in line
 
@@ -258,7 +260,7 @@ def test_check_says_what_is_wrong(db_url: str, fake_slack: FakeSlack, tmp_path: 
 def test_a_decision_whose_processing_failed_after_the_ack_is_processed_again(
     harness: Harness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from bot import recording
+    from bot.followups import recording
 
     real = recording.record_reading
 
@@ -288,7 +290,7 @@ def _envelope(event: dict, event_id: str) -> str:
 def test_a_message_event_is_in_the_inbox_when_acknowledged_and_processed_after_the_ack(
     harness: Harness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from bot import recording
+    from bot.followups import recording
 
     gate = threading.Event()
     real = recording.record_message

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from bot.domain.slack_text import message_texts
 from bot.reader import read
-from bot.slack_text import message_texts
 
 
 def _not_selected(text: str, **kw: str) -> list[str]:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from bot.jobs import NUDGE_EVENT_TYPE
+from bot.followups.sweep import NUDGE_EVENT_TYPE
 from storage.db import make_engine, make_sessions
 from storage.models import Followup, Nudge
 from tests.fake_slack import FakeSlack

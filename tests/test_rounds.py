@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from bot.rounds import (
+from bot.domain.rounds import (
     HELP_TEXT,
     MAX_CANDIDATES,
     MAX_NAME_LENGTH,

@@ -9,8 +9,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import insert, select
 
-from bot import blocks, digests
 from bot.deps import Deps
+from bot.followups import digests
+from bot.slack import blocks
 from storage.models import Candidate, Followup, Round
 from tests.fake_slack import TEAM_ID
 from tests.harness import CHANNEL, MANAGER, MONDAY, OTHER, Harness
@@ -54,7 +55,7 @@ def test_digest_now_shows_stats_and_closures(harness: Harness) -> None:
     with harness.deps.sessions.begin() as session:
         omar = session.scalars(select(Followup).join(Candidate).where(Candidate.name == "Omar Haddad")).one()
     harness.now = MONDAY + timedelta(days=2)
-    from bot import followups
+    from bot.followups import actions as followups
 
     followups.mark_contacted(harness.deps, omar.id, team_id=TEAM_ID, actor=MANAGER, now=harness.now)
     harness.command("digest")

@@ -1,4 +1,4 @@
-"""Pure tests for bot.timing: explicit datetimes, no clock, no sleeping.
+"""Pure tests for bot.domain.timing: explicit datetimes, no clock, no sleeping.
 
 Expected instants are written as the manager's local wall clock *with its UTC offset*
 ("Mon 2026-03-09 09:00 -0400"), so every daylight-saving expectation is visible in the test table.
@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.timing import (
+from bot.domain.timing import (
     Offset,
     TimingError,
     WorkHours,

@@ -19,7 +19,8 @@ import pytest
 from slack_sdk.models.blocks import Block
 from sqlalchemy import select
 
-from bot import blocks, delivery, jobs
+from bot.followups import sweep as jobs
+from bot.slack import blocks, delivery
 from storage import repo
 from storage.models import Followup, Nudge
 from tests.fake_slack import TEAM_ID

@@ -15,7 +15,8 @@ import pytest
 from alembic import command
 from sqlalchemy import func, select, text
 
-from bot import blocks, followups
+from bot.followups import actions as followups
+from bot.slack import blocks
 from storage.db import alembic_config, make_engine, upgrade
 from storage.models import Candidate, Followup, Round
 from tests.conftest import POSTGRES_URL
@@ -89,7 +90,7 @@ def test_everyones_digest_goes_only_to_the_digest_channel_and_to_admins(harness:
 
 
 def test_a_subscribed_channel_gets_its_own_follow_ups_only(harness: Harness) -> None:
-    from bot import digests
+    from bot.followups import digests
 
     harness.reconfigure(DIGEST_CHANNEL=DIGEST)
     setup_three_channels(harness)

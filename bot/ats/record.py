@@ -21,15 +21,16 @@ from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
-from bot import blocks, recording
 from bot.ats import HIRED, REJECTED, UNREJECTED, WITHDRAWN, AtsEvent, reached_interview
 from bot.deps import Deps
 from bot.deps import reading as reading_sessions
-from bot.errors import NotAllowed, OutOfDate
-from bot.exactly_once import slack_error
-from bot.followups import publish_home
-from bot.people import profile
+from bot.domain.errors import NotAllowed, OutOfDate
+from bot.followups import recording
+from bot.followups.actions import publish_home
+from bot.followups.exactly_once import slack_error
+from bot.followups.people import profile
 from bot.reader import Decision, Person
+from bot.slack import blocks
 from storage import repo
 
 logger = logging.getLogger(__name__)

@@ -10,7 +10,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from bot.slack_text import visible
+from bot.domain.slack_text import visible
 
 # --------------------------------------------------------------------------------------------------
 # Normaliser: raw Slack text -> plain text
@@ -88,7 +88,7 @@ def normalise(text: str) -> str:
         out = out.replace(code, f" {NO_MARK} ")
     out = _EMOJI_CODE.sub(" ", out)
     out = _ARROW.sub(" → ", out)
-    # format characters are dropped (bot.slack_text.visible); symbols and emoji separate words
+    # format characters are dropped (bot.domain.slack_text.visible); symbols and emoji separate words
     out = "".join(" " if unicodedata.category(ch) in {"So", "Sk"} and ch not in "→·" else ch for ch in visible(out))
     for pattern, repl in _SHORTHAND:
         out = pattern.sub(repl, out)

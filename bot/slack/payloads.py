@@ -22,7 +22,7 @@ from urllib.parse import parse_qsl
 
 import fastjsonschema
 
-from storage.models import SLACK_ID_LENGTH
+from bot.domain.lengths import SLACK_ID_LENGTH
 
 Schema = dict[str, Any]
 

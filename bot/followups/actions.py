@@ -13,14 +13,14 @@ from datetime import datetime, timedelta
 
 from slack_sdk.errors import SlackApiError
 
-from bot import blocks
 from bot.deps import Deps, reading
-from bot.errors import Erased, NotAllowed, OutOfDate, UserFacingError
-from bot.exactly_once import slack_error
-from bot.jobs import note_for, nudge_content, overdue_after
-from bot.notes import TONES
-from bot.people import profile
-from bot.timing import snooze_until
+from bot.domain.errors import Erased, NotAllowed, OutOfDate, UserFacingError
+from bot.domain.notes import TONES
+from bot.domain.timing import snooze_until
+from bot.followups.exactly_once import slack_error
+from bot.followups.people import profile
+from bot.followups.sweep import note_for, nudge_content, overdue_after
+from bot.slack import blocks
 from storage import repo
 from storage.models import CONTACTED, OPEN, SKIPPED
 from storage.repo import FollowupView

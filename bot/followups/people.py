@@ -12,9 +12,9 @@ from zoneinfo import ZoneInfo
 from slack_sdk.errors import SlackApiError
 
 from bot.deps import Deps, reading
-from bot.timing import safe_zone
+from bot.domain.lengths import DISPLAY_NAME_LENGTH, TZ_LENGTH
+from bot.domain.timing import safe_zone
 from storage import repo
-from storage.models import DISPLAY_NAME_LENGTH, TZ_LENGTH
 
 logger = logging.getLogger(__name__)
 FRESH_FOR = timedelta(days=1)

@@ -1,5 +1,5 @@
 """Posting a message exactly once, whichever replica sends it and wherever one dies: the mechanism behind
-nudges (bot.jobs) and every post the outbox owes Slack (bot.outbox).
+nudges (bot.followups.sweep) and every post the outbox owes Slack (bot.followups.outbox).
 
 1. The post is **claimed** under a lease first, so one replica at a time holds it.
 2. Just before it is handed to Slack, an **attempt marker** is written (and the lease renewed); writing it

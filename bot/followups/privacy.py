@@ -8,7 +8,7 @@ An erasure really erases: every message the bot posted that names the candidate 
 decision's thread reply, confirmation DMs) is updated to its erased form and their manager's App Home is
 published again, through the outbox (paced, retried until done, in the unit of work of the erasure, so a
 crash loses none of it); questions nobody answered are erased after RETENTION_DAYS too. From then on every
-write aimed at the candidate (a button on an old message, a form opened before) is refused (bot.errors.Erased).
+write aimed at the candidate (a button on an old message, a form opened before) is refused (bot.domain.errors.Erased).
 """
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from bot import outbox
 from bot.deps import Deps
-from bot.errors import NotAllowed, OutOfDate
-from bot.followups import may_act
+from bot.domain.errors import NotAllowed, OutOfDate
+from bot.followups import outbox
+from bot.followups.actions import may_act
 from storage import repo
 
 logger = logging.getLogger(__name__)

@@ -18,10 +18,11 @@ from zoneinfo import ZoneInfo
 from apscheduler.triggers.cron import CronTrigger
 from slack_sdk.errors import SlackApiError
 
-from bot import blocks, saving
 from bot.deps import Deps, reading
-from bot.exactly_once import slack_error
-from bot.jobs import overdue_after
+from bot.followups import saving
+from bot.followups.exactly_once import slack_error
+from bot.followups.sweep import overdue_after
+from bot.slack import blocks
 from storage import repo
 
 logger = logging.getLogger(__name__)
@@ -75,7 +76,7 @@ def gather(deps: Deps, *, team_id: str, channel_id: str | None, scope: str | Non
 def subscribe(deps: Deps, frequency: str | None, *, team_id: str, channel_id: str, user_id: str,
               now: datetime) -> saving.Outcome[bool]:
     """`/interview-round digest daily|weekly|off`, after the acknowledgement: save the channel's own digest
-    (None: none), and know whether it was saved (bot.saving). `deps`: the acknowledgement path's."""
+    (None: none), and know whether it was saved (bot.followups.saving). `deps`: the acknowledgement path's."""
     outcome = saving.save_setting(
         deps.sessions, reading(deps),
         write=lambda session: repo.set_subscription(session, team_id=team_id, channel_id=channel_id,

@@ -26,17 +26,20 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
 
-from bot import blocks, language, outbox, reader, saving
-from bot.cadence import first_due
+from bot import reader
 from bot.deps import Deps
 from bot.deps import reading as reading_sessions
-from bot.errors import ERASED_DECISION, Erased, NotAllowed, OutOfDate
-from bot.exactly_once import slack_error
-from bot.followups import may_act, publish_home
-from bot.people import member_named, profile
+from bot.domain import language
+from bot.domain.cadence import first_due
+from bot.domain.errors import ERASED_DECISION, Erased, NotAllowed, OutOfDate
+from bot.domain.rounds import RoundParseError, RoundSpec, parse_candidates
+from bot.domain.slack_text import message_texts, visible
+from bot.followups import outbox, saving
+from bot.followups.actions import may_act, publish_home
+from bot.followups.exactly_once import slack_error
+from bot.followups.people import member_named, profile
 from bot.reader import Decision, Person
-from bot.rounds import RoundParseError, RoundSpec, parse_candidates
-from bot.slack_text import message_texts, visible
+from bot.slack import blocks
 from storage import repo
 from storage.models import POST_QUESTION, POST_REPLY, POST_REPLY_DM, POST_ROUND_DM, ROLE_LENGTH, SLACK_ID_LENGTH
 from storage.repo import NewCandidate, RecordedDecision
@@ -50,7 +53,7 @@ class IncomingMessage:
     channel_id: str
     ts: str
     author_id: str | None  # the person who posted it; None for an app's post
-    text: str  # every readable part of the message (bot.slack_text.message_texts), a line apart
+    text: str  # every readable part of the message (bot.domain.slack_text.message_texts), a line apart
     event_id: str | None
     thread_ts: str | None = None  # the thread's parent when the message is a reply in a thread
 
@@ -256,7 +259,7 @@ def record_reading(
     application's id in the ATS, and `emails` gives the candidates' emails by name).
 
     The answer is queued in the outbox in the same unit of work as the decision, then sent: one that fails
-    is sent again until it lands, exactly once (bot.outbox). A decision with an erased person can't be
+    is sent again until it lands, exactly once (bot.followups.outbox). A decision with an erased person can't be
     replaced or confirmed again (Erased).
 
     With no role known the decision is recorded in a round of its own and the reply asks for the role.
@@ -606,7 +609,7 @@ def log_round(deps: Deps, spec: RoundSpec, *, team_id: str, user_id: str, channe
 def log_command_round(deps: Deps, spec: RoundSpec, *, team_id: str, user_id: str, channel_id: str,
                       now: datetime) -> saving.Outcome[int]:
     """`/interview-round ROLE: …`, after the acknowledgement: log the round (trying again while the database
-    is busy) and know whether it was saved (bot.saving). `deps`: the acknowledgement path's."""
+    is busy) and know whether it was saved (bot.followups.saving). `deps`: the acknowledgement path's."""
     def work(session: Session) -> int:
         return _log_round(deps, session, spec, team_id=team_id, user_id=user_id, channel_id=channel_id, now=now,
                           source="command")[0]

@@ -85,7 +85,7 @@ def build_rules(data: dict[str, Any]) -> tuple[Rule, ...]:
 @cache
 def load_data() -> dict[str, Any]:
     """The parsed data file, read once from the `bot` package."""
-    text = resources.files("bot").joinpath(DATA_FILE).read_text(encoding="utf-8")
+    text = resources.files("bot.domain").joinpath(DATA_FILE).read_text(encoding="utf-8")
     data: dict[str, Any] = json.loads(text)
     return data
 

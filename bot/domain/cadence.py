@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot.timing import Offset, WorkHours, due_after, next_window_start
+from bot.domain.timing import Offset, WorkHours, due_after, next_window_start
 
 
 def first_due(decided_at: datetime, schedule: Sequence[Offset], tz: ZoneInfo, hours: WorkHours | None) -> datetime:

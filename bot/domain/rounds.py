@@ -13,8 +13,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from bot.slack_text import escape, unescape, visible
-from storage.models import NAME_LENGTH, ROLE_LENGTH, SLACK_ID_LENGTH, STAGE_LENGTH
+from bot.domain.lengths import NAME_LENGTH, ROLE_LENGTH, SLACK_ID_LENGTH, STAGE_LENGTH
+from bot.domain.slack_text import escape, unescape, visible
 
 MAX_ROLE_LENGTH = ROLE_LENGTH  # what the database holds is what may be typed (storage.models)
 MAX_NAME_LENGTH = NAME_LENGTH

@@ -2,7 +2,7 @@
 
 The database says what is due; these functions only act on it. A follow-up is claimed under a
 lease before its DM is sent and recorded after Slack accepted it; a failed send releases the claim,
-so the follow-up stays due and a later sweep retries it (after a back-off, bot.delivery), unless Slack
+so the follow-up stays due and a later sweep retries it (after a back-off, bot.slack.delivery), unless Slack
 said its manager can never be DMed: then someone is told, once, and asked to reassign it.
 """
 
@@ -14,11 +14,13 @@ from datetime import datetime, timedelta
 
 from slack_sdk.errors import SlackApiError
 
-from bot import blocks, delivery, exactly_once, language, notes
-from bot.cadence import next_due
 from bot.deps import Deps, sweeping, writer
-from bot.people import Profile, profile
-from bot.timing import in_window, next_window_start
+from bot.domain import language, notes
+from bot.domain.cadence import next_due
+from bot.domain.timing import in_window, next_window_start
+from bot.followups import exactly_once
+from bot.followups.people import Profile, profile
+from bot.slack import blocks, delivery
 from storage import repo
 from storage.db import SingleWrites
 from storage.repo import FollowupView
@@ -38,7 +40,7 @@ class SweepReport:
     sent: int = 0
     recovered: int = 0  # found already delivered (after a crash mid-send) and recorded, not sent again
     deferred: int = 0
-    failed: int = 0  # put off after a failure (bot.delivery.backoff)
+    failed: int = 0  # put off after a failure (bot.slack.delivery.backoff)
     unreachable: int = 0  # Slack will never DM their manager: marked undeliverable
     notices: int = 0  # notices posted about undeliverable follow-ups
     skipped: int = 0
@@ -94,7 +96,7 @@ def sweep(deps: Deps, now: datetime) -> SweepReport:
     The batch is fair: earliest due first, at most PER_MANAGER of any one manager's. A manager Slack
     will never deliver a DM to (user_not_found, account_inactive...) has all their open follow-ups marked
     undeliverable at the first refusal, and ESCALATE_TO / ADMIN_USERS are told once, with a user picker
-    to reassign them (tell_unreachable). Any other failure puts that follow-up off (bot.delivery.backoff,
+    to reassign them (tell_unreachable). Any other failure puts that follow-up off (bot.slack.delivery.backoff,
     Retry-After honoured) and leaves that manager's other follow-ups in the batch for the next sweep;
     nobody else waits for them.
 
@@ -173,7 +175,7 @@ def sweep(deps: Deps, now: datetime) -> SweepReport:
 
 def _nudge(deps: Deps, f: FollowupView, manager: Profile, now: datetime, started: float,
            writes: SingleWrites) -> str:
-    """Send (or recover) the next nudge of one claimed follow-up, exactly once (bot.exactly_once). Its state
+    """Send (or recover) the next nudge of one claimed follow-up, exactly once (bot.followups.exactly_once). Its state
     was read when it was claimed; begin_attempt's conditional update catches a close or a lost lease since."""
     settings = deps.settings
     if not in_window(now, manager.tz, settings.work_hours):
@@ -206,7 +208,7 @@ def _moved_on(deps: Deps, now: datetime, started: float) -> datetime:
 
 
 class NudgePost:
-    """Nudge number `seq` of a claimed follow-up, as bot.exactly_once posts it: into the manager's DM, its
+    """Nudge number `seq` of a claimed follow-up, as bot.followups.exactly_once posts it: into the manager's DM, its
     attempt marked on the follow-up, recorded as a row of `nudges` (unique per follow-up and seq)."""
 
     event_type = NUDGE_EVENT_TYPE

@@ -5,7 +5,7 @@ the role), the question asking to confirm a reading or who the manager is, the c
 — are written to the `outbox` table in the same unit of work as what they announce, born claimed by the
 process that wrote them, and sent by it at once. One that fails (Slack answers 500 twice or 429, the call
 times out, the process dies) stays due, and the outbox job sends it again from any replica, exactly once,
-by the nudges' mechanism (bot.exactly_once): a claim under a lease, an attempt marker, Slack message
+by the nudges' mechanism (bot.followups.exactly_once): a claim under a lease, an attempt marker, Slack message
 metadata naming the row, and a record that can be made once. One that Slack refuses for good (the bot is
 not in the channel) is given up, and its person is told by DM instead.
 
@@ -27,10 +27,12 @@ from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
-from bot import blocks, exactly_once, language
 from bot.deps import Deps, reading
-from bot.exactly_once import AlreadyRecorded, is_transient, retry_after, slack_error
-from bot.followups import home_view
+from bot.domain import language
+from bot.followups import exactly_once
+from bot.followups.actions import home_view
+from bot.followups.exactly_once import AlreadyRecorded, is_transient, retry_after, slack_error
+from bot.slack import blocks
 from storage import repo
 from storage.models import (
     POST_ERASED,
@@ -176,7 +178,7 @@ def _update(deps: Deps, item: OutboxItem, message: dict[str, Any], now: datetime
 
 
 class OutboxPost:
-    """An outbox row as bot.exactly_once posts it: in its thread or DM, its attempt marked on the row,
+    """An outbox row as bot.followups.exactly_once posts it: in its thread or DM, its attempt marked on the row,
     recorded on the row (and a thread reply on its decision)."""
 
     event_type = POST_EVENT_TYPE

@@ -3,7 +3,7 @@
 Every builder stays inside Slack's limits however long the input (50 blocks a message, 100 a view,
 3,000 characters a section text, 75 a button label) and every message comes with a fallback `text`.
 Every user-typed string (names, roles, stages, strengths, notes, reasons) goes into mrkdwn and into the
-fallback `text` through `bot.slack_text.escape`, once; plain_text fields (a modal's prefilled inputs) carry
+fallback `text` through `bot.domain.slack_text.escape`, once; plain_text fields (a modal's prefilled inputs) carry
 it as typed. Only the bot's own `<@U…>`, `<#C…>` and `<!date…>` tokens are live.
 """
 
@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bot import delivery
-from bot.rounds import MAX_ROLE_LENGTH
-from bot.slack_text import escape
+from bot.domain.rounds import MAX_ROLE_LENGTH
+from bot.domain.slack_text import escape
+from bot.slack import delivery
 from storage.repo import FollowupView
 
 ACTION_CONTACTED = "followup_contacted"
@@ -174,7 +174,7 @@ class NudgeContent:
     now: datetime
     mailto: str | None = None
     tone: str = "warm"
-    findings: Sequence[Any] = ()  # bot.language.Finding: careful-language notes on the note
+    findings: Sequence[Any] = ()  # bot.domain.language.Finding: careful-language notes on the note
 
 
 def careful_language(findings: Sequence[Any], limit: int = 3) -> Block | None:
@@ -595,7 +595,7 @@ def pending_message(followups: Sequence[FollowupView], total: int, now: datetime
 
 @dataclass(frozen=True)
 class DigestContent:
-    """Everything a digest shows, gathered by bot.digests from bounded queries."""
+    """Everything a digest shows, gathered by bot.followups.digests from bounded queries."""
 
     total: int
     managers: Sequence[Any]  # storage.repo.ManagerCount, the manager with the oldest open first
