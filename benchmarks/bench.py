@@ -12,10 +12,10 @@ Sections:
    against the real `persona-grata serve` and a bare Bolt app (its only listeners ack) served by the same
    gunicorn configuration (bot.server.HttpServer), in interleaved rounds, in the same run.
 2. record: decision messages end to end through `serve`: acked, recorded, thread reply posted.
-3. sweep: due follow-ups swept by the real `jobs.sweep` against the fake Slack (answering at once); time
+3. sweep: due follow-ups swept by the real `sweep.sweep` against the fake Slack (answering at once); time
    inside the Web API calls is measured around `WebClient.api_call` and subtracted: what is left is the
    bot's own cost per nudge. Repeated at 1,000, 10,000 and 100,000 rows in the table.
-4. digest: `jobs.digest_message` and `followups.publish_home` (a stub client takes the view) with
+4. digest: `digests.digest_message` and `followups.publish_home` (a stub client takes the view) with
    10,000 open and 100,000 closed follow-ups.
 5. memory: peak RSS of the `serve` worker process with 10,000 and 100,000 follow-ups, idle and sweeping.
 
@@ -64,9 +64,10 @@ from sqlalchemy import update as sql_update  # noqa: E402
 from benchmarks import load  # noqa: E402
 from benchmarks.dataset import FIRST, HEAVY_MANAGER, LAST, ROLES, TEAM_ID, Shape  # noqa: E402
 from benchmarks.dataset import load as load_rows  # noqa: E402
-from bot import followups, jobs  # noqa: E402
 from bot.config import VARIABLES, load_settings  # noqa: E402
 from bot.deps import Deps, make_client  # noqa: E402
+from bot.followups import actions as followups  # noqa: E402
+from bot.followups import digests, sweep  # noqa: E402
 from storage.db import make_engine, make_sessions, upgrade  # noqa: E402
 from storage.models import Followup  # noqa: E402
 
@@ -631,7 +632,7 @@ def run_sweep(ctx: Context, kind: str, shape: Shape) -> SweepRun:
         began = time.perf_counter()
         deadline = began + 600
         while time.perf_counter() < deadline:
-            report = jobs.sweep(deps, MONDAY)
+            report = sweep.sweep(deps, MONDAY)
             sent += report.sent
             other += report.deferred + report.failed + report.skipped
             if report.claimed == 0:
@@ -692,10 +693,6 @@ def digest_builder(deps: Deps, channel_id: str = "C0DIGEST") -> Callable[[], dic
     """A digest as the bot builds it (bot.followups.digests): in C0DIGEST
     (DIGEST_CHANNEL) everyone's; in C0HIRING that channel's own (every row of the data set belongs to it,
     so the channel filter keeps them all: its worst case)."""
-    try:
-        from bot.followups import digests
-    except ImportError:
-        return lambda: jobs.digest_message(deps, team_id=TEAM_ID, now=MONDAY)  # type: ignore[attr-defined]
     return lambda: digests.digest_message(deps, team_id=TEAM_ID, channel_id=channel_id, now=MONDAY)
 
 

@@ -11,15 +11,14 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.deps import Deps
-from bot.followups import digests, outbox, privacy
-from bot.followups import sweep as jobs
+from bot.followups import digests, outbox, privacy, purge, sweep
 from bot.inbox import Inbox
 
 logger = logging.getLogger(__name__)
 
 
 def run_sweep(deps: Deps) -> None:
-    jobs.sweep(deps, deps.clock())
+    sweep.sweep(deps, deps.clock())
 
 
 def run_outbox(deps: Deps) -> None:
@@ -36,7 +35,7 @@ def run_escalation(deps: Deps) -> None:
 
 def run_daily_cleanup(deps: Deps) -> None:
     now = deps.clock()
-    jobs.purge(deps, now)
+    purge.purge(deps, now)
     privacy.retention(deps, now)
 
 

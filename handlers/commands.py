@@ -26,8 +26,7 @@ from bot.deps import Deps, before_ack, reading
 from bot.domain.errors import NotAllowed
 from bot.domain.rounds import HELP_TEXT, RoundParseError, parse_round
 from bot.domain.slack_text import escape, unescape
-from bot.followups import digests, privacy, recording, saving
-from bot.followups import sweep as jobs
+from bot.followups import digests, nudges, privacy, recording, saving
 from bot.slack import blocks
 from bot.slack.messages import BUSY, GENERIC_ERROR, UNSURE
 from storage import repo
@@ -91,7 +90,7 @@ def register(app: App, deps: Deps) -> None:
             with reading(quick).begin() as session:
                 items = repo.open_followups(session, team_id=team_id, manager_id=user_id, limit=PENDING_SHOWN)
                 total = repo.count_open(session, team_id=team_id, manager_id=user_id)
-            message = blocks.pending_message(items, total, now, jobs.overdue_after(deps))
+            message = blocks.pending_message(items, total, now, nudges.overdue_after(deps))
             ack(text=message["text"], blocks=message["blocks"])
             return
         if words[0] == "digest" and len(words) <= 2:

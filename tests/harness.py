@@ -17,7 +17,7 @@ from slack_sdk.signature import SignatureVerifier
 
 from bot.config import Settings, load_settings
 from bot.deps import Deps, make_client, with_ack_path
-from bot.followups import sweep as jobs
+from bot.followups import sweep
 from bot.inbox import Activity, Inbox
 from bot.pacing import Pacer, VirtualClock
 from bot.scheduler import build_scheduler
@@ -267,10 +267,10 @@ class Harness:
 
     # --- jobs --------------------------------------------------------------------------------------
 
-    def sweep(self, now: datetime | None = None) -> jobs.SweepReport:
+    def sweep(self, now: datetime | None = None) -> sweep.SweepReport:
         if now is not None:
             self.now = now
-        return jobs.sweep(self.deps, self.now)
+        return sweep.sweep(self.deps, self.now)
 
     def drain(self) -> None:
         self.executor.drain()

@@ -19,8 +19,7 @@ from sqlalchemy import select, text
 
 from bot import reader
 from bot.deps import Deps
-from bot.followups import digests, outbox, privacy, recording
-from bot.followups import sweep as jobs
+from bot.followups import digests, outbox, privacy, purge, recording
 from bot.pacing import Pacer, VirtualClock
 from bot.slack import blocks
 from storage import repo
@@ -338,7 +337,7 @@ def test_purge_keeps_the_posts_an_erasure_will_look_for(harness: Harness) -> Non
     harness.message(DECISION, ts=TS)
     with harness.deps.sessions.begin() as session:
         assert sorted(row.kind for row in session.scalars(select(Outbox))) == ["reply", "round_dm"]
-    jobs.purge(harness.deps, harness.now + timedelta(days=8))
+    purge.purge(harness.deps, harness.now + timedelta(days=8))
     with harness.deps.sessions.begin() as session:  # the reply's ts is the decision's; the DM's only here
         assert [row.kind for row in session.scalars(select(Outbox))] == ["round_dm"]
     forget(harness)

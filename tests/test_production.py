@@ -15,8 +15,7 @@ from sqlalchemy import select
 
 from bot.cli import JsonFormatter
 from bot.deps import Deps
-from bot.followups import privacy
-from bot.followups import sweep as jobs
+from bot.followups import privacy, sweep
 from bot.pacing import Pacer, VirtualClock
 from bot.slack import blocks
 from storage import repo
@@ -64,12 +63,12 @@ def test_a_nudge_delivered_before_a_crash_is_found_in_the_dm_and_not_sent_again(
     real_record = repo.record_nudge
     monkeypatch.setattr(repo, "record_nudge", lambda *a, **k: (_ for _ in ()).throw(Crash()))
     with pytest.raises(Crash):
-        jobs.sweep(replica(harness, "dead"), DUE)
+        sweep.sweep(replica(harness, "dead"), DUE)
     monkeypatch.setattr(repo, "record_nudge", real_record)
     assert len(dms(harness)) == 1 and nudges(harness) == []  # Slack has it, the database does not
     # Before the dead replica's lease runs out nobody else touches its batch.
-    assert jobs.sweep(replica(harness, "alive"), DUE + timedelta(seconds=30)).claimed == 0
-    report = jobs.sweep(replica(harness, "alive"), DUE + timedelta(seconds=61))
+    assert sweep.sweep(replica(harness, "alive"), DUE + timedelta(seconds=30)).claimed == 0
+    report = sweep.sweep(replica(harness, "alive"), DUE + timedelta(seconds=61))
     assert (report.recovered, report.sent) == (1, 1)
     assert len(dms(harness)) == 2  # one per candidate, none twice
     assert sorted(seq for _, seq in nudges(harness)) == [1, 1]
@@ -105,9 +104,9 @@ def test_replicas_share_due_nudges_without_overlap(harness: Harness) -> None:
                         f"{person(2 * i + 1)}.", user=f"U0M{i % 5:03d}")
     with harness.deps.sessions.begin() as session:
         assert len(session.scalars(select(Followup)).all()) == 60
-    results: list[jobs.SweepReport] = []
+    results: list[sweep.SweepReport] = []
     replicas = [replica(harness, f"r{i}") for i in range(3)]
-    threads = [threading.Thread(target=lambda d=d: results.append(jobs.sweep(d, DUE))) for d in replicas]
+    threads = [threading.Thread(target=lambda d=d: results.append(sweep.sweep(d, DUE))) for d in replicas]
     for t in threads:
         t.start()
     for t in threads:
@@ -115,7 +114,7 @@ def test_replicas_share_due_nudges_without_overlap(harness: Harness) -> None:
     assert sum(r.sent for r in results) == 60
     assert len(nudges(harness)) == 60 and len(set(nudges(harness))) == 60
     assert len([c for c in harness.fake.calls_to("chat.postMessage")
-                if (c.args.get("metadata") or {}).get("event_type") == jobs.NUDGE_EVENT_TYPE]) == 60
+                if (c.args.get("metadata") or {}).get("event_type") == sweep.NUDGE_EVENT_TYPE]) == 60
 
 
 # --- pacing -------------------------------------------------------------------------------------------
@@ -146,7 +145,7 @@ def test_shutdown_hands_back_the_rest_of_the_batch(harness: Harness) -> None:
     with harness.deps.sessions.begin() as session:
         assert {f.claimed_by for f in session.scalars(select(Followup))} == {None}
     harness.deps.stopping.clear()
-    assert jobs.sweep(replica(harness, "next"), DUE).sent == 2
+    assert sweep.sweep(replica(harness, "next"), DUE).sent == 2
 
 
 # --- privacy ------------------------------------------------------------------------------------------

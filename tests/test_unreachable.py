@@ -4,7 +4,7 @@
   marks that manager's follow-ups undeliverable and tells ESCALATE_TO / ADMIN_USERS once, with a picker
   to reassign them; the new manager is then nudged as usual;
 - a 429, a 500 or a timeout puts that one follow-up off (doubling, capped, never before Retry-After);
-- a sweep batch is fair: earliest due first, at most jobs.PER_MANAGER of one manager's.
+- a sweep batch is fair: earliest due first, at most sweep.PER_MANAGER of one manager's.
 
 Through the real sweep and the fake Slack, on SQLite and PostgreSQL.
 """
@@ -19,7 +19,7 @@ import pytest
 from slack_sdk.models.blocks import Block
 from sqlalchemy import select
 
-from bot.followups import sweep as jobs
+from bot.followups import sweep
 from bot.slack import blocks, delivery
 from storage import repo
 from storage.models import Followup, Nudge
@@ -301,12 +301,12 @@ def test_a_batch_takes_at_most_per_manager_of_one_managers(harness: Harness) -> 
     [other] = record(harness, MANAGER, ["Omar Haddad"], due=MONDAY)
     with harness.deps.sessions.begin() as session:
         claimed = repo.claim_due(session, now=MONDAY, claimer="r", lease=timedelta(seconds=60), limit=200,
-                                 per_manager=jobs.PER_MANAGER)
-    assert claimed == [*busy[:jobs.PER_MANAGER], other]
+                                 per_manager=sweep.PER_MANAGER)
+    assert claimed == [*busy[:sweep.PER_MANAGER], other]
     with harness.deps.sessions.begin() as session:  # the next claim (another replica) takes the next ten
         claimed = repo.claim_due(session, now=MONDAY, claimer="s", lease=timedelta(seconds=60), limit=200,
-                                 per_manager=jobs.PER_MANAGER)
-    assert claimed == busy[jobs.PER_MANAGER:2 * jobs.PER_MANAGER]
+                                 per_manager=sweep.PER_MANAGER)
+    assert claimed == busy[sweep.PER_MANAGER:2 * sweep.PER_MANAGER]
 
 
 def test_notice_stays_inside_block_kit_limits_however_many(harness: Harness) -> None:

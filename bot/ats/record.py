@@ -27,10 +27,10 @@ from bot.deps import reading as reading_sessions
 from bot.domain.errors import NotAllowed, OutOfDate
 from bot.followups import recording
 from bot.followups.actions import publish_home
-from bot.followups.exactly_once import slack_error
 from bot.followups.people import profile
 from bot.reader import Decision, Person
 from bot.slack import blocks
+from bot.slack.delivery import slack_error
 from storage import repo
 
 logger = logging.getLogger(__name__)

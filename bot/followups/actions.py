@@ -17,10 +17,10 @@ from bot.deps import Deps, reading
 from bot.domain.errors import Erased, NotAllowed, OutOfDate, UserFacingError
 from bot.domain.notes import TONES
 from bot.domain.timing import snooze_until
-from bot.followups.exactly_once import slack_error
+from bot.followups.nudges import note_for, nudge_content, overdue_after
 from bot.followups.people import profile
-from bot.followups.sweep import note_for, nudge_content, overdue_after
 from bot.slack import blocks
+from bot.slack.delivery import slack_error
 from storage import repo
 from storage.models import CONTACTED, OPEN, SKIPPED
 from storage.repo import FollowupView

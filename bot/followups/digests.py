@@ -20,9 +20,9 @@ from slack_sdk.errors import SlackApiError
 
 from bot.deps import Deps, reading
 from bot.followups import saving
-from bot.followups.exactly_once import slack_error
-from bot.followups.sweep import overdue_after
+from bot.followups.nudges import overdue_after
 from bot.slack import blocks
+from bot.slack.delivery import slack_error
 from storage import repo
 
 logger = logging.getLogger(__name__)

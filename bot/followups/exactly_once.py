@@ -27,6 +27,7 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import IntegrityError
 
 from bot.pacing import Pacer
+from bot.slack.delivery import slack_error
 
 logger = logging.getLogger(__name__)
 
@@ -68,13 +69,6 @@ class Post(Protocol):
 class Result:
     outcome: str  # sent | recovered | failed | skipped | released
     error: Exception | None = None
-
-
-def slack_error(error: Exception) -> str:
-    """What went wrong, for logs and the database: Slack's error code, or the exception's type."""
-    if isinstance(error, SlackApiError):
-        return str(error.response.get("error") or f"http_{error.response.status_code}")
-    return type(error).__name__
 
 
 def retry_after(error: Exception) -> timedelta | None:

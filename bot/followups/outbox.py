@@ -31,8 +31,9 @@ from bot.deps import Deps, reading
 from bot.domain import language
 from bot.followups import exactly_once
 from bot.followups.actions import home_view
-from bot.followups.exactly_once import AlreadyRecorded, is_transient, retry_after, slack_error
+from bot.followups.exactly_once import AlreadyRecorded, is_transient, retry_after
 from bot.slack import blocks
+from bot.slack.delivery import slack_error
 from storage import repo
 from storage.models import (
     POST_ERASED,

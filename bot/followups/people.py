@@ -14,6 +14,7 @@ from slack_sdk.errors import SlackApiError
 from bot.deps import Deps, reading
 from bot.domain.lengths import DISPLAY_NAME_LENGTH, TZ_LENGTH
 from bot.domain.timing import safe_zone
+from bot.slack.delivery import slack_error
 from storage import repo
 
 logger = logging.getLogger(__name__)
@@ -45,7 +46,7 @@ def profile(deps: Deps, *, team_id: str, user_id: str, now: datetime, cached: ob
     try:
         user = deps.client.users_info(user=user_id)["user"]
     except (SlackApiError, OSError) as error:
-        logger.warning("users.info failed for user=%s: %s", user_id, _why(error))
+        logger.warning("users.info failed for user=%s: %s", user_id, slack_error(error))
         if cached is not None:
             return Profile(safe_zone(cached.tz), cached.display_name, tone, cached.is_bot)
         return Profile(safe_zone(None), None, tone)
@@ -58,12 +59,6 @@ def profile(deps: Deps, *, team_id: str, user_id: str, now: datetime, cached: ob
         repo.save_manager(session, team_id=team_id, user_id=user_id, tz=tz, display_name=name, now=now,
                           is_bot=is_bot)
     return Profile(safe_zone(tz), name, tone, is_bot)
-
-
-def _why(error: Exception) -> str:
-    if isinstance(error, SlackApiError):
-        return str(error.response.get("error", "unknown_error"))
-    return type(error).__name__
 
 
 DIRECTORY_FRESH_FOR = timedelta(minutes=15)
@@ -100,7 +95,7 @@ def _fetch_directory(deps: Deps, team_id: str) -> dict[str, list[str]] | None:
         try:
             page = deps.client.users_list(limit=200, cursor=cursor) if cursor else deps.client.users_list(limit=200)
         except (SlackApiError, OSError) as error:
-            logger.warning("users.list failed for team=%s: %s", team_id, _why(error))
+            logger.warning("users.list failed for team=%s: %s", team_id, slack_error(error))
             return None
         for member in page.get("members") or []:
             if not isinstance(member, dict) or member.get("deleted") or member.get("is_bot") or \

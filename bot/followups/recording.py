@@ -36,10 +36,10 @@ from bot.domain.rounds import RoundParseError, RoundSpec, parse_candidates
 from bot.domain.slack_text import message_texts, visible
 from bot.followups import outbox, saving
 from bot.followups.actions import may_act, publish_home
-from bot.followups.exactly_once import slack_error
 from bot.followups.people import member_named, profile
 from bot.reader import Decision, Person
 from bot.slack import blocks
+from bot.slack.delivery import slack_error
 from storage import repo
 from storage.models import POST_QUESTION, POST_REPLY, POST_REPLY_DM, POST_ROUND_DM, ROLE_LENGTH, SLACK_ID_LENGTH
 from storage.repo import NewCandidate, RecordedDecision

@@ -43,6 +43,13 @@ def reason(error: str) -> str:
     return UNREACHABLE.get(error, "Slack refuses to deliver DMs to them")
 
 
+def slack_error(error: Exception) -> str:
+    """What went wrong, for logs and the database: Slack's error code, or the exception's type."""
+    if isinstance(error, SlackApiError):
+        return str(error.response.get("error") or f"http_{error.response.status_code}")
+    return type(error).__name__
+
+
 def failure(error: Exception) -> Failure:
     """What a post's exception (SlackApiError, or an OSError such as a timeout) means."""
     if isinstance(error, SlackApiError):
