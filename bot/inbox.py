@@ -363,6 +363,18 @@ class Inbox:
             self._hand_back(waiting)
 
 
+def done(deps: Deps, event_id: str) -> None:
+    """The event's work is finished: its row leaves the inbox, and no replica redelivers it."""
+    with deps.sessions.begin() as session:
+        repo.inbox_done(session, event_id)
+
+
+def seen(deps: Deps, event_id: str) -> bool:
+    """Whether an event (or an ATS delivery) with this id was processed already: a redelivery."""
+    with deps.sessions.begin() as session:
+        return repo.event_seen(session, event_id)
+
+
 def _row(ticket: _Ticket, now: datetime) -> dict[str, Any]:
     body = ticket.body
     return {

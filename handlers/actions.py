@@ -11,11 +11,11 @@ from slack_sdk import WebClient
 
 from bot.deps import Deps
 from bot.domain.errors import OutOfDate, UserFacingError
+from bot.domain.lengths import SKIP_REASON_LENGTH
 from bot.followups import actions as followups
 from bot.followups import privacy
 from bot.slack import blocks
 from handlers.replies import friendly_errors, team_of
-from storage.models import OPEN, SKIP_REASON_LENGTH
 
 
 def _where(body: dict[str, Any]) -> tuple[str | None, str | None, str | None]:
@@ -67,11 +67,9 @@ def register(app: App, deps: Deps) -> None:
     def open_for_modal(body: dict[str, Any], action: dict[str, Any]) -> tuple[Any, str]:
         """The open follow-up a button is about (if the clicker may act on it), and the modal's metadata
         that brings the clicked message along, to update it on submit."""
-        f = followups.load_for(
+        f = followups.load_open(
             deps, followups.parse_id(action.get("value")), team_id=team_of(body), actor=body["user"]["id"]
         )
-        if f.status != OPEN:
-            raise OutOfDate("This follow-up is already closed.")
         _, channel, ts = _where(body)
         return f, json.dumps({"followup_id": f.id, "channel": channel, "ts": ts})
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
+from bot import inbox
 from bot.ats import Malformed, vendors
 from bot.ats import record as ats_record
 from bot.deps import Deps
@@ -22,7 +23,6 @@ from bot.domain.errors import OutOfDate
 from bot.inbox import Inbox, InboxUnavailable
 from bot.slack import blocks
 from handlers.replies import friendly_errors, team_of
-from storage import repo
 
 logger = logging.getLogger(__name__)
 PREFIX = "/ats/"
@@ -90,9 +90,7 @@ def process(deps: Deps, body: dict[str, Any]) -> None:
         else:
             complete = getattr(vendor, "complete", None)
             if complete is not None and event.kind is not None:  # ids only: the vendor's API says the rest
-                with deps.sessions.begin() as session:
-                    seen = repo.event_seen(session, event.delivery_id)
-                if seen:
+                if inbox.seen(deps, event.delivery_id):
                     event = None  # a redelivery: dropped before asking the vendor's API
                     logger.info("ats delivery %s: a redelivery: dropped", event_id)
                 else:
@@ -101,8 +99,7 @@ def process(deps: Deps, body: dict[str, Any]) -> None:
                 team_id = str(body.get("team_id") or deps.team_id or "")
                 what = ats_record.handle(deps, event, team_id=team_id, now=deps.clock())
                 logger.info("ats delivery %s: %s", event_id, what)
-    with deps.sessions.begin() as session:
-        repo.inbox_done(session, event_id)
+    inbox.done(deps, event_id)
 
 
 def register(app: App, deps: Deps) -> None:

@@ -22,15 +22,15 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 from slack_sdk.webhook import WebhookClient
 
-from bot.deps import Deps, before_ack, reading
+from bot.deps import Deps, before_ack
 from bot.domain.errors import NotAllowed
 from bot.domain.rounds import HELP_TEXT, RoundParseError, parse_round
 from bot.domain.slack_text import escape, unescape
+from bot.followups import actions as followups
 from bot.followups import digests, nudges, privacy, recording, saving
+from bot.followups.saving import is_busy
 from bot.slack import blocks
 from bot.slack.messages import BUSY, GENERIC_ERROR, UNSURE
-from storage import repo
-from storage.db import is_busy
 
 logger = logging.getLogger(__name__)
 COMMAND = "/interview-round"
@@ -87,9 +87,7 @@ def register(app: App, deps: Deps) -> None:
             ack(text=HELP_TEXT)
             return
         if words == ["pending"]:
-            with reading(quick).begin() as session:
-                items = repo.open_followups(session, team_id=team_id, manager_id=user_id, limit=PENDING_SHOWN)
-                total = repo.count_open(session, team_id=team_id, manager_id=user_id)
+            items, total = followups.pending(quick, team_id=team_id, manager_id=user_id, limit=PENDING_SHOWN)
             message = blocks.pending_message(items, total, now, nudges.overdue_after(deps))
             ack(text=message["text"], blocks=message["blocks"])
             return

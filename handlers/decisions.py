@@ -13,16 +13,14 @@ from slack_sdk import WebClient
 
 from bot import reader
 from bot.deps import Deps, before_ack
-from bot.deps import reading as read_sessions
 from bot.domain.errors import NotAllowed, OutOfDate
 from bot.domain.slack_text import message_texts
 from bot.followups import actions as followups
 from bot.followups import recording
+from bot.followups.saving import is_busy
 from bot.slack import blocks
 from bot.slack.messages import BUSY
 from handlers.replies import friendly_errors, team_of
-from storage import repo
-from storage.db import is_busy
 
 
 def _metadata(**values: Any) -> str:
@@ -167,9 +165,7 @@ def register(app: App, deps: Deps) -> None:
         actor = body["user"]["id"]
         team_id = team_of(body)
         def may_replace() -> None:
-            with read_sessions(quick).begin() as session:
-                existing = repo.live_decision_id(session, team_id=team_id, channel_id=channel,
-                                                 message_ts=message_ts)
+            existing = recording.live_decision(quick, team_id=team_id, channel_id=channel, message_ts=message_ts)
             if existing is not None:
                 recording.decision_for(quick, existing, team_id=team_id, actor=actor)
 

@@ -12,10 +12,10 @@ from typing import Any
 
 from slack_bolt import App
 
+from bot import inbox
 from bot.deps import Deps
 from bot.domain.slack_text import message_texts
 from bot.followups import recording
-from storage import repo
 
 READ_SUBTYPES = {None, "bot_message", "thread_broadcast", "file_share"}
 
@@ -101,8 +101,7 @@ def process(deps: Deps, body: dict[str, Any], is_own: Callable[[dict[str, Any]],
         recording.record_message(deps, incoming(event, team_id=team_id, channel_id=channel_id, event_id=event_id),
                                  now)
     if event_id:
-        with deps.sessions.begin() as session:
-            repo.inbox_done(session, str(event_id))
+        inbox.done(deps, str(event_id))
 
 
 def register(app: App, deps: Deps) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 from slack_bolt import App
 
 from bot.deps import Deps
-from storage import repo
+from bot.followups import workspaces
 
 logger = logging.getLogger(__name__)
 
@@ -17,8 +17,7 @@ def register(app: App, deps: Deps) -> None:
     def handle_gone(event: dict[str, Any], body: dict[str, Any]) -> None:
         """Stop all work for the workspace: no nudges, digests or escalations go out for it any more."""
         team_id = str(body.get("team_id"))
-        with deps.sessions.begin() as session:
-            repo.set_workspace_active(session, team_id, active=False, reason=str(event.get("type")), now=deps.clock())
+        workspaces.stop(deps, team_id, reason=str(event.get("type")), now=deps.clock())
         logger.warning("workspace team=%s: %s; all its work is stopped", team_id, event.get("type"))
 
     app.event("app_uninstalled")(handle_gone)

@@ -17,8 +17,8 @@ from slack_sdk.errors import SlackApiError
 
 from bot.deps import Deps
 from bot.domain.errors import UserFacingError
+from bot.followups.saving import is_busy
 from bot.slack.messages import BUSY, GENERIC_ERROR
-from storage.db import is_busy
 
 logger = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.slack import blocks
-from storage.repo import FollowupView, ManagerCount, Stats
+from storage.views import FollowupView, ManagerCount, Stats
 from tests.fake_slack import validate
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)

@@ -23,7 +23,7 @@ from bot.slack import blocks
 from bot.slack.delivery import slack_error
 from storage import repo
 from storage.models import CONTACTED, OPEN, SKIPPED
-from storage.repo import FollowupView
+from storage.views import FollowupView
 
 logger = logging.getLogger(__name__)
 
@@ -66,6 +66,21 @@ def load_for(deps: Deps, followup_id: int, *, team_id: str, actor: str) -> Follo
         logger.info("refused action on followup=%s by user=%s: its candidate was erased", f.id, actor)
         raise Erased()
     return f
+
+
+def load_open(deps: Deps, followup_id: int, *, team_id: str, actor: str) -> FollowupView:
+    """`load_for`, for a form that changes an open follow-up (a note, a skip): a closed one is out of date."""
+    f = load_for(deps, followup_id, team_id=team_id, actor=actor)
+    if f.status != OPEN:
+        raise OutOfDate("This follow-up is already closed.")
+    return f
+
+
+def pending(deps: Deps, *, team_id: str, manager_id: str, limit: int) -> tuple[list[FollowupView], int]:
+    """A manager's open follow-ups (at most `limit`, oldest first) and how many are open in all."""
+    with reading(deps).begin() as session:
+        items = repo.open_followups(session, team_id=team_id, manager_id=manager_id, limit=limit)
+        return items, repo.count_open(session, team_id=team_id, manager_id=manager_id)
 
 
 def close(deps: Deps, followup_id: int, *, team_id: str, actor: str, status: str, now: datetime,

@@ -9,7 +9,7 @@ from bot.deps import Deps
 from bot.domain import language, notes
 from bot.followups.people import Profile
 from bot.slack import blocks
-from storage.repo import FollowupView
+from storage.views import FollowupView
 
 
 def note_for(deps: Deps, f: FollowupView, manager: Profile) -> str:

@@ -44,7 +44,7 @@ from storage.models import (
     POST_REPLY_DM,
     POST_ROUND_DM,
 )
-from storage.repo import OutboxItem
+from storage.views import OutboxItem
 
 logger = logging.getLogger(__name__)
 

@@ -32,6 +32,7 @@ from bot.deps import reading as reading_sessions
 from bot.domain import language
 from bot.domain.cadence import first_due
 from bot.domain.errors import ERASED_DECISION, Erased, NotAllowed, OutOfDate
+from bot.domain.keys import name_key
 from bot.domain.rounds import RoundParseError, RoundSpec, parse_candidates
 from bot.domain.slack_text import message_texts, visible
 from bot.followups import outbox, saving
@@ -42,7 +43,7 @@ from bot.slack import blocks
 from bot.slack.delivery import slack_error
 from storage import repo
 from storage.models import POST_QUESTION, POST_REPLY, POST_REPLY_DM, POST_ROUND_DM, ROLE_LENGTH, SLACK_ID_LENGTH
-from storage.repo import NewCandidate, RecordedDecision
+from storage.views import NewCandidate, RecordedDecision
 
 logger = logging.getLogger(__name__)
 
@@ -558,6 +559,12 @@ def undo(deps: Deps, decision_id: int, *, team_id: str, actor: str, now: datetim
     return view
 
 
+def live_decision(deps: Deps, *, team_id: str, channel_id: str, message_ts: str) -> int | None:
+    """The id of the decision recorded from this message and not undone, if any."""
+    with reading_sessions(deps).begin() as session:
+        return repo.live_decision_id(session, team_id=team_id, channel_id=channel_id, message_ts=message_ts)
+
+
 def decision_for(deps: Deps, decision_id: int, *, team_id: str, actor: str) -> repo.DecisionView:
     """A live decision the actor may change (its author, its manager or an admin)."""
     with deps.sessions.begin() as session:
@@ -698,7 +705,7 @@ def reading_from_form(values: dict[str, Any]) -> tuple[Decision | None, dict[str
             continue
         groups[block] = tuple(Person(e.name, e.stage) for e in entries)
         for person in groups[block]:
-            key = repo.name_key(person.name)
+            key = name_key(person.name)
             if key in seen and seen[key] != block:
                 errors[block] = f"{person.name} is listed twice. Put each person in one list."
             seen[key] = block
@@ -729,12 +736,12 @@ def round_from_form(values: dict[str, Any]) -> tuple[RoundForm | None, dict[str,
         errors["candidates"] = blocks.clip(error.plain, 300)
     hired: list[str] = []
     if _field(values, "hired") and candidates:
-        by_key = {repo.name_key(c.name): c.name for c in candidates}
+        by_key = {name_key(c.name): c.name for c in candidates}
         for name in (part.strip() for part in _field(values, "hired").replace(" and ", ",").split(",")):
             if not name:
                 continue
-            match = by_key.get(repo.name_key(name)) or next(
-                (full for key, full in by_key.items() if key.split(" ")[0] == repo.name_key(name)), None
+            match = by_key.get(name_key(name)) or next(
+                (full for key, full in by_key.items() if key.split(" ")[0] == name_key(name)), None
             )
             if match is None:
                 errors["hired"] = f"{name} isn't among the candidates above."

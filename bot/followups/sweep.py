@@ -22,7 +22,7 @@ from bot.followups.unreachable import LONGEST_PACING_WAIT, tell_unreachable
 from bot.slack import blocks, delivery
 from storage import repo
 from storage.db import SingleWrites
-from storage.repo import FollowupView
+from storage.views import FollowupView
 
 logger = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from bot.deps import Deps, sweeping
 from bot.followups.nudges import overdue_after
 from bot.slack import blocks, delivery
 from storage import repo
-from storage.repo import FollowupView
+from storage.views import FollowupView
 
 logger = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ from typing import Any
 from bot.domain.rounds import MAX_ROLE_LENGTH
 from bot.domain.slack_text import escape
 from bot.slack import delivery
-from storage.repo import FollowupView
+from storage.views import FollowupView
 
 ACTION_CONTACTED = "followup_contacted"
 ACTION_SNOOZE = "followup_snooze"
@@ -328,7 +328,7 @@ def question_refused(channel_id: str, error: str) -> dict[str, Any]:
 
 
 def forget_prompt(matches: Sequence[Any]) -> dict[str, Any]:
-    """Confirm before erasing: one Erase button per matching candidate (storage.repo.CandidateMatch)."""
+    """Confirm before erasing: one Erase button per matching candidate (storage.views.CandidateMatch)."""
     blocks: list[Block] = [section(
         "🗑️ *Erase a candidate's record?* Their name, email, strengths and notes are deleted now and any "
         "open reminder stops. Counts stay, anonymous. This can't be undone."
@@ -598,12 +598,12 @@ class DigestContent:
     """Everything a digest shows, gathered by bot.followups.digests from bounded queries."""
 
     total: int
-    managers: Sequence[Any]  # storage.repo.ManagerCount, the manager with the oldest open first
+    managers: Sequence[Any]  # storage.views.ManagerCount, the manager with the oldest open first
     oldest: Sequence[FollowupView]  # the oldest open follow-ups (bounded), oldest first
     overdue: int
     closed_count: int  # closed since the last digest in this channel
     closed_recent: Sequence[FollowupView]
-    stats: Any  # storage.repo.Stats over 30 days
+    stats: Any  # storage.views.Stats over 30 days
     since: datetime | None  # when the last digest in this channel was posted
     channel_id: str | None = None  # whose follow-ups: this channel's (decided or logged there); None: everyone's
 
