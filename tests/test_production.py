@@ -18,9 +18,8 @@ from bot.deps import Deps
 from bot.followups import privacy, sweep
 from bot.pacing import Pacer, VirtualClock
 from bot.slack import blocks
-from storage import repo
+from storage import repo, sweep_store
 from storage.models import Candidate, Followup, InboxEvent, Nudge, Workspace
-from storage.repo import followup_rows
 from tests.fake_slack import TEAM_ID, FakeSlack
 from tests.harness import ADMIN, MANAGER, MONDAY, OTHER, Harness
 from tests.serve_process import EXECUTABLE
@@ -61,11 +60,11 @@ def test_a_nudge_delivered_before_a_crash_is_found_in_the_dm_and_not_sent_again(
     harness: Harness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     harness.message(DECISION)
-    real_record = followup_rows.record_nudge  # looked up there by record_nudge_alone, the sweep's path
-    monkeypatch.setattr(followup_rows, "record_nudge", lambda *a, **k: (_ for _ in ()).throw(Crash()))
+    real_record = sweep_store.record_nudge  # looked up there by record_nudge_alone, the sweep's path
+    monkeypatch.setattr(sweep_store, "record_nudge", lambda *a, **k: (_ for _ in ()).throw(Crash()))
     with pytest.raises(Crash):
         sweep.sweep(replica(harness, "dead"), DUE)
-    monkeypatch.setattr(followup_rows, "record_nudge", real_record)
+    monkeypatch.setattr(sweep_store, "record_nudge", real_record)
     assert len(dms(harness)) == 1 and nudges(harness) == []  # Slack has it, the database does not
     # Before the dead replica's lease runs out nobody else touches its batch.
     assert sweep.sweep(replica(harness, "alive"), DUE + timedelta(seconds=30)).claimed == 0

@@ -56,8 +56,6 @@ from storage.repo.events import (  # noqa: F401
     purge_events,
 )
 from storage.repo.followup_rows import (  # noqa: F401
-    begin_attempt,
-    claim_due,
     claim_notice,
     close_followup,
     count_open,
@@ -68,9 +66,6 @@ from storage.repo.followup_rows import (  # noqa: F401
     open_followups,
     reassign,
     recent_closed,
-    record_nudge,
-    record_nudge_alone,
-    release_claim,
     set_note,
     snooze_followup,
     undeliverable_followups,
@@ -118,6 +113,13 @@ from storage.repo.rounds import (  # noqa: F401
 )
 from storage.repo.views_sql import (  # noqa: F401
     in_channel,
+)
+from storage.sweep_store import (  # noqa: F401
+    begin_attempt,
+    claim_due,
+    record_nudge,
+    record_nudge_alone,
+    release_claim,
 )
 from storage.views import (  # noqa: F401
     CandidateMatch,
