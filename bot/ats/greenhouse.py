@@ -7,11 +7,18 @@ before any JSON is read, with a constant-time comparison. Each delivery also car
 `Greenhouse-Event-ID` header, documented as unique to the delivery; whether a retry keeps it is not said,
 so a redelivery is recognised by what it is about instead: the application, the action, and when it
 happened (the payload's rejected_at / hired_at / last_activity_at).
+
+Greenhouse signs no time: the signature covers the body only, and the documented headers are `Signature`
+and `Greenhouse-Event-ID` (same page, "Introduction" and "Authentication"); the payload's times
+(rejected_at...) say when the candidate was moved, not when the delivery was sent, so a retry a day later
+carries the same ones. A replayed delivery is therefore not refused as stale: it has the id of the original
+and is dropped as a redelivery (processed_events), which is all a replay of a signed body can do here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from bot.ats import HIRED, REJECTED, UNREJECTED, WITHDRAWN, AtsEvent, Malformed, delivery_id, external_id, signed
@@ -33,6 +40,11 @@ def verify(secret: str, headers: Mapping[str, str], raw: bytes) -> bool:
     if algorithm.lower() != "sha256" or not digest:
         return False
     return signed(secret, raw, digest)
+
+
+def signed_at(headers: Mapping[str, str], raw: bytes) -> datetime | None:
+    """None: Greenhouse signs no time (see the module's docstring)."""
+    return None
 
 
 def _email(person: Any) -> str | None:
