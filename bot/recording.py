@@ -230,7 +230,7 @@ def record_reading(
     *,
     team_id: str,
     channel_id: str,
-    message_ts: str,
+    message_ts: str | None,
     author_id: str | None,
     now: datetime,
     event_id: str | None = None,
@@ -252,8 +252,9 @@ def record_reading(
     `in_thread=False` (a decision from a form, with no message) sends the answer to `reply_to` only.
     `thread_ts` is the thread to answer in (the parent's, for a reply; else the message's own);
     `thread_manager` the manager recorded for that thread's parent. `source` is where the decision came from
-    ("slack", or an ATS: then the channel is "", `message_ts` the delivery's id, `external_id` the
-    application's id in the ATS, and `emails` gives the candidates' emails by name).
+    ("slack", or an ATS: then the channel is "", `message_ts` None, `external_id` the application's id in the
+    ATS, which identifies the decision (repo.ats_decision_id), and `emails` gives the candidates' emails by
+    name; it is never answered in a thread).
 
     The answer is queued in the outbox in the same unit of work as the decision, then sent: one that fails
     is sent again until it lands, exactly once (bot.outbox). A decision with an erased person can't be
@@ -296,7 +297,7 @@ def record_reading(
         manager_id, tz = candidate, person.tz
         break
     if manager_id is None or tz is None:
-        if in_thread:
+        if in_thread and message_ts is not None:
             ask_for_manager(deps, dataclasses.replace(reading, role=role), team_id=team_id, channel_id=channel_id,
                             message_ts=message_ts, thread_ts=thread_ts or message_ts, event_id=event_id,
                             reply_ts=reply_ts, now=now)
@@ -310,7 +311,11 @@ def record_reading(
         if event_id and not repo.claim_event(session, event_id=event_id, team_id=team_id, now=now):
             logger.info("event %s already handled: dropped", event_id)
             return None
-        existing = repo.live_decision_id(session, team_id=team_id, channel_id=channel_id, message_ts=message_ts)
+        if external_id is not None:
+            existing = repo.ats_decision_id(session, team_id=team_id, source=source, external_id=external_id)
+        else:
+            assert message_ts is not None, "a Slack decision has its message"
+            existing = repo.live_decision_id(session, team_id=team_id, channel_id=channel_id, message_ts=message_ts)
         if existing is not None:
             if repo.decision_erased(session, existing):
                 raise Erased(ERASED_DECISION)
@@ -341,7 +346,7 @@ def record_reading(
             external_id=external_id,
         )
         answer = _queue_answer(deps, session, recorded, team_id=team_id, channel_id=channel_id,
-                               thread_ts=thread_ts or message_ts, previous=previous_reply, reply_to=reply_to,
+                               thread_ts=thread_ts or message_ts or "", previous=previous_reply, reply_to=reply_to,
                                in_thread=in_thread, now=now)
     logger.info(
         "decision recorded id=%s round=%s followups=%d rules=%s%s",

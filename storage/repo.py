@@ -411,7 +411,7 @@ def record_decision(
     *,
     team_id: str,
     channel_id: str,
-    message_ts: str,
+    message_ts: str | None,
     author_id: str,
     manager_id: str,
     role: str | None,
@@ -580,6 +580,18 @@ def live_decision_id(session: Session, *, team_id: str, channel_id: str, message
     ).first()
 
 
+def ats_decision_id(session: Session, *, team_id: str, source: str, external_id: str) -> int | None:
+    """The decision an ATS application (source, external_id) has in force: the latest one recorded for it
+    whose candidate still has its outcome. An unreject puts the candidate back to interviewing, so a later
+    rejection of the same application is a new decision; a redelivery or a second admin's pick is not."""
+    return session.scalars(
+        select(Decision.id).join(Candidate, Candidate.decision_id == Decision.id).where(
+            Decision.team_id == team_id, Decision.source == source, Decision.external_id == external_id,
+            Candidate.outcome != INTERVIEWING,
+        ).order_by(Decision.id.desc())
+    ).first()
+
+
 def set_decision_reply(session: Session, decision_id: int, reply_ts: str) -> None:
     session.execute(update(Decision).where(Decision.id == decision_id).values(reply_ts=reply_ts))
 
@@ -637,7 +649,7 @@ class DecisionView:
     id: int
     team_id: str
     channel_id: str
-    message_ts: str
+    message_ts: str | None  # None: an ATS decision (no Slack message)
     author_id: str
     manager_id: str
     reply_ts: str | None
