@@ -38,7 +38,17 @@ from bot.reader import Decision, Person
 from bot.rounds import RoundParseError, RoundSpec, parse_candidates
 from bot.slack_text import message_texts, visible
 from storage import repo
-from storage.models import POST_QUESTION, POST_REPLY, POST_REPLY_DM, POST_ROUND_DM, ROLE_LENGTH, SLACK_ID_LENGTH
+from storage.models import (
+    HIRED,
+    NOT_SELECTED,
+    POST_QUESTION,
+    POST_REPLY,
+    POST_REPLY_DM,
+    POST_ROUND_DM,
+    ROLE_LENGTH,
+    SLACK_ID_LENGTH,
+    WITHDRAWN,
+)
 from storage.repo import NewCandidate, RecordedDecision
 
 logger = logging.getLogger(__name__)
@@ -312,7 +322,8 @@ def record_reading(
             logger.info("event %s already handled: dropped", event_id)
             return None
         if external_id is not None:
-            existing = repo.ats_decision_id(session, team_id=team_id, source=source, external_id=external_id)
+            existing = repo.ats_decision_id(session, team_id=team_id, source=source, external_id=external_id,
+                                            outcomes=_outcomes(reading))
         else:
             assert message_ts is not None, "a Slack decision has its message"
             existing = repo.live_decision_id(session, team_id=team_id, channel_id=channel_id, message_ts=message_ts)
@@ -356,6 +367,12 @@ def record_reading(
     publish_home(deps, team_id=team_id, user_id=recorded.manager_id, now=now)
     outbox.send_now(deps, [answer], now)
     return recorded
+
+
+def _outcomes(reading: Decision) -> set[str]:
+    """The outcomes a reading gives its people (storage.models' names)."""
+    given = {NOT_SELECTED: reading.not_selected, HIRED: reading.hired, WITHDRAWN: reading.withdrawn}
+    return {outcome for outcome, people in given.items() if people}
 
 
 def _queue_answer(deps: Deps, session: Session, recorded: RecordedDecision, *, team_id: str, channel_id: str,

@@ -580,14 +580,16 @@ def live_decision_id(session: Session, *, team_id: str, channel_id: str, message
     ).first()
 
 
-def ats_decision_id(session: Session, *, team_id: str, source: str, external_id: str) -> int | None:
-    """The decision an ATS application (source, external_id) has in force: the latest one recorded for it
-    whose candidate still has its outcome. An unreject puts the candidate back to interviewing, so a later
-    rejection of the same application is a new decision; a redelivery or a second admin's pick is not."""
+def ats_decision_id(session: Session, *, team_id: str, source: str, external_id: str,
+                    outcomes: Collection[str]) -> int | None:
+    """The decision an ATS application (source, external_id) has in force with one of these outcomes: the
+    latest recorded for it whose candidate still has that outcome. A redelivery, another delivery saying the
+    same, or a second admin's pick finds it; an unreject puts the candidate back to interviewing, so a later
+    rejection of the application is a new decision, and so is a hire after a rejection."""
     return session.scalars(
         select(Decision.id).join(Candidate, Candidate.decision_id == Decision.id).where(
             Decision.team_id == team_id, Decision.source == source, Decision.external_id == external_id,
-            Candidate.outcome != INTERVIEWING,
+            Candidate.outcome.in_(list(outcomes)),
         ).order_by(Decision.id.desc())
     ).first()
 

@@ -15,7 +15,7 @@ from alembic import command
 from sqlalchemy import select, text
 
 from storage.db import alembic_config, check, make_engine, upgrade
-from storage.models import Decision, Followup
+from storage.models import Candidate, Decision, Followup
 from tests import ats_webhooks
 from tests.ats_webhooks import count, followups
 from tests.conftest import POSTGRES_URL
@@ -135,3 +135,16 @@ def test_0009_clears_the_stand_in_ts_of_ats_decisions_and_goes_back_down(empty_u
             assert connection.execute(text("SELECT message_ts FROM decisions ORDER BY id")).scalars().all()[1]
     finally:
         engine.dispose()
+
+
+def test_a_hire_after_a_rejection_of_the_same_application_is_a_new_decision(gh: Harness) -> None:
+    assert post(gh, "reject_candidate")[0] == 200
+    hired = ats_webhooks.fixture("greenhouse", "reject_candidate")
+    hired["action"] = "hire_candidate"
+    hired["payload"]["application"]["hired_at"] = "2026-11-25T09:00:00Z"
+    raw = json.dumps(hired).encode()
+    assert ats_webhooks.post(gh, "greenhouse", raw,
+                             {"Signature": ats_webhooks.greenhouse_signature(raw, SECRET)})[0] == 200
+    assert [d[:3] for d in decisions(gh)] == [("greenhouse", "greenhouse:71980812", None)] * 2
+    with gh.deps.sessions.begin() as session:
+        assert "hired" in set(session.scalars(select(Candidate.outcome)))
