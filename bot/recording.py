@@ -328,7 +328,7 @@ def record_reading(
             assert message_ts is not None, "a Slack decision has its message"
             existing = repo.live_decision_id(session, team_id=team_id, channel_id=channel_id, message_ts=message_ts)
         if existing is not None:
-            if repo.decision_erased(session, existing):
+            if repo.decision_erased(session, existing) and external_id is None:  # an ATS delivery: nothing to do
                 raise Erased(ERASED_DECISION)
             if not replace:
                 return None

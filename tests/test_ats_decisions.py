@@ -15,7 +15,7 @@ from alembic import command
 from sqlalchemy import select, text
 
 from storage.db import alembic_config, check, make_engine, upgrade
-from storage.models import Candidate, Decision, Followup
+from storage.models import Candidate, Decision, Followup, InboxEvent
 from tests import ats_webhooks
 from tests.ats_webhooks import count, followups
 from tests.conftest import POSTGRES_URL
@@ -148,3 +148,14 @@ def test_a_hire_after_a_rejection_of_the_same_application_is_a_new_decision(gh: 
     assert [d[:3] for d in decisions(gh)] == [("greenhouse", "greenhouse:71980812", None)] * 2
     with gh.deps.sessions.begin() as session:
         assert "hired" in set(session.scalars(select(Candidate.outcome)))
+
+
+def test_another_delivery_about_an_erased_candidate_is_settled_not_retried(gh: Harness) -> None:
+    from storage import repo
+
+    assert post(gh, "reject_candidate")[0] == 200
+    with gh.deps.sessions.begin() as session:
+        candidate_id = session.scalars(select(Candidate.id)).one()
+        repo.erase_candidate(session, candidate_id, now=gh.now, actor="U0ADMIN")
+    assert post(gh, "reject_candidate", at="2026-11-23T11:00:00Z")[0] == 200
+    assert count(gh, InboxEvent) == 0 and count(gh, Decision) == 1  # not left in the inbox to fail again
