@@ -20,6 +20,7 @@ from bot.domain.timing import Offset, TimingError, WorkHours, parse_duration, pa
 DEFAULT_API_URL = "https://slack.com/api/"
 DEFAULT_DATABASE_URL = "sqlite:///persona_grata.db"
 DEFAULT_ASHBY_API_URL = "https://api.ashbyhq.com/"
+DEFAULT_GREENHOUSE_API_URL = "https://harvest.greenhouse.io/v1/"
 USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 
 
@@ -30,7 +31,8 @@ VARIABLES = (
     "NUDGE_SCHEDULE", "SWEEP_INTERVAL", "CLAIM_LEASE", "WORK_HOURS", "DIGEST_CHANNEL", "DIGEST_CRON", "DIGEST_TZ",
     "DIGEST_EMPTY", "ADMIN_USERS", "ESCALATE_TO", "RETENTION_DAYS", "COMPANY_NAME", "LOG_LEVEL", "LOG_FORMAT",
     "GREENHOUSE_WEBHOOK_SECRET", "ATS_MIN_STAGE", "LEVER_WEBHOOK_TOKEN", "LEVER_API_KEY", "LEVER_API_URL",
-    "ASHBY_WEBHOOK_SECRET", "ASHBY_API_KEY", "ASHBY_API_URL",
+    "ASHBY_WEBHOOK_SECRET", "ASHBY_API_KEY", "ASHBY_API_URL", "GREENHOUSE_API_KEY", "GREENHOUSE_API_URL",
+    "ATS_SIGNATURE_MAX_AGE",
 )
 
 # The values `.env.example` ships with, and what to paste instead: `serve` and `check` recognise them rather
@@ -86,6 +88,11 @@ class Settings:
     ashby_api_key: str | None = None  # Ashby's API (bot.ats.ashby fetches what a webhook lacks)
     ashby_api_url: str = DEFAULT_ASHBY_API_URL
     ats_min_stage: str | None = None  # the first ATS stage whose rejections get a follow-up (None: bot.ats)
+    greenhouse_api_key: str | None = None  # Harvest API: the job's hiring managers (bot.ats.greenhouse)
+    greenhouse_api_url: str = DEFAULT_GREENHOUSE_API_URL
+    # How far a signed time (Lever's triggeredAt) may be from our clock, either way: an older delivery is a
+    # replay, refused with 401 (bot.ats.fresh)
+    ats_signature_max_age: Offset = field(default_factory=lambda: Offset(5, "m"))
 
     @property
     def socket_mode(self) -> bool:
@@ -207,6 +214,9 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
     claim_lease = _timing("CLAIM_LEASE", parse_duration, _get(environ, "CLAIM_LEASE") or "60s")
     if claim_lease.as_timedelta().total_seconds() < 2:
         raise ConfigError("CLAIM_LEASE", "must be at least 2s")
+    max_age = _timing("ATS_SIGNATURE_MAX_AGE", parse_duration, _get(environ, "ATS_SIGNATURE_MAX_AGE") or "5m")
+    if max_age.as_timedelta().total_seconds() < 1:
+        raise ConfigError("ATS_SIGNATURE_MAX_AGE", "must be at least 1s")
     return Settings(
         slack_bot_token=bot_token,
         slack_signing_secret=signing_secret,
@@ -236,4 +246,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         lever_webhook_token=_get(environ, "LEVER_WEBHOOK_TOKEN"),
         lever_api_key=_get(environ, "LEVER_API_KEY"),
         lever_api_url=(_get(environ, "LEVER_API_URL") or "https://api.lever.co/v1").rstrip("/"),
+        greenhouse_api_key=_get(environ, "GREENHOUSE_API_KEY"),
+        greenhouse_api_url=_get(environ, "GREENHOUSE_API_URL") or DEFAULT_GREENHOUSE_API_URL,
+        ats_signature_max_age=max_age,
     )

@@ -1,7 +1,8 @@
 """ATS webhooks: `POST /ats/<vendor>` (bot.ats has one module per vendor), and the admins' manager picker.
 
 The request path only checks and keeps: 404 while the vendor's secret is unset; 401 for a missing or bad
-signature; 400 (one line) for a body that is no JSON or lacks what is needed; else the delivery is written to
+signature, or one whose signed time is older than ATS_SIGNATURE_MAX_AGE (a replay; bot.ats.fresh);
+400 (one line) for a body that is no JSON or lacks what is needed; else the delivery is written to
 the inbox (bot.inbox) and answered 200 once it is committed (503 when it could not be: the vendor retries).
 A redelivery (the same delivery id) is left out of the inbox, also after a restart (processed_events).
 Processing (bot.ats.record) comes after the answer, from the inbox. Nothing logged names a candidate.
@@ -16,7 +17,7 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 
 from bot import inbox
-from bot.ats import Malformed, vendors
+from bot.ats import Malformed, fresh, vendors
 from bot.ats import record as ats_record
 from bot.deps import Deps
 from bot.domain.errors import OutOfDate
@@ -54,6 +55,9 @@ def receive(deps: Deps, inbox: Inbox, environ: dict[str, Any]) -> tuple[int, str
     if not vendor.verify(secret, headers, raw):
         logger.warning("ats %s: refused a delivery with a missing or bad signature (401)", name)
         return 401, "Invalid signature"
+    if not fresh(vendor.signed_at(headers, raw), deps.clock(), deps.settings.ats_signature_max_age.as_timedelta()):
+        logger.warning("ats %s: refused a delivery signed too long ago, a replay (401)", name)
+        return 401, "Stale signature"
     try:
         payload = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):

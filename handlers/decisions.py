@@ -50,6 +50,8 @@ def register(app: App, deps: Deps) -> None:
         view = recording.decision_for(deps, decision_id, team_id=team_of(body), actor=body["user"]["id"])
         if view.nudged:
             raise OutOfDate("A reminder already went out for this decision, so it can't be edited now.")
+        if view.message_ts is None:  # from an ATS: no Slack message to read again
+            raise OutOfDate("This decision came from the ATS, so it is changed there, not here.")
         metadata = _metadata(c=view.channel_id, ts=view.message_ts, a=view.author_id)
         client.views_open(trigger_id=body["trigger_id"],
                           view=blocks.decision_modal(recording.reading_of(deps, decision_id), metadata))

@@ -112,14 +112,17 @@ class Decision(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     team_id: Mapped[str] = mapped_column(String(SLACK_ID_LENGTH))
     channel_id: Mapped[str] = mapped_column(String(SLACK_ID_LENGTH))
-    message_ts: Mapped[str] = mapped_column(String(SLACK_ID_LENGTH))
+    # The Slack message's ts; None for an ATS decision, which no message carries (NULLs are distinct in the
+    # unique constraint, on SQLite and PostgreSQL alike, so any number of them fit).
+    message_ts: Mapped[str | None] = mapped_column(String(SLACK_ID_LENGTH))
     author_id: Mapped[str] = mapped_column(String(SLACK_ID_LENGTH))
     round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"))
     created_round: Mapped[bool] = mapped_column(default=False)
     reply_ts: Mapped[str | None] = mapped_column(String(SLACK_ID_LENGTH))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     # Where the decision came from (slack: a message, a modal, a shortcut; greenhouse...) and its id there
-    # (an ATS application): an ATS decision has no channel (channel_id "") and is keyed by that id.
+    # (an ATS application): an ATS decision has no channel (channel_id "") nor message, and is identified by
+    # (source, external_id) (storage.repo.ats_decision_id).
     source: Mapped[str] = mapped_column(String(16), default="slack", server_default="slack")
     external_id: Mapped[str | None] = mapped_column(String(SLACK_ID_LENGTH))
 

@@ -77,7 +77,7 @@ class DecisionView:
     id: int
     team_id: str
     channel_id: str
-    message_ts: str
+    message_ts: str | None  # None: an ATS decision (no Slack message)
     author_id: str
     manager_id: str
     reply_ts: str | None

@@ -82,6 +82,16 @@ class Serve:
         except urllib.error.HTTPError as error:
             return int(error.code)
 
+    def post(self, path: str, raw: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
+        """POST raw bytes (an ATS webhook, say): (status, body)."""
+        request = urllib.request.Request(f"http://127.0.0.1:{self.port}{path}", data=raw, method="POST",
+                                         headers={"Content-Type": "application/json", **headers})
+        try:
+            with urllib.request.urlopen(request, timeout=5) as response:
+                return int(response.status), response.read()
+        except urllib.error.HTTPError as error:
+            return int(error.code), error.read()
+
     def kill(self) -> None:
         assert self.process is not None
         os.killpg(self.process.pid, signal.SIGKILL)

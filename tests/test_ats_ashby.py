@@ -13,7 +13,6 @@ import json
 import logging
 from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,10 +20,11 @@ from sqlalchemy import select
 
 from bot.ats import ashby
 from storage.models import Candidate, Decision, Followup, InboxEvent, ProcessedEvent, Round
+from tests import ats_webhooks
+from tests.ats_webhooks import count, followups
 from tests.fake_ashby import FakeAshby
 from tests.harness import ADMIN, MANAGER, Harness
 
-FIXTURES = Path(__file__).parent / "fixtures" / "ashby"
 SECRET = "ashby-test-secret"
 API_KEY = "ashby-test-key"
 HIRING_MANAGER, RECRUITER = "U0HIRINGMGR", "U0RECRUITER"
@@ -43,19 +43,18 @@ TEAM = [
 
 
 def fixture(name: str) -> dict[str, Any]:
-    return dict(json.loads((FIXTURES / f"{name}.json").read_text()))
+    return ats_webhooks.fixture("ashby", name)
 
 
 def sign(raw: bytes, secret: str = SECRET) -> str:
-    return "sha256=" + hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()
+    return ats_webhooks.ashby_signature(raw, secret)
 
 
-def post(h: Harness, payload: dict[str, Any] | bytes, *, signature: str | None = None) -> tuple[int, str]:
+def post(h: Harness, payload: dict[str, Any] | bytes, *, signature: str | None = None,
+         headers: dict[str, str] | None = None) -> tuple[int, str]:
     raw = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
-    sent = {"Content-Type": "application/json", "Ashby-Signature": sign(raw) if signature is None else signature}
-    status, _, body = h.http("POST", "/ats/ashby", raw, sent)
-    h.drain()
-    return status, body.decode()
+    sent = {"Ashby-Signature": sign(raw) if signature is None else signature, **(headers or {})}
+    return ats_webhooks.post(h, "ashby", raw, sent)
 
 
 def history(*titles: str) -> list[dict[str, Any]]:
@@ -95,18 +94,6 @@ def configure(h: Harness, fake: FakeAshby) -> None:
     h.reconfigure(ASHBY_WEBHOOK_SECRET=SECRET, ASHBY_API_KEY=API_KEY, ASHBY_API_URL=fake.url)
     h.fake.emails["manager@example.com"] = HIRING_MANAGER
     h.fake.emails["recruiter@example.com"] = RECRUITER
-
-
-def followups(h: Harness) -> dict[str, Followup]:
-    with h.deps.sessions.begin() as session:
-        found = session.execute(select(Followup, Candidate).join(Candidate)).all()
-        session.expunge_all()
-        return {candidate.name: followup for followup, candidate in found}
-
-
-def count(h: Harness, model: type) -> int:
-    with h.deps.sessions.begin() as session:
-        return len(list(session.scalars(select(model))))
 
 
 def test_a_rejection_after_an_interview_becomes_a_followup_and_a_dm_at_the_next_sweep(
@@ -268,3 +255,22 @@ def test_verify_is_ashbys_documented_scheme() -> None:
     assert ashby.verify("k", {"ashby-signature": f"sha256={digest}"}, raw)
     assert not ashby.verify("k", {"ashby-signature": f"sha256={digest}"}, raw + b"\n")
     assert not ashby.verify("k", {}, raw)
+
+
+def test_signed_the_way_another_vendor_signs_is_401(ab: Harness) -> None:
+    raw = json.dumps(fixture("application_update_archived")).encode()
+    assert post(ab, raw, signature="", headers={"Signature": ats_webhooks.greenhouse_signature(raw, SECRET)})[0] == 401
+    assert post(ab, raw, signature=ats_webhooks.greenhouse_signature(raw, SECRET))[0] == 401  # "sha256 <hex>"
+    lever_style = json.dumps(dict(fixture("application_update_archived"), token="t", triggeredAt=1,
+                                  signature=ats_webhooks.hex_hmac(SECRET, b"t1"))).encode()
+    assert post(ab, lever_style, signature="")[0] == 401
+    assert count(ab, InboxEvent) == count(ab, ProcessedEvent) == 0
+
+
+def test_ashby_signs_no_time_so_a_replay_is_dropped_as_a_redelivery(ab: Harness) -> None:
+    assert ashby.signed_at({"ashby-signature": "sha256=x"}, b"{}") is None
+    raw = json.dumps(fixture("application_update_archived")).encode()
+    assert post(ab, raw)[0] == 200
+    ab.now += timedelta(days=3)  # a captured delivery, replayed days later
+    assert post(ab, raw)[0] == 200
+    assert len(followups(ab)) == 1 and count(ab, Decision) == 1 and count(ab, InboxEvent) == 0

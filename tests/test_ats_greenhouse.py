@@ -4,13 +4,14 @@ documented shapes)."""
 
 from __future__ import annotations
 
+import base64
 import copy
 import hashlib
 import hmac
 import json
 import logging
+from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,30 +19,32 @@ from sqlalchemy import select
 
 from bot.ats import greenhouse, reached_interview
 from storage.models import Candidate, Decision, Followup, InboxEvent, ProcessedEvent
+from tests import ats_webhooks
+from tests.ats_webhooks import count, followups
+from tests.fake_greenhouse import JOB, FakeHarvest
 from tests.harness import ADMIN, MANAGER, Harness
 
-FIXTURES = Path(__file__).parent / "fixtures" / "greenhouse"
 SECRET = "gh-test-secret"
+API_KEY = "gh-harvest-key"
 RECRUITER = "U0RECRUITER"
+HIRING_MANAGER = "U0HIRINGMGR"
 NAME = "Ines Moreau"
 
 
 def fixture(name: str) -> dict[str, Any]:
-    return dict(json.loads((FIXTURES / f"{name}.json").read_text()))
+    return ats_webhooks.fixture("greenhouse", name)
 
 
 def sign(raw: bytes, secret: str = SECRET) -> str:
-    return "sha256 " + hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()
+    return ats_webhooks.greenhouse_signature(raw, secret)
 
 
 def post(h: Harness, payload: dict[str, Any] | bytes, *, signature: str | None = None,
          headers: dict[str, str] | None = None) -> tuple[int, str]:
     raw = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
-    sent = {"Content-Type": "application/json", "Greenhouse-Event-ID": "3ce5180d-9119-4ddc-9ef6-21edb6e76f8a",
+    sent = {"Greenhouse-Event-ID": "3ce5180d-9119-4ddc-9ef6-21edb6e76f8a",
             "Signature": sign(raw) if signature is None else signature, **(headers or {})}
-    status, _, body = h.http("POST", "/ats/greenhouse", raw, sent)
-    h.drain()
-    return status, body.decode()
+    return ats_webhooks.post(h, "greenhouse", raw, sent)
 
 
 @pytest.fixture
@@ -51,16 +54,19 @@ def gh(harness: Harness) -> Harness:
     return harness
 
 
-def followups(h: Harness) -> dict[str, Followup]:
-    with h.deps.sessions.begin() as session:
-        found = session.execute(select(Followup, Candidate).join(Candidate)).all()
-        session.expunge_all()
-        return {candidate.name: followup for followup, candidate in found}
+@pytest.fixture
+def harvest() -> Iterator[FakeHarvest]:
+    fake = FakeHarvest()
+    yield fake
+    fake.close()
 
 
-def count(h: Harness, model: type) -> int:
-    with h.deps.sessions.begin() as session:
-        return len(list(session.scalars(select(model))))
+@pytest.fixture
+def gh_api(harness: Harness, harvest: FakeHarvest) -> Harness:
+    """Greenhouse with a Harvest API key: the job's hiring manager is asked for."""
+    harness.reconfigure(GREENHOUSE_WEBHOOK_SECRET=SECRET, GREENHOUSE_API_KEY=API_KEY, GREENHOUSE_API_URL=harvest.url)
+    harness.fake.emails.update({"recruiter@example.com": RECRUITER, "hana.manager@example.com": HIRING_MANAGER})
+    return harness
 
 
 def stage(payload: dict[str, Any], name: str) -> dict[str, Any]:
@@ -303,3 +309,72 @@ def test_a_hostile_name_from_greenhouse_is_shown_as_typed_to_the_admins(gh: Harn
     sent = ask.args["text"] + ask.args["blocks"][0]["text"]["text"]  # what is shown (a button's value is not)
     assert "<!channel>" not in sent and "<https://evil" not in sent
     assert "&lt;!channel&gt;" in sent and "&amp; Co" in sent
+
+
+def test_with_an_api_key_the_jobs_hiring_manager_from_harvest(gh_api: Harness, harvest: FakeHarvest) -> None:
+    assert post(gh_api, fixture("reject_candidate")) == (200, "OK")
+    assert followups(gh_api)[NAME].manager_id == HIRING_MANAGER
+    assert [path for path, _ in harvest.requests] == [f"/jobs/{JOB}", "/users/84275"]
+    assert {auth for _, auth in harvest.requests} == {"Basic " + base64.b64encode(f"{API_KEY}:".encode()).decode()}
+    assert count(gh_api, InboxEvent) == 0
+
+
+def test_a_logged_round_still_comes_before_harvests_hiring_manager(gh_api: Harness, harvest: FakeHarvest) -> None:
+    gh_api.command("Platform Engineer: Ines Moreau (onsite), Tom Baker (onsite)")
+    assert post(gh_api, fixture("reject_candidate"))[0] == 200
+    assert followups(gh_api)[NAME].manager_id == MANAGER
+
+
+@pytest.mark.parametrize("missing", ["job", "hiring managers", "slack account"])
+def test_no_hiring_manager_found_falls_back_to_the_recruiter(gh_api: Harness, harvest: FakeHarvest,
+                                                             missing: str) -> None:
+    if missing == "job":
+        del harvest.objects[f"/jobs/{JOB}"]  # 404
+    elif missing == "hiring managers":
+        harvest.objects[f"/jobs/{JOB}"]["hiring_team"]["hiring_managers"] = []
+    else:
+        del gh_api.fake.emails["hana.manager@example.com"]
+    assert post(gh_api, fixture("reject_candidate"))[0] == 200
+    assert followups(gh_api)[NAME].manager_id == RECRUITER and count(gh_api, InboxEvent) == 0
+
+
+def test_harvest_down_falls_back_to_the_recruiter_and_loses_nothing(gh_api: Harness, harvest: FakeHarvest,
+                                                                    caplog: pytest.LogCaptureFixture) -> None:
+    harvest.fail = 503
+    assert post(gh_api, fixture("reject_candidate"))[0] == 200
+    assert followups(gh_api)[NAME].manager_id == RECRUITER and count(gh_api, InboxEvent) == 0
+    assert "Harvest API could not name the hiring manager" in caplog.text and "HTTP 503" in caplog.text
+    assert post(gh_api, fixture("reject_candidate"))[0] == 200  # the retry Greenhouse may send: still one
+    assert len(followups(gh_api)) == 1
+
+
+def test_a_failure_after_harvest_answered_is_processed_again(gh_api: Harness, harvest: FakeHarvest) -> None:
+    gh_api.fake.fail_next("users.lookupByEmail", status=200, error="internal_error")
+    assert post(gh_api, fixture("reject_candidate"))[0] == 200
+    assert count(gh_api, Followup) == 0 and count(gh_api, InboxEvent) == 1  # kept, not lost
+    gh_api.now += timedelta(minutes=2)
+    assert gh_api.inbox.redeliver(gh_api.now) == 1
+    assert followups(gh_api)[NAME].manager_id == HIRING_MANAGER and count(gh_api, InboxEvent) == 0
+
+
+def test_without_an_api_key_harvest_is_never_asked(gh: Harness, harvest: FakeHarvest) -> None:
+    assert post(gh, fixture("reject_candidate"))[0] == 200
+    assert followups(gh)[NAME].manager_id == RECRUITER and harvest.requests == []
+
+
+def test_signed_the_way_another_vendor_signs_is_401(gh: Harness) -> None:
+    raw = json.dumps(fixture("reject_candidate")).encode()
+    lever_style = json.dumps(dict(fixture("reject_candidate"), token="t", triggeredAt=1,
+                                  signature=ats_webhooks.hex_hmac(SECRET, b"t1"))).encode()
+    assert post(gh, lever_style, signature="")[0] == 401
+    assert post(gh, raw, signature="", headers={"Ashby-Signature": ats_webhooks.ashby_signature(raw, SECRET)})[0] == 401
+    assert count(gh, InboxEvent) == count(gh, ProcessedEvent) == 0
+
+
+def test_greenhouse_signs_no_time_so_a_replay_is_dropped_as_a_redelivery(gh: Harness) -> None:
+    assert greenhouse.signed_at({"signature": "sha256 x"}, b"{}") is None
+    raw = json.dumps(fixture("reject_candidate")).encode()
+    assert post(gh, raw)[0] == 200
+    gh.now += timedelta(days=3)  # a captured delivery, replayed days later
+    assert post(gh, raw)[0] == 200
+    assert len(followups(gh)) == 1 and count(gh, Decision) == 1 and count(gh, InboxEvent) == 0

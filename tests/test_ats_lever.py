@@ -5,16 +5,12 @@ reached through LEVER_API_URL), the recording, the sweep's DM. Payloads and API 
 from __future__ import annotations
 
 import base64
-import copy
 import hashlib
 import hmac
 import json
 import logging
-import threading
 from collections.abc import Iterator
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,79 +18,34 @@ from sqlalchemy import select
 
 from bot.ats import lever
 from storage.models import Candidate, Decision, Followup, InboxEvent, ProcessedEvent
-from tests.harness import MANAGER, Harness
+from tests import ats_webhooks
+from tests.ats_webhooks import count, followups, lever_signed, millis
+from tests.fake_lever import HIRED_OPPORTUNITY, OPPORTUNITY, FakeLever
+from tests.harness import MANAGER, MONDAY, Harness
 
-FIXTURES = Path(__file__).parent / "fixtures" / "lever"
 TOKEN = "lever-signature-token"
 KEY = "lever-api-key"
 HIRING_MANAGER = "U0HIRINGMGR"
 RECRUITER = "U0RECRUITER"
 NAME = "Ines Moreau"
-OPPORTUNITY = "0b6f2b6e-5c4f-4a0e-9e1d-6f7b2f7f0c11"
-HIRED_OPPORTUNITY = "7c2e9a41-3b8d-4f5e-a6c1-2d9f0e8b7a33"
 WITHDREW = "8ae1c0d2-0000-4000-8000-0000000000e2"
 
 
 def fixture(name: str) -> dict[str, Any]:
-    return dict(json.loads((FIXTURES / f"{name}.json").read_text()))
-
-
-class FakeLever:
-    """Lever's API, as much of it as the bot reads: opportunities, postings, archive reasons (by id). Records
-    each request's path and Authorization; `fail` makes every answer that HTTP status."""
-
-    def __init__(self) -> None:
-        opportunity = fixture("api_opportunity")["data"]
-        hired = copy.deepcopy(opportunity)
-        hired.update(id=HIRED_OPPORTUNITY, name="Omar Haddad", emails=["omar@example.org"], archived=None)
-        self.objects: dict[str, dict[str, Any]] = {
-            f"/opportunities/{OPPORTUNITY}": opportunity,
-            f"/opportunities/{HIRED_OPPORTUNITY}": hired,
-            f"/postings/{opportunity['applications'][0]['posting']}": fixture("api_posting")["data"],
-        }
-        for reason in fixture("api_archive_reasons")["data"]:
-            self.objects[f"/archive_reasons/{reason['id']}"] = reason
-        self.requests: list[tuple[str, str]] = []
-        self.fail: int | None = None
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                path, _, _ = self.path.partition("?")
-                fake.requests.append((self.path, self.headers.get("Authorization", "")))
-                found = fake.objects.get(path.removeprefix("/v1"))
-                status = fake.fail or (200 if found is not None else 404)
-                body = json.dumps({"data": found} if status == 200 else {"code": "Error", "message": "no"}).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+    """A Lever fixture, sent now (the harness's clock): triggeredAt is signed, and an old one is refused."""
+    body = ats_webhooks.fixture("lever", name)
+    if "triggeredAt" in body:
+        body["triggeredAt"] = millis(MONDAY)
+    return body
 
 
 def sign(body: dict[str, Any], secret: str = TOKEN) -> dict[str, Any]:
-    signed = dict(body)
-    signed["signature"] = hmac.new(secret.encode(), f"{body['token']}{body['triggeredAt']}".encode(),
-                                   hashlib.sha256).hexdigest()
-    return signed
+    return lever_signed(body, secret)
 
 
 def post(h: Harness, body: dict[str, Any] | bytes, *, secret: str = TOKEN) -> tuple[int, str]:
     raw = body if isinstance(body, bytes) else json.dumps(sign(body, secret)).encode()
-    status, _, answer = h.http("POST", "/ats/lever", raw, {"Content-Type": "application/json"})
-    h.drain()
-    return status, answer.decode()
+    return ats_webhooks.post(h, "lever", raw)
 
 
 @pytest.fixture
@@ -113,18 +64,6 @@ def configure(h: Harness, api: FakeLever) -> Harness:
 @pytest.fixture
 def lv(harness: Harness, api: FakeLever) -> Harness:
     return configure(harness, api)
-
-
-def followups(h: Harness) -> dict[str, Followup]:
-    with h.deps.sessions.begin() as session:
-        found = session.execute(select(Followup, Candidate).join(Candidate)).all()
-        session.expunge_all()
-        return {candidate.name: followup for followup, candidate in found}
-
-
-def count(h: Harness, model: type) -> int:
-    with h.deps.sessions.begin() as session:
-        return len(list(session.scalars(select(model))))
 
 
 def archived(reason: str | None = None, token: str | None = None) -> dict[str, Any]:
@@ -275,3 +214,33 @@ def test_verify_is_levers_documented_scheme() -> None:
     assert lever.verify("k", {}, json.dumps(dict(body, signature=digest)).encode())
     assert not lever.verify("k", {}, json.dumps(dict(body, signature=digest, token="abd")).encode())
     assert not lever.verify("k", {}, json.dumps(body).encode())
+
+
+def test_a_correctly_signed_but_stale_delivery_is_401_and_stores_nothing(lv: Harness, api: FakeLever) -> None:
+    for off in (timedelta(minutes=-6), timedelta(minutes=6), timedelta(days=-400)):  # replayed, or clock games
+        body = archived(token=f"stale{off.total_seconds()}")
+        body["triggeredAt"] = millis(MONDAY + off)
+        assert post(lv, body) == (401, "Stale signature"), off
+    forged = archived(token="not-a-time")
+    forged["triggeredAt"] = "yesterday"
+    assert post(lv, forged)[0] == 401
+    assert count(lv, InboxEvent) == count(lv, Followup) == count(lv, ProcessedEvent) == 0 and api.requests == []
+    late = archived(token="within-the-window")
+    late["triggeredAt"] = millis(MONDAY - timedelta(minutes=4))
+    assert post(lv, late) == (200, "OK") and set(followups(lv)) == {NAME}
+
+
+def test_the_allowed_age_is_ats_signature_max_age(lv: Harness, api: FakeLever) -> None:
+    lv.reconfigure(LEVER_WEBHOOK_TOKEN=TOKEN, LEVER_API_KEY=KEY, LEVER_API_URL=api.url, ATS_SIGNATURE_MAX_AGE="2h")
+    lv.fake.emails.update({"hm@example.com": HIRING_MANAGER})
+    body = archived()
+    body["triggeredAt"] = millis(MONDAY - timedelta(minutes=90))  # a retry after an outage, say
+    assert post(lv, body) == (200, "OK") and set(followups(lv)) == {NAME}
+
+
+def test_signed_the_way_another_vendor_signs_is_401(lv: Harness) -> None:
+    raw = json.dumps(archived()).encode()  # no signature in the body: Greenhouse's and Ashby's are headers
+    for headers in ({"Signature": ats_webhooks.greenhouse_signature(raw, TOKEN)},
+                    {"Ashby-Signature": ats_webhooks.ashby_signature(raw, TOKEN)}):
+        assert ats_webhooks.post(lv, "lever", raw, headers)[0] == 401
+    assert count(lv, InboxEvent) == count(lv, ProcessedEvent) == 0

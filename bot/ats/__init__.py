@@ -1,8 +1,10 @@
 """Decisions straight from an applicant tracking system: one module per vendor, one registry entry each.
 
 A vendor module has `SECRET` (the Settings field holding its webhook secret), `verify(secret, headers, raw)`
-(True when the delivery is signed as the vendor documents it) and `parse(payload)` -> `AtsEvent` (raises
-`Malformed` with a one-line reason). A vendor whose deliveries carry ids only also has
+(True when the delivery is signed as the vendor documents it), `signed_at(headers, raw)` (the time the
+signature covers, or None where the vendor signs none: then a replay is caught by the delivery-id dedupe
+only; see `fresh`) and `parse(payload)` -> `AtsEvent` (raises `Malformed` with a one-line reason). A vendor
+whose deliveries carry ids only also has
 `complete(settings, event, payload)` -> `AtsEvent`: the API lookups, run after the 200 while the delivery is
 in the inbox (an exception leaves it there, to be processed again). What an event means for the follow-ups
 is decided in bot/ats/record.py.
@@ -23,6 +25,7 @@ import hmac
 import json
 import re
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from types import ModuleType
 from typing import Any
 from urllib.error import HTTPError, URLError
@@ -66,6 +69,13 @@ def signed(secret: str, message: bytes, digest: str) -> bool:
     """Whether `digest` is the hex HMAC-SHA256 of `message` with `secret`, compared in constant time."""
     expected = hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
     return hmac.compare_digest(expected, digest.strip().lower())
+
+
+def fresh(signed_at: datetime | None, now: datetime, max_age: timedelta) -> bool:
+    """Whether a delivery signed at `signed_at` may be taken at `now`: within `max_age` of our clock either
+    way (ATS_SIGNATURE_MAX_AGE, 5 minutes like Slack's request timestamps), or signed with no time at all.
+    An older signature is a captured delivery replayed: refused with 401 before anything is stored."""
+    return signed_at is None or abs(now - signed_at) <= max_age
 
 
 def object_at(value: Any, what: str) -> dict[str, Any]:

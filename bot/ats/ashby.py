@@ -3,6 +3,9 @@
 Signature, as Ashby documents it (https://developers.ashbyhq.com/docs/setting-up-webhooks, "Secret Token"):
 the `Ashby-Signature` header is `sha256=<hex HMAC-SHA256 of the raw body keyed with the webhook's secret
 token>`. It is checked on the raw bytes, before any JSON is read, with a constant-time comparison.
+Ashby signs no time: the digest covers the body only and `Ashby-Signature` is the one header the
+documentation names (https://developers.ashbyhq.com/docs/authenticating-webhooks), so a replay can't be
+refused as stale; it carries the original's webhookActionId and is dropped as a redelivery.
 
 Ashby sends one action (an application archived, say) under several webhook types (applicationUpdate and
 candidateStageChange), and a retry again; all of them carry the action's `webhookActionId`, which is the
@@ -22,6 +25,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from bot.ats import (
@@ -64,6 +68,11 @@ def verify(secret: str, headers: Mapping[str, str], raw: bytes) -> bool:
     if algorithm.lower() != "sha256" or not digest:
         return False
     return signed(secret, raw, digest)
+
+
+def signed_at(headers: Mapping[str, str], raw: bytes) -> datetime | None:
+    """None: Ashby signs no time (see the module's docstring)."""
+    return None
 
 
 def _email(value: Any) -> str | None:

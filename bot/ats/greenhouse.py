@@ -7,17 +7,50 @@ before any JSON is read, with a constant-time comparison. Each delivery also car
 `Greenhouse-Event-ID` header, documented as unique to the delivery; whether a retry keeps it is not said,
 so a redelivery is recognised by what it is about instead: the application, the action, and when it
 happened (the payload's rejected_at / hired_at / last_activity_at).
+
+Greenhouse signs no time: the signature covers the body only, and the documented headers are `Signature`
+and `Greenhouse-Event-ID` (same page, "Introduction" and "Authentication"); the payload's times
+(rejected_at...) say when the candidate was moved, not when the delivery was sent, so a retry a day later
+carries the same ones. A replayed delivery is therefore not refused as stale: it has the id of the original
+and is dropped as a redelivery (processed_events), which is all a replay of a signed body can do here.
+
+The payload names the recruiter, coordinator and credited-to user, not the job's hiring managers. With
+GREENHOUSE_API_KEY set, `complete` asks the Harvest API for them after the 200 (GREENHOUSE_API_URL, HTTP
+basic auth with the key as the user name, https://developers.greenhouse.io/harvest.html#authentication):
+"Retrieve job", `GET jobs/{id}`, answers the job with `hiring_team.hiring_managers[]`, each with the user's
+`id` (#get-retrieve-job); "Retrieve user", `GET users/{id}`, answers `primary_email_address` and `emails[]`
+(#get-retrieve-user). Their emails come first among the owners; the payload's people follow. When Harvest
+can't be asked (down, refused, no such job), the payload's people are used: the payload alone is a whole
+decision, so the follow-up is recorded now rather than held for a lookup that may never answer.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import logging
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
+from urllib.parse import quote
 
-from bot.ats import HIRED, REJECTED, UNREJECTED, WITHDRAWN, AtsEvent, Malformed, delivery_id, external_id, signed
+from bot.ats import (
+    HIRED,
+    REJECTED,
+    UNREJECTED,
+    WITHDRAWN,
+    AtsEvent,
+    Malformed,
+    VendorUnavailable,
+    api_json,
+    delivery_id,
+    external_id,
+    signed,
+)
 from bot.ats import object_at as _object
 from bot.ats import text as _text
 from bot.reader import Person
+
+logger = logging.getLogger(__name__)
 
 NAME = "greenhouse"
 SECRET = "greenhouse_webhook_secret"
@@ -33,6 +66,11 @@ def verify(secret: str, headers: Mapping[str, str], raw: bytes) -> bool:
     if algorithm.lower() != "sha256" or not digest:
         return False
     return signed(secret, raw, digest)
+
+
+def signed_at(headers: Mapping[str, str], raw: bytes) -> datetime | None:
+    """None: Greenhouse signs no time (see the module's docstring)."""
+    return None
 
 
 def _email(person: Any) -> str | None:
@@ -96,3 +134,54 @@ def parse(body: Any) -> AtsEvent:
         email=email,
         owner_emails=owners,
     )
+
+
+# --- the job's hiring managers, from the Harvest API ------------------------------------------------------
+
+
+def complete(settings: Any, event: AtsEvent, body: Any) -> AtsEvent:
+    """The event with the job's hiring managers' emails first among its owners (see the module's docstring).
+    Without GREENHOUSE_API_KEY, or for an unreject (no manager needed), the event as it is."""
+    if event.kind in (None, UNREJECTED) or not settings.greenhouse_api_key:
+        return event
+    job_id = _job_id(body)
+    if job_id is None:
+        return event
+    try:
+        managers = hiring_manager_emails(settings.greenhouse_api_url, settings.greenhouse_api_key, job_id)
+    except VendorUnavailable as error:
+        logger.warning("ats greenhouse: delivery %s: the Harvest API could not name the hiring manager (%s): "
+                       "the payload's people are used", event.delivery_id, error)
+        return event
+    return dataclasses.replace(event, owner_emails=tuple(dict.fromkeys((*managers, *event.owner_emails))))
+
+
+def _job_id(body: Any) -> str | None:
+    payload = body.get("payload") if isinstance(body, dict) else None
+    application = payload.get("application") if isinstance(payload, dict) else None
+    jobs = application.get("jobs") if isinstance(application, dict) else None
+    job = jobs[0] if isinstance(jobs, list) and jobs and isinstance(jobs[0], dict) else {}
+    job_id = job.get("id")
+    return str(job_id) if isinstance(job_id, int | str) and not isinstance(job_id, bool) and str(job_id) else None
+
+
+def hiring_manager_emails(base: str, key: str, job_id: str) -> tuple[str, ...]:
+    """The emails of the job's hiring managers, as Harvest lists them. VendorUnavailable when Harvest fails."""
+    url = base.rstrip("/") + "/"
+    job = api_json(f"{url}jobs/{quote(job_id, safe='')}", key, what="Greenhouse Harvest, jobs")
+    team = job.get("hiring_team") if isinstance(job, dict) else None
+    managers = team.get("hiring_managers") if isinstance(team, dict) else None
+    found: list[str] = []
+    for manager in managers if isinstance(managers, list) else []:
+        user_id = manager.get("id") if isinstance(manager, dict) else None
+        if not isinstance(user_id, int | str) or isinstance(user_id, bool):
+            continue
+        user = api_json(f"{url}users/{quote(str(user_id), safe='')}", key, what="Greenhouse Harvest, users")
+        if not isinstance(user, dict):
+            continue
+        listed = user.get("emails")
+        emails = [user.get("primary_email_address"), *(listed if isinstance(listed, list) else [])]
+        email = next((e.lower() for e in (_text(v) for v in emails) if e and "@" in e), None)
+        if email:
+            found.append(email)
+    return tuple(found)

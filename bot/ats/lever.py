@@ -5,6 +5,8 @@ webhook signatures"): the body carries `token`, `triggeredAt` and `signature`; `
 HMAC-SHA256 of `token + triggeredAt` (the string, then the number as written) keyed with the webhook's
 signature token (Settings → Integrations and API → Webhooks). Compared in constant time. The token is unique
 to a delivery, so it (with triggeredAt: exactly what is signed) is the delivery's id: a redelivery is dropped.
+`triggeredAt` (milliseconds since the epoch) is inside the signed material, so a delivery whose triggeredAt
+is further from our clock than ATS_SIGNATURE_MAX_AGE is a replay and is refused (bot.ats.fresh).
 
 A delivery carries ids only (`data.opportunityId`, and for an archive change `toArchived.reason`, an archive
 reason id). Who, for which role, at which stage, and why are read from Lever's API (LEVER_API_URL, HTTP basic
@@ -21,6 +23,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -69,6 +72,18 @@ def verify(secret: str, headers: Mapping[str, str], raw: bytes) -> bool:
     if not isinstance(triggered, int | str):
         return False
     return signed(secret, f"{token}{triggered}".encode(), signature)
+
+
+def signed_at(headers: Mapping[str, str], raw: bytes) -> datetime | None:
+    """When Lever says it sent the delivery: the signed `triggeredAt` (epoch milliseconds). A signed body
+    with a triggeredAt that is no time reads as the epoch: stale, refused."""
+    body = _body(raw) or {}
+    triggered = body.get("triggeredAt")
+    try:
+        millis = int(triggered) if not isinstance(triggered, bool) else 0
+        return datetime.fromtimestamp(millis / 1000, tz=UTC)
+    except (TypeError, ValueError, OverflowError, OSError):
+        return datetime.fromtimestamp(0, tz=UTC)
 
 
 def _id(value: Any) -> str | None:

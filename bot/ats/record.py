@@ -7,7 +7,8 @@
 - an unreject: the person's open follow-up for the role is cancelled.
 
 The hiring manager is the logged round's for the same role, else the first of the people the ATS names
-(recruiter, coordinator, credited to) whose email is a Slack account (users.lookupByEmail). With nobody,
+(the hiring manager its API names, then the payload's recruiter, coordinator, credited to) whose email is a
+Slack account (users.lookupByEmail). With nobody,
 a rejection goes to the ADMIN_USERS by DM with a user picker (never dropped). Logs carry ids, never a
 candidate's name or email.
 """
@@ -91,7 +92,7 @@ def record(deps: Deps, event: AtsEvent, reading: Decision, *, team_id: str, now:
     person = event.person
     emails = {person.name: event.email} if person and event.email else None
     return recording.record_reading(
-        deps, reading, team_id=team_id, channel_id=ATS_CHANNEL, message_ts=event.delivery_id, author_id=None,
+        deps, reading, team_id=team_id, channel_id=ATS_CHANNEL, message_ts=None, author_id=None,
         now=now, event_id=event.delivery_id if with_event else None, in_thread=False, reply_to=reply_to,
         source=event.vendor, external_id=event.external_id, emails=emails,
     )

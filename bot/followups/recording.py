@@ -42,7 +42,17 @@ from bot.reader import Decision, Person
 from bot.slack import blocks
 from bot.slack.delivery import slack_error
 from storage import repo
-from storage.models import POST_QUESTION, POST_REPLY, POST_REPLY_DM, POST_ROUND_DM, ROLE_LENGTH, SLACK_ID_LENGTH
+from storage.models import (
+    HIRED,
+    NOT_SELECTED,
+    POST_QUESTION,
+    POST_REPLY,
+    POST_REPLY_DM,
+    POST_ROUND_DM,
+    ROLE_LENGTH,
+    SLACK_ID_LENGTH,
+    WITHDRAWN,
+)
 from storage.views import NewCandidate, RecordedDecision
 
 logger = logging.getLogger(__name__)
@@ -234,7 +244,7 @@ def record_reading(
     *,
     team_id: str,
     channel_id: str,
-    message_ts: str,
+    message_ts: str | None,
     author_id: str | None,
     now: datetime,
     event_id: str | None = None,
@@ -256,8 +266,9 @@ def record_reading(
     `in_thread=False` (a decision from a form, with no message) sends the answer to `reply_to` only.
     `thread_ts` is the thread to answer in (the parent's, for a reply; else the message's own);
     `thread_manager` the manager recorded for that thread's parent. `source` is where the decision came from
-    ("slack", or an ATS: then the channel is "", `message_ts` the delivery's id, `external_id` the
-    application's id in the ATS, and `emails` gives the candidates' emails by name).
+    ("slack", or an ATS: then the channel is "", `message_ts` None, `external_id` the application's id in the
+    ATS, which identifies the decision (repo.ats_decision_id), and `emails` gives the candidates' emails by
+    name; it is never answered in a thread).
 
     The answer is queued in the outbox in the same unit of work as the decision, then sent: one that fails
     is sent again until it lands, exactly once (bot.followups.outbox). A decision with an erased person can't be
@@ -300,7 +311,7 @@ def record_reading(
         manager_id, tz = candidate, person.tz
         break
     if manager_id is None or tz is None:
-        if in_thread:
+        if in_thread and message_ts is not None:
             ask_for_manager(deps, dataclasses.replace(reading, role=role), team_id=team_id, channel_id=channel_id,
                             message_ts=message_ts, thread_ts=thread_ts or message_ts, event_id=event_id,
                             reply_ts=reply_ts, now=now)
@@ -314,9 +325,14 @@ def record_reading(
         if event_id and not repo.claim_event(session, event_id=event_id, team_id=team_id, now=now):
             logger.info("event %s already handled: dropped", event_id)
             return None
-        existing = repo.live_decision_id(session, team_id=team_id, channel_id=channel_id, message_ts=message_ts)
+        if external_id is not None:
+            existing = repo.ats_decision_id(session, team_id=team_id, source=source, external_id=external_id,
+                                            outcomes=_outcomes(reading))
+        else:
+            assert message_ts is not None, "a Slack decision has its message"
+            existing = repo.live_decision_id(session, team_id=team_id, channel_id=channel_id, message_ts=message_ts)
         if existing is not None:
-            if repo.decision_erased(session, existing):
+            if repo.decision_erased(session, existing) and external_id is None:  # an ATS delivery: nothing to do
                 raise Erased(ERASED_DECISION)
             if not replace:
                 return None
@@ -345,7 +361,7 @@ def record_reading(
             external_id=external_id,
         )
         answer = _queue_answer(deps, session, recorded, team_id=team_id, channel_id=channel_id,
-                               thread_ts=thread_ts or message_ts, previous=previous_reply, reply_to=reply_to,
+                               thread_ts=thread_ts or message_ts or "", previous=previous_reply, reply_to=reply_to,
                                in_thread=in_thread, now=now)
     logger.info(
         "decision recorded id=%s round=%s followups=%d rules=%s%s",
@@ -355,6 +371,12 @@ def record_reading(
     publish_home(deps, team_id=team_id, user_id=recorded.manager_id, now=now)
     outbox.send_now(deps, [answer], now)
     return recorded
+
+
+def _outcomes(reading: Decision) -> set[str]:
+    """The outcomes a reading gives its people (storage.models' names)."""
+    given = {NOT_SELECTED: reading.not_selected, HIRED: reading.hired, WITHDRAWN: reading.withdrawn}
+    return {outcome for outcome, people in given.items() if people}
 
 
 def _queue_answer(deps: Deps, session: Session, recorded: RecordedDecision, *, team_id: str, channel_id: str,

@@ -92,6 +92,7 @@ from storage.repo.people import (  # noqa: F401
     workspace_active,
 )
 from storage.repo.rounds import (  # noqa: F401
+    ats_decision_id,
     cancel_open_followup,
     channel_manager,
     command_round,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 
 from sqlalchemy import delete, func, select, update
@@ -131,7 +131,7 @@ def record_decision(
     *,
     team_id: str,
     channel_id: str,
-    message_ts: str,
+    message_ts: str | None,
     author_id: str,
     manager_id: str,
     role: str | None,
@@ -297,6 +297,20 @@ def live_decision_id(session: Session, *, team_id: str, channel_id: str, message
             Decision.channel_id == channel_id,
             Decision.message_ts == message_ts,
         )
+    ).first()
+
+
+def ats_decision_id(session: Session, *, team_id: str, source: str, external_id: str,
+                    outcomes: Collection[str]) -> int | None:
+    """The decision an ATS application (source, external_id) has in force with one of these outcomes: the
+    latest recorded for it whose candidate still has that outcome. A redelivery, another delivery saying the
+    same, or a second admin's pick finds it; an unreject puts the candidate back to interviewing, so a later
+    rejection of the application is a new decision, and so is a hire after a rejection."""
+    return session.scalars(
+        select(Decision.id).join(Candidate, Candidate.decision_id == Decision.id).where(
+            Decision.team_id == team_id, Decision.source == source, Decision.external_id == external_id,
+            Candidate.outcome.in_(list(outcomes)),
+        ).order_by(Decision.id.desc())
     ).first()
 
 
