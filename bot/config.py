@@ -8,14 +8,17 @@ malformed. Nothing else in the project reads the environment.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import TypeVar
 from urllib.parse import urlparse
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from apscheduler.triggers.cron import CronTrigger
 
 from bot.domain.timing import Offset, TimingError, WorkHours, parse_duration, parse_schedule, parse_work_hours
+
+T = TypeVar("T")  # what a timing setting parses to
 
 DEFAULT_API_URL = "https://slack.com/api/"
 DEFAULT_DATABASE_URL = "sqlite:///persona_grata.db"
@@ -138,7 +141,7 @@ def _api_url(raw: str | None) -> str:
     return raw if raw.endswith("/") else raw + "/"
 
 
-def _timing(name: str, parse, raw: str):  # type: ignore[no-untyped-def]
+def _timing(name: str, parse: Callable[[str], T], raw: str) -> T:
     try:
         return parse(raw)
     except TimingError as error:

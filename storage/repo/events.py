@@ -13,7 +13,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
 from storage.models import InboxEvent, ProcessedEvent, UTCDateTime
-from storage.repo.claims import claim_rows, insert_new
+from storage.repo.claims import claim_rows, insert_new, rowcount
 
 # --- events ---------------------------------------------------------------------------------------
 
@@ -32,7 +32,7 @@ def event_seen(session: Session, event_id: str) -> bool:
 def purge_events(session: Session, *, before: datetime) -> int:
     result = session.execute(delete(ProcessedEvent).where(ProcessedEvent.received_at < before))
     session.execute(delete(InboxEvent).where(InboxEvent.received_at < before))
-    return result.rowcount  # type: ignore[attr-defined,no-any-return]
+    return rowcount(result)
 
 
 def inbox_keep_many(connection: Connection, rows: Sequence[dict[str, object]], *, claimer: str | None = None,
@@ -75,7 +75,7 @@ def _inbox_keep_sql(dialect: str, paramstyle: str, count: int) -> str:
 @functools.cache
 def _received_at(dialect: Dialect) -> Callable[[Any], Any] | None:
     """How the dialect stores an aware datetime in a UTCDateTime column (as SQLAlchemy would)."""
-    return UTCDateTime().bind_processor(dialect)  # type: ignore[no-any-return]
+    return UTCDateTime().bind_processor(dialect)
 
 
 def inbox_done(session: Session, event_id: str) -> None:
@@ -110,7 +110,7 @@ def inbox_hold(session: Session, event_id: str, *, claimer: str, now: datetime, 
                    InboxEvent.claim_expires < now))
         .values(claimed_by=claimer, claim_expires=now + lease)
     )
-    return result.rowcount == 1  # type: ignore[attr-defined,no-any-return]
+    return rowcount(result) == 1
 
 
 def inbox_renew(session: Session, event_ids: Collection[str], *, claimer: str, now: datetime,
