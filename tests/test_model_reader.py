@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 import logging
+import subprocess
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -32,6 +34,7 @@ from storage.models import Candidate, Followup
 from tests.fake_model import FakeModel, Reply, answer
 from tests.fake_slack import FakeSlack
 from tests.harness import Harness
+from tests.serve_process import EXECUTABLE
 
 DECISION = "Decision for Staff Data Engineer: not moving forward with Omar Haddad and Lena Park."
 # the rules read no decision here, and the gate lets it through (a verdict phrase, a role)
@@ -350,3 +353,25 @@ def test_the_rules_reader_alone_asks_no_model(harness: Harness) -> None:
     assert harness.deps.model is None
     harness.message(DECISION)
     assert recorded(harness) == {"Omar Haddad": "not_selected", "Lena Park": "not_selected"}
+
+
+def test_healthz_counts_the_fallbacks(model_harness: Harness, fake_model: FakeModel) -> None:
+    fake_model.script(Reply(status=503, body=b"{}"))
+    model_harness.message(DECISION)
+    _, _, body = model_harness.http("GET", "/healthz")
+    counts = json.loads(body)["model_reader"]
+    assert counts["fallbacks"] == {"http_5xx": 1} and counts["calls"] == 1 and "Omar" not in body.decode()
+
+
+def test_check_says_whether_the_endpoint_answers(db_url: str, fake_slack: FakeSlack, fake_model: FakeModel,
+                                                 tmp_path: Path) -> None:
+    env = {"PATH": "/usr/bin:/bin", "SLACK_BOT_TOKEN": "xoxb-x", "SLACK_SIGNING_SECRET": "s",
+           "SLACK_API_URL": fake_slack.url, "DATABASE_URL": db_url, "DECISION_READER": "model",
+           "MODEL_BASE_URL": fake_model.url, "MODEL_NAME": "test-model", "MODEL_TIMEOUT": "2s"}
+    fake_model.script(answer(role="QA Lead", people=[("Ada Example", "not_selected", "onsite")]),
+                      Reply(status=401, body=b'{"error": "bad key"}'))
+    ok = subprocess.run([EXECUTABLE, "check"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert ok.returncode == 0, ok.stdout
+    assert "model reader: ok (test-model at" in ok.stdout and "read the sample decision right" in ok.stdout
+    bad = subprocess.run([EXECUTABLE, "check"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 1 and "model reader: FAILED" in bad.stdout and "http_4xx" in bad.stdout
