@@ -506,6 +506,7 @@ def main(argv: list[str]) -> int:
         else:
             env = model_env(dict(os.environ))
     total = ModelCost()
+    every = Tally()
     for name, path in picked.items():
         corpus = load_corpus(path)
         cost = ModelCost()
@@ -521,6 +522,7 @@ def main(argv: list[str]) -> int:
         if "--misses" in argv:
             print()
             print("\n".join(results["OVERALL"].misses) or "no misses")
+        every.add(results["OVERALL"])
         verdict = "met" if meets_targets(results["OVERALL"]) else "NOT met"
         print(
             f"\ntargets (recall >= {TARGET_RECALL}, precision >= {TARGET_PRECISION}, 0 false replies): "
@@ -529,8 +531,10 @@ def main(argv: list[str]) -> int:
         if with_model:
             print(cost.report() + "\n")
             total.add_cost(cost)
-    if with_model and len(picked) > 1:
-        print("== all corpora\n" + total.report())
+    if len(picked) > 1:
+        print("== all corpora\n" + report({"OVERALL": every}))
+        if with_model:
+            print(total.report())
     if fake_model is not None:
         fake_model.stop()
     return 0

@@ -3,6 +3,7 @@ real app against a local fake OpenAI-compatible server (tests/fake_model.py) on 
 
 from __future__ import annotations
 
+import http.client
 import json
 import logging
 import subprocess
@@ -84,8 +85,9 @@ def test_a_name_the_message_does_not_contain_is_dropped_and_the_rest_asked_about
     people = [{"name": "Omar  Haddad", "outcome": "not_selected", "stage": None},
               {"name": "Zora Invented", "outcome": "not_selected", "stage": None},
               {"name": "OMAR HADDAD", "outcome": "not_selected", "stage": None}]
+    people.append({"name": "Om", "outcome": "not_selected", "stage": None})  # inside a name is not a name
     checked = check_against(good(people=people), "*Omar Haddad*: not moving forward")  # markup normalised away
-    assert checked.dropped == 1
+    assert checked.dropped == 2
     assert [p.name for _, p in checked.people] == ["Omar Haddad"]
     reading = to_decision(checked, "*Omar Haddad*: not moving forward", None)
     assert reading is not None and reading.confidence < CONFIDENCE_THRESHOLD
@@ -204,7 +206,8 @@ def test_a_400_about_something_else_is_a_fallback() -> None:
     assert reader.read(DECISION) is None and reader.stats.fallbacks == {"http_4xx": 1}
 
 
-@pytest.mark.parametrize(("raised", "cause"), [(TimeoutError(), "timeout"), (ConnectionRefusedError(), "unreachable")])
+@pytest.mark.parametrize(("raised", "cause"), [(TimeoutError(), "timeout"), (ConnectionRefusedError(), "unreachable"),
+                                               (http.client.IncompleteRead(b"{"), "unreachable")])
 def test_no_answer_is_a_fallback(raised: Exception, cause: str) -> None:
     transport = Scripted(raised)
     reader = transport.reader()
@@ -375,3 +378,20 @@ def test_check_says_whether_the_endpoint_answers(db_url: str, fake_slack: FakeSl
     assert "model reader: ok (test-model at" in ok.stdout and "read the sample decision right" in ok.stdout
     bad = subprocess.run([EXECUTABLE, "check"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert bad.returncode == 1 and "model reader: FAILED" in bad.stdout and "http_4xx" in bad.stdout
+
+
+def test_the_shortcut_has_the_model_read_a_message_the_gate_would_keep_out(model_harness: Harness,
+                                                                           fake_model: FakeModel) -> None:
+    text = "Tom O'Brien: thanks for your time, we'll keep your CV on file"
+    fake_model.script(answer(people=[("Tom O'Brien", "not_selected", None)]))
+    payload = {
+        "type": "message_action", "callback_id": blocks.SHORTCUT_RECORD, "team": {"id": "T0TEAM"},
+        "user": {"id": "U0OTHER"}, "channel": {"id": "C0HIRING"}, "trigger_id": "1.2.3",
+        "response_url": model_harness.fake.response_url(), "message_ts": "1700000000.000500",
+        "message": {"type": "message", "user": "U0MANAGER", "ts": "1700000000.000500", "text": text},
+    }
+    assert read(text) is None and not could_be_decision(text)
+    status, _ = model_harness.interact(payload)
+    assert status == 200 and fake_model.calls == 1
+    [opened] = model_harness.fake.calls_to("views.open")
+    assert "Tom O'Brien" in json.dumps(opened.args["view"])

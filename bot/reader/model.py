@@ -22,6 +22,7 @@ counts it in `ModelStats`. Pure apart from the HTTP call, which is the injected 
 
 from __future__ import annotations
 
+import http.client
 import json
 import logging
 import re
@@ -193,7 +194,7 @@ def check_against(answer: dict[str, Any], text: str, context: str = "") -> Check
     for person in answer["people"]:
         name = " ".join(str(person["name"]).split())
         key = _folded(name)
-        if not key or key not in haystack:
+        if not key or not re.search(rf"(?<!\w){re.escape(key)}(?!\w)", haystack):  # a whole word or words
             dropped += 1
             continue
         if key in seen:
@@ -368,6 +369,8 @@ class ModelReader:
             return self.transport(self.endpoint.url, headers, body, timeout)
         except TimeoutError:
             raise ModelFailure("timeout") from None
+        except http.client.HTTPException as error:  # a broken answer: cut short, no status line
+            raise ModelFailure("unreachable", type(error).__name__) from None
         except OSError as error:
             reason = getattr(error, "reason", None)
             if isinstance(reason, TimeoutError):
