@@ -8,6 +8,7 @@ import json
 import logging
 import subprocess
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -113,6 +114,8 @@ def test_where_the_model_sees_no_decision_the_rules_reading_stands_asked_about()
     assert settled is not None and settled.not_selected == rules.not_selected
     assert settled.confidence < CONFIDENCE_THRESHOLD and DISAGREES in settled.rules
     assert settle(None, None) is None
+    unsure = replace(rules, confidence=CONFIDENCE_THRESHOLD - 0.1)
+    assert settle(None, unsure) is None  # the rules doubted it too: no question
 
 
 def test_the_gate_lets_through_decisions_and_keeps_out_chatter() -> None:

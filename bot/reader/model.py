@@ -12,8 +12,8 @@ What it does, in order:
   (counted, never logged), and a reading that lost a name is asked about rather than recorded;
 - the answer becomes the same `Decision` the rules reader returns: `final` true is recorded
   (confidence MODEL_SURE), false is asked about in the thread (MODEL_UNSURE). Where the model sees no
-  decision but the rules read one, the rules' reading stands, asked about: two readers disagree, a person
-  settles it, and nothing the rules would have recorded is dropped silently.
+  decision but the rules read one they would record, the rules' reading stands, asked about: two readers
+  disagree, a person settles it, and nothing the rules would have recorded is dropped silently (`settle`).
 
 Any failure (timeout, unreachable, 4xx, 5xx, 429 whose Retry-After does not fit in MODEL_TIMEOUT, a reply
 that is not JSON, an answer outside the schema) returns the rules' reading, logs its cause (no text) and
@@ -41,7 +41,7 @@ import fastjsonschema
 
 from bot.reader.clauses import about_hiring, vocabulary
 from bot.reader.normalise import normalise
-from bot.reader.reading import Decision, Person
+from bot.reader.reading import CONFIDENCE_THRESHOLD, Decision, Person
 from bot.reader.rules import mentions_hiring, says_no_hire
 from bot.reader.signals import find_manager, find_manager_name
 from bot.reader.stages import canonical_stage
@@ -225,11 +225,12 @@ def to_decision(checked: Checked, text: str, rules: Decision | None) -> Decision
 
 
 def settle(model: Decision | None, rules: Decision | None) -> Decision | None:
-    """The reading that stands: the model's; where it saw no decision but the rules read one, the rules'
-    reading, asked about instead of recorded (a person settles what two readers disagree on)."""
+    """The reading that stands: the model's. Where it saw no decision but the rules read one they would
+    record, the rules' reading, asked about instead (a person settles what two readers disagree on); one the
+    rules were unsure of themselves is dropped (both readers doubt it: no question)."""
     if model is not None:
         return model
-    if rules is None:
+    if rules is None or rules.confidence < CONFIDENCE_THRESHOLD:
         return None
     return replace(rules, confidence=min(rules.confidence, MODEL_UNSURE), rules=(*rules.rules, DISAGREES))
 
