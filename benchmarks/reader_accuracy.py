@@ -259,6 +259,7 @@ def evaluate_through_app(corpus: list[dict], *, channel_manager: bool = False, e
     upgrade(engine)
     engine.dispose()
     harness = Harness(db_url=db_url, fake=fake, **(env or {}))
+    model_reader = (env or {}).get("DECISION_READER") == "model"
     tallies: list[Tally] = []
     try:
         for index, case in enumerate(corpus):
@@ -299,8 +300,10 @@ def evaluate_through_app(corpus: list[dict], *, channel_manager: bool = False, e
                         if isinstance(element, dict) and element.get("action_id") == ACTION_CONFIRM:
                             draft, _ = draft_from_value(str(element.get("value")))
                             asked.extend(p.name for p in draft.not_selected)
-            tallies.append(_score_app(case, posts, [n for n, _ in rows if n], asked,
-                                      [m for _, m in rows], read_case(case)))
+            reading = read_case(case)
+            if model_reader and reading is not None and reading.confidence < CONFIDENCE_THRESHOLD:
+                reading = None  # an unsure rules reading the model saw no decision in gets no question, by design
+            tallies.append(_score_app(case, posts, [n for n, _ in rows if n], asked, [m for _, m in rows], reading))
     finally:
         if on_close is not None:
             on_close(harness.deps)
