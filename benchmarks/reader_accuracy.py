@@ -16,6 +16,7 @@ Run from the repository root:
     python benchmarks/reader_accuracy.py --through app --channel-manager  # channels with a default manager
     python benchmarks/reader_accuracy.py --reader model        # the model reader (MODEL_* from the environment)
     python benchmarks/reader_accuracy.py --reader model --oracle  # a fake that answers each message right
+    python benchmarks/reader_accuracy.py --reader model --oracle no  # a fake that sees no decision anywhere
 
 ``--through app`` posts each message as a signed event to the real Bolt app (the same WSGI entry
 point `serve` uses, a fresh SQLite database, the tests' fake Slack Web API), in a workspace of its own,
@@ -29,7 +30,8 @@ built with MODEL_BASE_URL, MODEL_NAME, MODEL_API_KEY and MODEL_TIMEOUT from the 
 cost: requests and tokens (the answers' `usage`) per 100 messages, the latency of a reading (p50, p90, p99),
 fallbacks by cause, names dropped for not being in the message, and the messages the gate kept from the model.
 ``--oracle`` points it at tests/fake_model.py answering each message with the corpus's expected reading: the
-most a perfect model could score behind the gate, with no tokens spent.
+most a perfect model could score behind the gate, with no tokens spent; ``--oracle no``, a fake that answers
+"no decision" to everything: what the rules' fallback and the Confirm question keep of a useless model.
 
 Prints, for each corpus, by category and overall:
 - recall and precision of not-selected names in readings the bot would record (confidence at or above
@@ -326,9 +328,9 @@ def model_env(environ: dict[str, str]) -> dict[str, str]:
     return {"DECISION_READER": "model", **{k: environ[k] for k in MODEL_VARIABLES if environ.get(k)}}
 
 
-def oracle(corpora: list[list[dict]]) -> Any:
+def oracle(corpora: list[list[dict]], *, contrary: bool = False) -> Any:
     """tests/fake_model.py answering each corpus message (found by the text the app sends) with its expected
-    reading, stages left out; a message not found is no decision."""
+    reading, stages left out; a message not found is no decision (`contrary`: every message is none)."""
     from tests.fake_model import NOT_A_DECISION, FakeModel, Reply
 
     expected: dict[str, dict[str, Any]] = {}
@@ -345,7 +347,7 @@ def oracle(corpora: list[list[dict]]) -> Any:
     def respond(request: dict[str, Any]) -> Reply:
         said = request["messages"][-1]["content"]
         text = said.rsplit("Message:\n", 1)[-1].strip()
-        return Reply(json.dumps(expected.get(text, NOT_A_DECISION)), usage=None)
+        return Reply(json.dumps(NOT_A_DECISION if contrary else expected.get(text, NOT_A_DECISION)), usage=None)
 
     fake = FakeModel()
     fake.respond = respond
@@ -504,7 +506,8 @@ def main(argv: list[str]) -> int:
 
         through_app = True
         if "--oracle" in argv:
-            fake_model = oracle([load_corpus(path) for path in picked.values()])
+            contrary = argv[argv.index("--oracle") + 1:][:1] == ["no"]
+            fake_model = oracle([load_corpus(path) for path in picked.values()], contrary=contrary)
             env = {"DECISION_READER": "model", "MODEL_BASE_URL": fake_model.url, "MODEL_NAME": "oracle"}
         else:
             env = model_env(dict(os.environ))

@@ -72,6 +72,7 @@ def test_a_fenced_answer_is_read_as_servers_without_response_format_send_it() ->
     (json.dumps({"is_decision": True, "final": True, "people": []}), "schema"),  # no role
     (json.dumps(good(people=[{"name": "Omar Haddad", "outcome": "rejected", "stage": None}])), "schema"),
     (json.dumps(good(extra="x")), "schema"),
+    (json.dumps({**good(), "Omar Haddad": "rejected"}), "schema"),  # a name as a key never reaches the message
     (json.dumps(good(people=[{"name": "", "outcome": "hired", "stage": None}])), "schema"),
     ("[]", "schema"),
 ])

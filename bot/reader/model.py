@@ -171,7 +171,8 @@ def parse_answer(content: str) -> dict[str, Any]:
     try:
         _validate(answer)
     except fastjsonschema.JsonSchemaValueException as error:
-        raise ModelFailure("schema", error.message) from None  # the path and rule, never the value
+        # where and which rule only: the message can quote the answer ("must not contain {'Omar Haddad'}")
+        raise ModelFailure("schema", f"{error.name} breaks {error.rule}") from None
     return dict(answer)
 
 
