@@ -95,6 +95,16 @@ def test_a_name_the_message_does_not_contain_is_dropped_and_the_rest_asked_about
     assert reading is not None and reading.confidence < CONFIDENCE_THRESHOLD
 
 
+def test_a_struck_out_name_and_a_name_in_a_script_without_spaces_count() -> None:
+    struck = "Shortlist, *Treasury Analyst*:\n~Abdullahi Musa~ — client passed after 1st interview"
+    assert check_against(good(people=[{"name": "Abdullahi Musa", "outcome": "not_selected", "stage": None}]),
+                         struck).dropped == 0
+    chinese = "前端工程师岗位更新：李强和陈伟未通过终面"
+    checked = check_against(good(people=[{"name": n, "outcome": "not_selected", "stage": None}
+                                         for n in ("李强", "陈伟", "王芳")]), chinese)
+    assert [p.name for _, p in checked.people] == ["李强", "陈伟"] and checked.dropped == 1
+
+
 def test_a_name_from_the_threads_parent_counts() -> None:
     reply = "omar is a no"
     checked = check_against(good(), reply, context="Staff Data Engineer finalists: Omar Haddad, Lena Park")

@@ -159,6 +159,25 @@ def _folded(text: str) -> str:
     return " ".join(normalise(text).casefold().split())
 
 
+def _as_typed(text: str) -> str:
+    """The text with only markup marks taken out: the normaliser drops struck-out text, and a tracker
+    strikes out the people it turned down ("~Abdullahi Musa~ — client passed")."""
+    return " ".join(re.sub(r"[~*_`]", "", text).casefold().split())
+
+
+def _wide(char: str) -> bool:
+    """A character of a script written without spaces between words (CJK, kana, hangul)."""
+    return "\u2e80" <= char <= "\ud7af" or "\uf900" <= char <= "\ufaff"
+
+
+def occurs(key: str, haystack: str) -> bool:
+    """Whether the folded name `key` is whole words of `haystack` (any neighbour, in a script written
+    without spaces)."""
+    before = "" if _wide(key[0]) else r"(?<!\w)"
+    after = "" if _wide(key[-1]) else r"(?!\w)"
+    return re.search(before + re.escape(key) + after, haystack) is not None
+
+
 def parse_answer(content: str) -> dict[str, Any]:
     """The answer object out of a completion's message content; ModelFailure when it is not valid JSON of
     the schema's shape. A fenced block (```json … ```) is tolerated: servers without response_format wrap it."""
@@ -188,14 +207,14 @@ class Checked:
 def check_against(answer: dict[str, Any], text: str, context: str = "") -> Checked:
     """Keep the people whose names the message (or its thread's parent) contains, once each; stages in the
     rules reader's canonical form."""
-    haystack = "\n".join(_folded(t) for t in (text, context) if t)
+    haystack = "\n".join(f(t) for t in (text, context) if t for f in (_folded, _as_typed))
     kept: list[tuple[str, Person]] = []
     seen: set[str] = set()
     dropped = 0
     for person in answer["people"]:
         name = " ".join(str(person["name"]).split())
         key = _folded(name)
-        if not key or not re.search(rf"(?<!\w){re.escape(key)}(?!\w)", haystack):  # a whole word or words
+        if not key or not occurs(key, haystack):
             dropped += 1
             continue
         if key in seen:
