@@ -91,6 +91,12 @@ def cmd_serve(_args: argparse.Namespace) -> int:
         return 2
     team_id = auth.get("team_id")
     logger.info("authenticated as bot user=%s team=%s", auth.get("user_id"), team_id)
+    if settings.decision_reader == "model":
+        from urllib.parse import urlparse
+
+        logger.info("decision reader: model %s at %s (timeout %gs), the rules' reading when it fails",
+                    settings.model_name, urlparse(settings.model_base_url).netloc.rpartition("@")[2],
+                    settings.model_timeout)
     _mark_installed(settings, team_id)
     identity = {key: auth.get(key) for key in ("team_id", "user_id", "bot_id")}
     if settings.socket_mode:
