@@ -409,3 +409,15 @@ def test_the_shortcut_has_the_model_read_a_message_the_gate_would_keep_out(model
     assert status == 200 and fake_model.calls == 1
     [opened] = model_harness.fake.calls_to("views.open")
     assert "Tom O'Brien" in json.dumps(opened.args["view"])
+
+
+def test_a_server_without_response_format_is_asked_in_plain_json(model_harness: Harness,
+                                                                  fake_model: FakeModel) -> None:
+    fake_model.refused_formats = {"json_schema", "json_object"}
+    fake_model.respond = lambda _request: Reply(f"```json\n{json.dumps(good())}\n```")
+    model_harness.message(RULES_MISS)
+    model_harness.message(RULES_MISS.replace("sadly", "alas"))
+    assert recorded(model_harness) == {"Omar Haddad": "not_selected"}
+    forms = [(r.get("response_format") or {}).get("type") for r in fake_model.requests]
+    assert forms == ["json_schema", "json_object", None, None]  # remembered for the process
+    assert fallbacks(model_harness) == {}
