@@ -20,6 +20,7 @@ from sqlalchemy import select
 from bot.ats import greenhouse, reached_interview
 from bot.ats import harvest as harvest_client
 from bot.config import ConfigError, load_settings
+from bot.inbox import REDELIVER_ATTEMPTS
 from storage.models import Candidate, Decision, Followup, InboxEvent, ProcessedEvent
 from tests import ats_webhooks
 from tests.ats_webhooks import count, followups
@@ -66,8 +67,10 @@ def harvest() -> Iterator[FakeHarvest]:
 def fresh_tokens() -> Iterator[None]:
     """Each test starts with no cached Harvest token (the cache is per process)."""
     harvest_client._caches.clear()
+    greenhouse._held.clear()
     yield
     harvest_client._caches.clear()
+    greenhouse._held.clear()
 
 
 def harvest_env(harvest: FakeHarvest) -> dict[str, str]:
@@ -454,6 +457,20 @@ def test_a_long_rate_limit_keeps_the_delivery_for_later(gh_api: Harness, harvest
     gh_api.now += timedelta(minutes=2)
     assert gh_api.inbox.redeliver(gh_api.now) == 1
     assert followups(gh_api)[NAME].manager_id == HIRING_MANAGER and count(gh_api, InboxEvent) == 0
+
+
+def test_a_rate_limit_that_lasts_gives_the_recruiter_before_the_inbox_gives_up(
+        gh_api: Harness, harvest: FakeHarvest, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(harvest_client, "sleep", lambda seconds: None)
+    harvest.retry_after = ["600"] * 10
+    assert post(gh_api, fixture("reject_candidate"))[0] == 200
+    for _ in range(greenhouse.HOLD_TIMES - 1):
+        gh_api.now += timedelta(minutes=2)
+        assert gh_api.inbox.redeliver(gh_api.now) == 0 and count(gh_api, InboxEvent) == 1
+    gh_api.now += timedelta(minutes=2)
+    assert gh_api.inbox.redeliver(gh_api.now) == 1
+    assert followups(gh_api)[NAME].manager_id == RECRUITER and count(gh_api, InboxEvent) == 0
+    assert greenhouse.HOLD_TIMES < REDELIVER_ATTEMPTS
 
 
 def test_a_failure_after_harvest_answered_is_processed_again(gh_api: Harness, harvest: FakeHarvest) -> None:

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import threading
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -149,7 +150,8 @@ def credentials(settings: Any) -> harvest.Credentials | None:
 def complete(settings: Any, event: AtsEvent, body: Any) -> AtsEvent:
     """The event with the job's hiring managers' emails first among its owners (see the module's docstring).
     Without Harvest credentials, or for an unreject (no manager needed), the event as it is. HarvestBusy
-    (rate limited for longer than is waited here) passes through: the delivery is processed again later."""
+    (rate limited for longer than is waited here) passes through, so the delivery is processed again later,
+    HOLD_TIMES times at most; then the payload's people are used."""
     found = credentials(settings)
     if event.kind in (None, UNREJECTED) or found is None:
         return event
@@ -158,11 +160,46 @@ def complete(settings: Any, event: AtsEvent, body: Any) -> AtsEvent:
         return event
     try:
         managers = hiring_manager_emails(settings.greenhouse_api_url, found, job_id)
+    except harvest.HarvestBusy as error:
+        if not _hold(event.delivery_id):
+            raise
+        logger.warning("ats greenhouse: delivery %s: the Harvest API is still rate limited (%s): the payload's "
+                       "people are used", event.delivery_id, error)
+        return event
     except VendorUnavailable as error:
+        _release(event.delivery_id)
         logger.warning("ats greenhouse: delivery %s: the Harvest API could not name the hiring manager (%s): "
                        "the payload's people are used", event.delivery_id, error)
         return event
+    _release(event.delivery_id)
     return dataclasses.replace(event, owner_emails=tuple(dict.fromkeys((*managers, *event.owner_emails))))
+
+
+# A delivery held back for a rate limit is processed again by the inbox's redelivery, which gives up after
+# bot.inbox.REDELIVER_ATTEMPTS; so a delivery is held at most HOLD_TIMES times by this process, then the
+# payload's people are used, well before the inbox would stop trying (two replicas: twice each, still fewer).
+HOLD_TIMES = 2
+_held: dict[str, int] = {}
+_held_lock = threading.Lock()
+
+
+def _hold(delivery: str) -> bool:
+    """Whether this delivery has been held back for a rate limit HOLD_TIMES times already (then it is not
+    held again: True); else counts one more hold (False: the caller raises)."""
+    with _held_lock:
+        times = _held.get(delivery, 0)
+        if times >= HOLD_TIMES:
+            _held.pop(delivery, None)
+            return True
+        if len(_held) > 1000:  # deliveries another replica finished: forget the oldest
+            _held.pop(next(iter(_held)))
+        _held[delivery] = times + 1
+        return False
+
+
+def _release(delivery: str) -> None:
+    with _held_lock:
+        _held.pop(delivery, None)
 
 
 def _job_id(body: Any) -> str | None:
