@@ -14,6 +14,9 @@ Run from the repository root:
     python benchmarks/reader_accuracy.py --through app         # every message through the real app
     python benchmarks/reader_accuracy.py --corpus b05 --misses # one corpus, with every error listed
     python benchmarks/reader_accuracy.py --through app --channel-manager  # channels with a default manager
+    python benchmarks/reader_accuracy.py --reader model        # the model reader (MODEL_* from the environment)
+    python benchmarks/reader_accuracy.py --reader model --oracle  # a fake that answers each message right
+    python benchmarks/reader_accuracy.py --reader model --oracle no  # a fake that sees no decision anywhere
 
 ``--through app`` posts each message as a signed event to the real Bolt app (the same WSGI entry
 point `serve` uses, a fresh SQLite database, the tests' fake Slack Web API), in a workspace of its own,
@@ -21,6 +24,14 @@ a thread reply after its parent, an app's post as a `bot_message`, and scores wh
 not-selected people it recorded follow-ups for ("recall", "precision"), the ones it asked about in the
 thread instead ("+asked"), its replies to non-decisions ("false"), readings it made but did nothing
 with ("silent": must be 0), and follow-ups whose manager is an app's bot user ("bot DMs": must be 0).
+
+``--reader model`` scores DECISION_READER=model through the app (the same run as ``--through app``, the app
+built with MODEL_BASE_URL, MODEL_NAME, MODEL_API_KEY and MODEL_TIMEOUT from the environment), and prints what it
+cost: requests and tokens (the answers' `usage`) per 100 messages, the latency of a reading (p50, p90, p99),
+fallbacks by cause, names dropped for not being in the message, and the messages the gate kept from the model.
+``--oracle`` points it at tests/fake_model.py answering each message with the corpus's expected reading: the
+most a perfect model could score behind the gate, with no tokens spent; ``--oracle no``, a fake that answers
+"no decision" to everything: what the rules' fallback and the Confirm question keep of a useless model.
 
 Prints, for each corpus, by category and overall:
 - recall and precision of not-selected names in readings the bot would record (confidence at or above
@@ -39,6 +50,7 @@ import time
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -225,12 +237,14 @@ def evaluate(corpus: list[dict]) -> dict[str, Tally]:
 # --- through the app ---------------------------------------------------------------------------------
 
 
-def evaluate_through_app(corpus: list[dict], *, channel_manager: bool = False) -> dict[str, Tally]:
+def evaluate_through_app(corpus: list[dict], *, channel_manager: bool = False, env: dict[str, str] | None = None,
+                         on_close: Any = None) -> dict[str, Tally]:
     """Post every message to the real app as a signed event and score what it recorded and replied.
 
     `channel_manager`: each channel first gets a default hiring manager (`/interview-round channel-manager`),
     as a team that lets its ATS post into Slack would set up; without it, an app's post is asked about
-    ("who is the hiring manager?") instead of recorded."""
+    ("who is the hiring manager?") instead of recorded. `env`: settings for the app (the model reader's);
+    `on_close(deps)` is called before the app is closed (to read the model reader's counts)."""
     from sqlalchemy import select
 
     from bot.followups.recording import draft_from_value
@@ -246,7 +260,8 @@ def evaluate_through_app(corpus: list[dict], *, channel_manager: bool = False) -
     engine = make_engine(db_url)
     upgrade(engine)
     engine.dispose()
-    harness = Harness(db_url=db_url, fake=fake)
+    harness = Harness(db_url=db_url, fake=fake, **(env or {}))
+    model_reader = (env or {}).get("DECISION_READER") == "model"
     tallies: list[Tally] = []
     try:
         for index, case in enumerate(corpus):
@@ -287,12 +302,102 @@ def evaluate_through_app(corpus: list[dict], *, channel_manager: bool = False) -
                         if isinstance(element, dict) and element.get("action_id") == ACTION_CONFIRM:
                             draft, _ = draft_from_value(str(element.get("value")))
                             asked.extend(p.name for p in draft.not_selected)
-            tallies.append(_score_app(case, posts, [n for n, _ in rows if n], asked,
-                                      [m for _, m in rows], read_case(case)))
+            reading = read_case(case)
+            if model_reader and reading is not None and reading.confidence < CONFIDENCE_THRESHOLD:
+                reading = None  # an unsure rules reading the model saw no decision in gets no question, by design
+            tallies.append(_score_app(case, posts, [n for n, _ in rows if n], asked, [m for _, m in rows], reading))
     finally:
+        if on_close is not None:
+            on_close(harness.deps)
         harness.close()
         fake.stop()
     return _by_category(corpus, tallies)
+
+
+# --- the model reader --------------------------------------------------------------------------------
+
+MODEL_VARIABLES = ("MODEL_BASE_URL", "MODEL_NAME", "MODEL_API_KEY", "MODEL_TIMEOUT")
+
+
+def model_env(environ: dict[str, str]) -> dict[str, str]:
+    """The app's settings for DECISION_READER=model, from the environment."""
+    missing = [name for name in ("MODEL_BASE_URL", "MODEL_NAME") if not environ.get(name)]
+    if missing:
+        raise SystemExit(f"--reader model: set {' and '.join(missing)} (e.g. MODEL_BASE_URL=http://127.0.0.1:11434/v1"
+                         " MODEL_NAME=llama3.1:8b), or use --oracle")
+    return {"DECISION_READER": "model", **{k: environ[k] for k in MODEL_VARIABLES if environ.get(k)}}
+
+
+def oracle(corpora: list[list[dict]], *, contrary: bool = False) -> Any:
+    """tests/fake_model.py answering each corpus message (found by the text the app sends) with its expected
+    reading, stages left out; a message not found is no decision (`contrary`: every message is none)."""
+    from tests.fake_model import NOT_A_DECISION, FakeModel, Reply
+
+    expected: dict[str, dict[str, Any]] = {}
+    for corpus in corpora:
+        for case in corpus:
+            text = "\n".join(message_texts(_message(case))).strip()
+            want = case["expected"]
+            people = [] if want is None else [
+                {"name": name, "outcome": outcome, "stage": None}
+                for outcome in ("hired", "not_selected", "withdrawn") for name in want[outcome]]
+            expected[text] = {"is_decision": bool(people), "final": True,
+                              "role": want["role"] if want else None, "people": people}
+
+    def respond(request: dict[str, Any]) -> Reply:
+        said = request["messages"][-1]["content"]
+        text = said.rsplit("Message:\n", 1)[-1].strip()
+        return Reply(json.dumps(NOT_A_DECISION if contrary else expected.get(text, NOT_A_DECISION)), usage=None)
+
+    fake = FakeModel()
+    fake.respond = respond
+    return fake.start()
+
+
+@dataclass
+class ModelCost:
+    messages: int = 0
+    calls: int = 0
+    readings: int = 0
+    gated: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    dropped_names: int = 0
+    fallbacks: dict[str, int] = field(default_factory=dict)
+    latencies: list[float] = field(default_factory=list)
+
+    def add(self, deps: Any, messages: int) -> None:
+        stats = deps.model.stats
+        summary = stats.summary()
+        self.messages += messages
+        for name in ("calls", "readings", "gated", "prompt_tokens", "completion_tokens", "dropped_names"):
+            setattr(self, name, getattr(self, name) + summary[name])
+        for cause, count in summary["fallbacks"].items():
+            self.fallbacks[cause] = self.fallbacks.get(cause, 0) + count
+        self.latencies.extend(stats.latencies)
+
+    def add_cost(self, other: ModelCost) -> None:
+        for name, value in vars(other).items():
+            if isinstance(value, int):
+                setattr(self, name, getattr(self, name) + value)
+        for cause, count in other.fallbacks.items():
+            self.fallbacks[cause] = self.fallbacks.get(cause, 0) + count
+        self.latencies.extend(other.latencies)
+
+    def report(self) -> str:
+        from bot.reader.model import percentile
+
+        per = 100 / self.messages if self.messages else 0.0
+        p50, p90, p99 = (percentile(self.latencies, q) * 1000 for q in (50, 90, 99))
+        return "\n".join([
+            f"model reader: {self.messages} messages, {self.gated} kept from the model by the gate, "
+            f"{self.readings} readings asked of it",
+            f"per 100 messages: {self.calls * per:.1f} calls, {self.prompt_tokens * per:.0f} prompt + "
+            f"{self.completion_tokens * per:.0f} completion tokens",
+            f"latency of a reading: p50 {p50:.0f} ms, p90 {p90:.0f} ms, p99 {p99:.0f} ms",
+            f"fallbacks to the rules: {self.fallbacks or 'none'}; names dropped (not in the message): "
+            f"{self.dropped_names}",
+        ])
 
 
 def _command(harness: Any, team: str, channel: str, text: str) -> None:
@@ -392,23 +497,52 @@ def meets_targets(overall: Tally) -> bool:
 def main(argv: list[str]) -> int:
     chosen = argv[argv.index("--corpus") + 1].split(",") if "--corpus" in argv else None
     through_app = "--through" in argv and argv[argv.index("--through") + 1] == "app"
-    for name, path in CORPORA.items():
-        if chosen is not None and name not in chosen:
-            continue
+    with_model = "--reader" in argv and argv[argv.index("--reader") + 1] == "model"
+    picked = {name: path for name, path in CORPORA.items() if chosen is None or name in chosen}
+    fake_model = None
+    env: dict[str, str] | None = None
+    if with_model:
+        import os
+
+        through_app = True
+        if "--oracle" in argv:
+            contrary = argv[argv.index("--oracle") + 1:][:1] == ["no"]
+            fake_model = oracle([load_corpus(path) for path in picked.values()], contrary=contrary)
+            env = {"DECISION_READER": "model", "MODEL_BASE_URL": fake_model.url, "MODEL_NAME": "oracle"}
+        else:
+            env = model_env(dict(os.environ))
+    total = ModelCost()
+    every = Tally()
+    for name, path in picked.items():
         corpus = load_corpus(path)
-        results = (evaluate_through_app(corpus, channel_manager="--channel-manager" in argv) if through_app
-                   else evaluate(corpus))
+        cost = ModelCost()
+        results = (evaluate_through_app(corpus, channel_manager="--channel-manager" in argv, env=env,
+                                        on_close=partial(cost.add, messages=len(corpus)) if with_model
+                                        else None)
+                   if through_app else evaluate(corpus))
         where = ROOT.parent if path.is_relative_to(ROOT.parent) else ROOT
-        print(f"== {name}: {path.relative_to(where)} ({'through the app' if through_app else 'reading alone'})")
+        how = "reading alone" if not through_app else "through the app" + (
+            f", model reader {env.get('MODEL_NAME')}" if with_model and env else "")
+        print(f"== {name}: {path.relative_to(where)} ({how})")
         print(report(results))
         if "--misses" in argv:
             print()
             print("\n".join(results["OVERALL"].misses) or "no misses")
+        every.add(results["OVERALL"])
         verdict = "met" if meets_targets(results["OVERALL"]) else "NOT met"
         print(
             f"\ntargets (recall >= {TARGET_RECALL}, precision >= {TARGET_PRECISION}, 0 false replies): "
             f"{verdict}\n"
         )
+        if with_model:
+            print(cost.report() + "\n")
+            total.add_cost(cost)
+    if len(picked) > 1:
+        print("== all corpora\n" + report({"OVERALL": every}))
+        if with_model:
+            print(total.report())
+    if fake_model is not None:
+        fake_model.stop()
     return 0
 
 

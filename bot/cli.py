@@ -91,6 +91,12 @@ def cmd_serve(_args: argparse.Namespace) -> int:
         return 2
     team_id = auth.get("team_id")
     logger.info("authenticated as bot user=%s team=%s", auth.get("user_id"), team_id)
+    if settings.decision_reader == "model":
+        from urllib.parse import urlparse
+
+        logger.info("decision reader: model %s at %s (timeout %gs), the rules' reading when it fails",
+                    settings.model_name, urlparse(settings.model_base_url).netloc.rpartition("@")[2],
+                    settings.model_timeout)
     _mark_installed(settings, team_id)
     identity = {key: auth.get(key) for key in ("team_id", "user_id", "bot_id")}
     if settings.socket_mode:
@@ -163,7 +169,37 @@ def cmd_check(_args: argparse.Namespace) -> int:
     except OSError as error:
         print(f"slack token: FAILED: cannot reach {settings.slack_api_url} ({error})")
         failed = True
+    if settings.decision_reader == "model":
+        failed = not _check_model(settings) or failed
     return 1 if failed else 0
+
+
+# A made-up decision (no real candidate's data) for `check` to have the model read.
+CHECK_MESSAGE = "Decision for QA Lead: not moving forward with Ada Example after the onsite."
+
+
+def _check_model(settings: Settings) -> bool:
+    """DECISION_READER=model: the endpoint answers a reading of CHECK_MESSAGE, in time and in the schema."""
+    import time
+
+    from bot.reader.model import ModelFailure, ModelReader, check_against
+
+    reader = ModelReader.configured(settings)
+    assert reader is not None
+    where = f"{settings.model_name} at {settings.model_base_url}"
+    started = time.monotonic()
+    try:
+        answer = reader.ask(CHECK_MESSAGE, budget=settings.model_timeout)
+    except ModelFailure as failure:
+        print(f"model reader: FAILED: {where}: {failure} (MODEL_TIMEOUT {settings.model_timeout:g}s); "
+              "the rules' reading would be used for every message")
+        return False
+    seconds = time.monotonic() - started
+    people = check_against(answer, CHECK_MESSAGE).people
+    right = answer["is_decision"] and [(k, p.name) for k, p in people] == [("not_selected", "Ada Example")]
+    verdict = "and read the sample decision right" if right else "but misread the sample decision"
+    print(f"model reader: ok ({where} answered in {seconds:.1f}s, {verdict})")
+    return True
 
 
 def cmd_manifest(args: argparse.Namespace) -> int:

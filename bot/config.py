@@ -21,6 +21,7 @@ DEFAULT_API_URL = "https://slack.com/api/"
 DEFAULT_DATABASE_URL = "sqlite:///persona_grata.db"
 DEFAULT_ASHBY_API_URL = "https://api.ashbyhq.com/"
 DEFAULT_GREENHOUSE_API_URL = "https://harvest.greenhouse.io/v1/"
+DEFAULT_MODEL_TIMEOUT = 8.0
 USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 
 
@@ -33,6 +34,8 @@ VARIABLES = (
     "GREENHOUSE_WEBHOOK_SECRET", "ATS_MIN_STAGE", "LEVER_WEBHOOK_TOKEN", "LEVER_API_KEY", "LEVER_API_URL",
     "ASHBY_WEBHOOK_SECRET", "ASHBY_API_KEY", "ASHBY_API_URL", "GREENHOUSE_API_KEY", "GREENHOUSE_API_URL",
     "ATS_SIGNATURE_MAX_AGE",
+    "ASHBY_WEBHOOK_SECRET", "ASHBY_API_KEY", "ASHBY_API_URL", "DECISION_READER", "MODEL_BASE_URL", "MODEL_NAME",
+    "MODEL_API_KEY", "MODEL_TIMEOUT",
 )
 
 # The values `.env.example` ships with, and what to paste instead: `serve` and `check` recognise them rather
@@ -93,6 +96,11 @@ class Settings:
     # How far a signed time (Lever's triggeredAt) may be from our clock, either way: an older delivery is a
     # replay, refused with 401 (bot.ats.fresh)
     ats_signature_max_age: Offset = field(default_factory=lambda: Offset(5, "m"))
+    decision_reader: str = "rules"  # "model": an OpenAI-compatible endpoint reads what the rules let through
+    model_base_url: str | None = None  # e.g. http://127.0.0.1:11434/v1 (…/chat/completions is appended)
+    model_name: str | None = None
+    model_api_key: str | None = None  # optional: local servers take none
+    model_timeout: float = DEFAULT_MODEL_TIMEOUT  # seconds, for one reading, a wait after a 429 included
 
     @property
     def socket_mode(self) -> bool:
@@ -178,6 +186,43 @@ def _choice(environ: Mapping[str, str], name: str, default: str, choices: tuple[
     return value
 
 
+_SECONDS = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s)?", re.IGNORECASE)
+
+
+def _model_timeout(raw: str | None) -> float:
+    """MODEL_TIMEOUT: "8s", "8", "2.5s" or "500ms"; between 0.1 s and 120 s."""
+    if raw is None:
+        return DEFAULT_MODEL_TIMEOUT
+    match = _SECONDS.fullmatch(raw)
+    if match is None:
+        raise ConfigError("MODEL_TIMEOUT", f"{raw!r} is not a duration in seconds (e.g. 8s, 2.5s, 500ms)")
+    seconds = float(match[1]) / (1000 if (match[2] or "").lower() == "ms" else 1)
+    if not 0.1 <= seconds <= 120:
+        raise ConfigError("MODEL_TIMEOUT", f"{raw!r} is out of range (0.1s to 120s)")
+    return seconds
+
+
+def _model(environ: Mapping[str, str]) -> dict[str, object]:
+    """DECISION_READER and, for `model`, the endpoint: its URL and model name are required then."""
+    reader = _choice(environ, "DECISION_READER", "rules", ("rules", "model"))
+    base_url = _get(environ, "MODEL_BASE_URL")
+    name = _get(environ, "MODEL_NAME")
+    if reader == "model":
+        if base_url is None:
+            raise ConfigError("MODEL_BASE_URL", "is not set (DECISION_READER=model needs the endpoint, "
+                                                "e.g. http://127.0.0.1:11434/v1)")
+        if name is None:
+            raise ConfigError("MODEL_NAME", "is not set (DECISION_READER=model needs the model's name)")
+    if base_url is not None:
+        parsed = urlparse(base_url)
+        if parsed.scheme not in ("http", "https") or not parsed.netloc:
+            raise ConfigError("MODEL_BASE_URL", f"{base_url!r} is not an http(s) URL")
+        base_url = base_url.rstrip("/")
+    return {"decision_reader": reader, "model_base_url": base_url, "model_name": name,
+            "model_api_key": _get(environ, "MODEL_API_KEY"),
+            "model_timeout": _model_timeout(_get(environ, "MODEL_TIMEOUT"))}
+
+
 def example_values(environ: Mapping[str, str]) -> list[ConfigError]:
     """The credentials that still hold `.env.example`'s placeholder, each as the error to show."""
     found = []
@@ -249,4 +294,5 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         greenhouse_api_key=_get(environ, "GREENHOUSE_API_KEY"),
         greenhouse_api_url=_get(environ, "GREENHOUSE_API_URL") or DEFAULT_GREENHOUSE_API_URL,
         ats_signature_max_age=max_age,
+        **_model(environ),  # type: ignore[arg-type]
     )

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config import Settings
 from bot.pacing import Pacer
+from bot.reader.model import ModelReader
 from storage.db import make_read_sessions, make_sessions
 
 
@@ -61,6 +62,13 @@ class Deps:
     # The sweep's client (make_client(..., retry_rate_limits=False)): a 429 puts that follow-up off until
     # after Retry-After instead of holding the whole sweep in a sleep. None: the sweep uses `client`.
     sweep_client: WebClient | None = None
+    # The second reader (DECISION_READER=model), built from the settings when not given; None: the rules alone.
+    # Shared by every copy of these deps (dataclasses.replace passes it on), so its counters are the process's.
+    model: ModelReader | None = None
+
+    def __post_init__(self) -> None:
+        if self.model is None:
+            object.__setattr__(self, "model", ModelReader.configured(self.settings))
 
 
 def before_ack(deps: Deps) -> Deps:

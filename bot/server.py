@@ -75,13 +75,17 @@ class Runtime:
             self.probe.close()
         logger.info("stopped")
 
-    def health(self) -> tuple[bool, dict[str, str]]:
+    def health(self) -> tuple[bool, dict[str, Any]]:
         """The database (could the acknowledgement path write now? answered within about a second, with
-        the cause when not) and the scheduler."""
+        the cause when not) and the scheduler; with the model reader, its counts (calls, tokens, fallbacks
+        by cause), which say how it does but not whether the bot is healthy: the rules stand in for it."""
         if self.probe is None:
             self.probe = WriteProbe(self.engine)
-        report = {"database": self.probe(), "scheduler": "ok" if self.scheduler.running else "stopped"}
-        return all(v == "ok" for v in report.values()), report
+        report: dict[str, Any] = {"database": self.probe(), "scheduler": "ok" if self.scheduler.running else "stopped"}
+        healthy = all(v == "ok" for v in report.values())
+        if self.deps.model is not None:
+            report["model_reader"] = self.deps.model.stats.summary()
+        return healthy, report
 
 
 def build_runtime(settings: Settings, *, auth: dict[str, Any]) -> Runtime:

@@ -22,6 +22,10 @@ from bot.slack.messages import BUSY
 from bot.slack.payloads import team_id_of
 from handlers.replies import listener
 
+# the model's share of the shortcut's trigger_id, which Slack honours for 3 s: the modal opens in time, with the
+# rules' reading when the model is slower
+SHORTCUT_BUDGET = 2.0
+
 
 def register(app: App, deps: Deps) -> None:
     app.action(blocks.ACTION_UNDO)(listener(deps, handle_undo))
@@ -151,7 +155,11 @@ def handle_shortcut(deps: Deps, ack: Ack, body: dict[str, Any], shortcut: dict[s
                     respond: Respond) -> None:
     ack()
     message = shortcut.get("message") or {}
-    reading = reader.read("\n".join(message_texts(message)))
+    text = "\n".join(message_texts(message))
+    reading = reader.read(text)
+    if deps.model is not None:  # someone picked this message as a decision: the model reads it, quickly
+        reading = deps.model.read(text, rules=reading, budget=min(SHORTCUT_BUDGET, deps.model.endpoint.timeout),
+                                  chosen=True)
     carried = metadata.encode(c=(shortcut.get("channel") or {}).get("id"), ts=message.get("ts"),
                               a=message.get("user"))
     client.views_open(trigger_id=shortcut["trigger_id"], view=blocks.decision_modal(

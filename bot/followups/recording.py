@@ -134,18 +134,22 @@ def thread_context(deps: Deps, message: IncomingMessage) -> ThreadContext | None
 def read_message(deps: Deps, message: IncomingMessage, thread: ThreadContext | None = None) -> Decision | None:
     """The best reading of a message (any confidence), or None when it is not about a decision.
 
-    A reply in a thread is read with its parent as context, and inherits the role recorded for it."""
+    A reply in a thread is read with its parent as context, and inherits the role recorded for it. With the
+    model reader configured, the rules' reading (made first, offline) decides whether the model is asked
+    and stands when it fails (bot.reader.model). This runs in the inbox's lanes, after Slack's ack."""
     context = thread.text if thread else ""
     names = thread.names if thread else ()
     reading = reader.read(message.text, known_names=names, context=context)
-    if reading is None:
-        return None
-    if reading.confidence < reader.CONFIDENCE_THRESHOLD:
+    if reading is not None and reading.confidence < reader.CONFIDENCE_THRESHOLD:
         with read_only(deps).begin() as session:
             known = repo.known_candidate_names(session, team_id=message.team_id)
         better = reader.read(message.text, known_names=[*names, *known], context=context)
         if better is not None and better.confidence > reading.confidence:
             reading = better
+    if deps.model is not None:  # DECISION_READER=model: the rules' reading is its gate and its fallback
+        reading = deps.model.read(message.text, context=context, rules=reading)
+    if reading is None:
+        return None
     if reading.role is None and thread is not None and thread.record is not None and thread.record.role:
         reading = dataclasses.replace(reading, role=thread.record.role)
     return reading if _has_people(reading) else None
