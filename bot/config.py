@@ -20,7 +20,8 @@ from bot.domain.timing import Offset, TimingError, WorkHours, parse_duration, pa
 DEFAULT_API_URL = "https://slack.com/api/"
 DEFAULT_DATABASE_URL = "sqlite:///persona_grata.db"
 DEFAULT_ASHBY_API_URL = "https://api.ashbyhq.com/"
-DEFAULT_GREENHOUSE_API_URL = "https://harvest.greenhouse.io/v1/"
+DEFAULT_GREENHOUSE_API_URL = "https://harvest.greenhouse.io/v3/"  # Harvest v3 (bot.ats.harvest)
+DEFAULT_GREENHOUSE_AUTH_URL = "https://auth.greenhouse.io/token"  # its OAuth token endpoint
 DEFAULT_MODEL_TIMEOUT = 8.0
 USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 
@@ -33,6 +34,7 @@ VARIABLES = (
     "DIGEST_EMPTY", "ADMIN_USERS", "ESCALATE_TO", "RETENTION_DAYS", "COMPANY_NAME", "LOG_LEVEL", "LOG_FORMAT",
     "GREENHOUSE_WEBHOOK_SECRET", "ATS_MIN_STAGE", "LEVER_WEBHOOK_TOKEN", "LEVER_API_KEY", "LEVER_API_URL",
     "ASHBY_WEBHOOK_SECRET", "ASHBY_API_KEY", "ASHBY_API_URL", "GREENHOUSE_API_KEY", "GREENHOUSE_API_URL",
+    "GREENHOUSE_CLIENT_ID", "GREENHOUSE_CLIENT_SECRET", "GREENHOUSE_USER_ID", "GREENHOUSE_AUTH_URL",
     "ATS_SIGNATURE_MAX_AGE",
     "ASHBY_WEBHOOK_SECRET", "ASHBY_API_KEY", "ASHBY_API_URL", "DECISION_READER", "MODEL_BASE_URL", "MODEL_NAME",
     "MODEL_API_KEY", "MODEL_TIMEOUT",
@@ -91,8 +93,12 @@ class Settings:
     ashby_api_key: str | None = None  # Ashby's API (bot.ats.ashby fetches what a webhook lacks)
     ashby_api_url: str = DEFAULT_ASHBY_API_URL
     ats_min_stage: str | None = None  # the first ATS stage whose rejections get a follow-up (None: bot.ats)
-    greenhouse_api_key: str | None = None  # Harvest API: the job's hiring managers (bot.ats.greenhouse)
+    # Harvest v3 OAuth client credentials: the job's hiring managers (bot.ats.greenhouse, bot.ats.harvest)
+    greenhouse_client_id: str | None = None
+    greenhouse_client_secret: str | None = field(default=None, repr=False)
+    greenhouse_user_id: str | None = None  # the token's `sub`; None: the credentials' service account
     greenhouse_api_url: str = DEFAULT_GREENHOUSE_API_URL
+    greenhouse_auth_url: str = DEFAULT_GREENHOUSE_AUTH_URL
     # How far a signed time (Lever's triggeredAt) may be from our clock, either way: an older delivery is a
     # replay, refused with 401 (bot.ats.fresh)
     ats_signature_max_age: Offset = field(default_factory=lambda: Offset(5, "m"))
@@ -144,6 +150,34 @@ def _api_url(raw: str | None) -> str:
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
         raise ConfigError("SLACK_API_URL", f"{raw!r} is not an http(s) URL")
     return raw if raw.endswith("/") else raw + "/"
+
+
+def _http_url(name: str, raw: str | None, default: str) -> str:
+    if raw is None:
+        return default
+    parsed = urlparse(raw)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise ConfigError(name, f"{raw!r} is not an http(s) URL")
+    return raw
+
+
+def _greenhouse_harvest(environ: Mapping[str, str]) -> tuple[str | None, str | None, str | None]:
+    """The Harvest v3 settings: client id and secret both or neither, a numeric user id, http(s) URLs.
+    A Harvest v1 key (GREENHOUSE_API_KEY) is refused: Greenhouse no longer answers it, and running without the
+    hiring managers it was set for would look like working."""
+    if _get(environ, "GREENHOUSE_API_KEY") is not None:
+        raise ConfigError("GREENHOUSE_API_KEY", "Harvest v1 API keys were retired on 2026-08-31: create Harvest V3 "
+                          "(OAuth) credentials and set GREENHOUSE_CLIENT_ID and GREENHOUSE_CLIENT_SECRET instead")
+    client_id, secret = _get(environ, "GREENHOUSE_CLIENT_ID"), _get(environ, "GREENHOUSE_CLIENT_SECRET")
+    if client_id is not None and secret is None:
+        raise ConfigError("GREENHOUSE_CLIENT_SECRET", "is not set, but GREENHOUSE_CLIENT_ID is (set both, or neither)")
+    if secret is not None and client_id is None:
+        raise ConfigError("GREENHOUSE_CLIENT_ID", "is not set, but GREENHOUSE_CLIENT_SECRET is (set both, or neither)")
+    user_id = _get(environ, "GREENHOUSE_USER_ID")
+    if user_id is not None and not user_id.isdigit():
+        raise ConfigError("GREENHOUSE_USER_ID", f"{user_id!r} is not a Greenhouse user id (the number in "
+                          "app.greenhouse.io/account/users/<id>)")
+    return client_id, secret, user_id
 
 
 def _timing(name: str, parse, raw: str):  # type: ignore[no-untyped-def]
@@ -262,6 +296,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
     max_age = _timing("ATS_SIGNATURE_MAX_AGE", parse_duration, _get(environ, "ATS_SIGNATURE_MAX_AGE") or "5m")
     if max_age.as_timedelta().total_seconds() < 1:
         raise ConfigError("ATS_SIGNATURE_MAX_AGE", "must be at least 1s")
+    client_id, client_secret, greenhouse_user = _greenhouse_harvest(environ)
     return Settings(
         slack_bot_token=bot_token,
         slack_signing_secret=signing_secret,
@@ -291,8 +326,13 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         lever_webhook_token=_get(environ, "LEVER_WEBHOOK_TOKEN"),
         lever_api_key=_get(environ, "LEVER_API_KEY"),
         lever_api_url=(_get(environ, "LEVER_API_URL") or "https://api.lever.co/v1").rstrip("/"),
-        greenhouse_api_key=_get(environ, "GREENHOUSE_API_KEY"),
-        greenhouse_api_url=_get(environ, "GREENHOUSE_API_URL") or DEFAULT_GREENHOUSE_API_URL,
+        greenhouse_client_id=client_id,
+        greenhouse_client_secret=client_secret,
+        greenhouse_user_id=greenhouse_user,
+        greenhouse_api_url=_http_url("GREENHOUSE_API_URL", _get(environ, "GREENHOUSE_API_URL"),
+                                     DEFAULT_GREENHOUSE_API_URL),
+        greenhouse_auth_url=_http_url("GREENHOUSE_AUTH_URL", _get(environ, "GREENHOUSE_AUTH_URL"),
+                                      DEFAULT_GREENHOUSE_AUTH_URL),
         ats_signature_max_age=max_age,
         **_model(environ),  # type: ignore[arg-type]
     )

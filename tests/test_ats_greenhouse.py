@@ -11,21 +11,23 @@ import hmac
 import json
 import logging
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
 from bot.ats import greenhouse, reached_interview
+from bot.ats import harvest as harvest_client
+from bot.config import ConfigError, load_settings
+from bot.inbox import REDELIVER_ATTEMPTS
 from storage.models import Candidate, Decision, Followup, InboxEvent, ProcessedEvent
 from tests import ats_webhooks
 from tests.ats_webhooks import count, followups
-from tests.fake_greenhouse import JOB, FakeHarvest
+from tests.fake_greenhouse import CLIENT_ID, CLIENT_SECRET, HIRING_MANAGER_USER, JOB, FakeHarvest
 from tests.harness import ADMIN, MANAGER, Harness
 
 SECRET = "gh-test-secret"
-API_KEY = "gh-harvest-key"
 RECRUITER = "U0RECRUITER"
 HIRING_MANAGER = "U0HIRINGMGR"
 NAME = "Ines Moreau"
@@ -61,10 +63,26 @@ def harvest() -> Iterator[FakeHarvest]:
     fake.close()
 
 
+@pytest.fixture(autouse=True)
+def fresh_tokens() -> Iterator[None]:
+    """Each test starts with no cached Harvest token (the cache is per process)."""
+    harvest_client._caches.clear()
+    greenhouse._held.clear()
+    yield
+    harvest_client._caches.clear()
+    greenhouse._held.clear()
+
+
+def harvest_env(harvest: FakeHarvest) -> dict[str, str]:
+    return {"GREENHOUSE_WEBHOOK_SECRET": SECRET, "GREENHOUSE_CLIENT_ID": CLIENT_ID,
+            "GREENHOUSE_CLIENT_SECRET": CLIENT_SECRET, "GREENHOUSE_API_URL": harvest.url,
+            "GREENHOUSE_AUTH_URL": harvest.auth_url}
+
+
 @pytest.fixture
 def gh_api(harness: Harness, harvest: FakeHarvest) -> Harness:
-    """Greenhouse with a Harvest API key: the job's hiring manager is asked for."""
-    harness.reconfigure(GREENHOUSE_WEBHOOK_SECRET=SECRET, GREENHOUSE_API_KEY=API_KEY, GREENHOUSE_API_URL=harvest.url)
+    """Greenhouse with Harvest v3 credentials: the job's hiring manager is asked for."""
+    harness.reconfigure(**harvest_env(harvest))
     harness.fake.emails.update({"recruiter@example.com": RECRUITER, "hana.manager@example.com": HIRING_MANAGER})
     return harness
 
@@ -311,41 +329,148 @@ def test_a_hostile_name_from_greenhouse_is_shown_as_typed_to_the_admins(gh: Harn
     assert "&lt;!channel&gt;" in sent and "&amp; Co" in sent
 
 
-def test_with_an_api_key_the_jobs_hiring_manager_from_harvest(gh_api: Harness, harvest: FakeHarvest) -> None:
+def bearer_tokens(harvest: FakeHarvest) -> list[str]:
+    return [c.authorization for c in harvest.api_calls()]
+
+
+def test_with_harvest_credentials_the_jobs_hiring_manager_from_harvest_v3(gh_api: Harness,
+                                                                          harvest: FakeHarvest) -> None:
     assert post(gh_api, fixture("reject_candidate")) == (200, "OK")
     assert followups(gh_api)[NAME].manager_id == HIRING_MANAGER
-    assert [path for path, _ in harvest.requests] == [f"/jobs/{JOB}", "/users/84275"]
-    assert {auth for _, auth in harvest.requests} == {"Basic " + base64.b64encode(f"{API_KEY}:".encode()).decode()}
+    [token_call] = harvest.token_calls()
+    assert token_call.authorization == "Basic " + base64.b64encode(f"{CLIENT_ID}:{CLIENT_SECRET}".encode()).decode()
+    assert token_call.form == {"grant_type": "client_credentials"}  # no GREENHOUSE_USER_ID: no sub
+    assert [(c.path, c.query) for c in harvest.api_calls()] == [
+        ("/v3/job_hiring_managers", {"job_ids": str(JOB), "per_page": "100"}),
+        ("/v3/users", {"ids": str(HIRING_MANAGER_USER)})]
+    assert set(bearer_tokens(harvest)) == {"Bearer eyJ.fake-access-token-1"}
     assert count(gh_api, InboxEvent) == 0
 
 
-def test_a_logged_round_still_comes_before_harvests_hiring_manager(gh_api: Harness, harvest: FakeHarvest) -> None:
-    gh_api.command("Platform Engineer: Ines Moreau (onsite), Tom Baker (onsite)")
+def test_the_token_is_fetched_once_and_reused_for_the_next_delivery(gh_api: Harness, harvest: FakeHarvest) -> None:
     assert post(gh_api, fixture("reject_candidate"))[0] == 200
-    assert followups(gh_api)[NAME].manager_id == MANAGER
+    assert post(gh_api, fixture("hire_candidate"))[0] == 200
+    assert len(harvest.token_calls()) == 1 and len(harvest.api_calls()) == 4
+    assert set(bearer_tokens(harvest)) == {"Bearer eyJ.fake-access-token-1"}
 
 
-@pytest.mark.parametrize("missing", ["job", "hiring managers", "slack account"])
+def test_greenhouse_user_id_is_sent_as_the_tokens_sub(harness: Harness, harvest: FakeHarvest) -> None:
+    harness.reconfigure(**harvest_env(harvest), GREENHOUSE_USER_ID="4455")
+    harness.fake.emails.update({"recruiter@example.com": RECRUITER, "hana.manager@example.com": HIRING_MANAGER})
+    assert post(harness, fixture("reject_candidate"))[0] == 200
+    assert [c.form for c in harvest.token_calls()] == [{"grant_type": "client_credentials", "sub": "4455"}]
+    assert followups(harness)[NAME].manager_id == HIRING_MANAGER
+
+
+def test_an_expired_token_is_fetched_again_once(gh_api: Harness, harvest: FakeHarvest) -> None:
+    assert post(gh_api, fixture("reject_candidate"))[0] == 200
+    harvest.expire_tokens()  # revoked, or expired before the time it was given
+    assert post(gh_api, fixture("hire_candidate"))[0] == 200
+    assert len(harvest.token_calls()) == 2
+    assert bearer_tokens(harvest)[2:] == ["Bearer eyJ.fake-access-token-1", "Bearer eyJ.fake-access-token-2",
+                                          "Bearer eyJ.fake-access-token-2"]  # the 401, then the retry
+    assert count(gh_api, InboxEvent) == 0
+
+
+def test_a_401_after_a_fresh_token_falls_back_to_the_recruiter(gh_api: Harness, harvest: FakeHarvest,
+                                                               caplog: pytest.LogCaptureFixture) -> None:
+    harvest.fail = 401  # the credentials lack the scopes, say
+    assert post(gh_api, fixture("reject_candidate"))[0] == 200
+    assert followups(gh_api)[NAME].manager_id == RECRUITER and count(gh_api, InboxEvent) == 0
+    assert len(harvest.token_calls()) == 2 and len(harvest.api_calls()) == 2  # refreshed once, not looping
+    assert "HTTP 401" in caplog.text
+
+
+def test_a_token_is_fetched_again_a_minute_before_it_expires(harvest: FakeHarvest) -> None:
+    harvest.lifetime_field, harvest.lifetime = "expires_in", timedelta(minutes=10)
+    now = [datetime(2026, 12, 1, 9, 0, tzinfo=UTC)]
+    cache = harvest_client.TokenCache(harvest_client.Credentials(CLIENT_ID, CLIENT_SECRET, None, harvest.auth_url),
+                                      clock=lambda: now[0])
+    first = cache.get()
+    now[0] += timedelta(minutes=8, seconds=59)
+    assert cache.get() == first and len(harvest.token_calls()) == 1
+    now[0] += timedelta(seconds=2)  # within a minute of the expiry
+    assert cache.get() != first and len(harvest.token_calls()) == 2
+
+
+def test_the_tokens_lifetime_is_read_from_expires_in_or_expires_at() -> None:
+    now = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+    assert harvest_client._lifetime({"expires_in": 600}, now) == timedelta(minutes=10)
+    assert harvest_client._lifetime({"expires_at": "2026-12-01T09:30:00Z"}, now) == timedelta(minutes=30)
+    assert harvest_client._lifetime({"expires_at": "yesterday"}, now) == timedelta(hours=1)
+    assert harvest_client._lifetime({}, now) == timedelta(hours=1)
+
+
+@pytest.mark.parametrize("missing", ["job", "hiring managers", "user", "slack account"])
 def test_no_hiring_manager_found_falls_back_to_the_recruiter(gh_api: Harness, harvest: FakeHarvest,
                                                              missing: str) -> None:
     if missing == "job":
-        del harvest.objects[f"/jobs/{JOB}"]  # 404
+        harvest.hiring_managers.clear()  # a job Harvest does not know: the filtered list is empty
     elif missing == "hiring managers":
-        harvest.objects[f"/jobs/{JOB}"]["hiring_team"]["hiring_managers"] = []
+        harvest.hiring_managers[JOB] = []
+    elif missing == "user":
+        harvest.users.clear()
     else:
         del gh_api.fake.emails["hana.manager@example.com"]
     assert post(gh_api, fixture("reject_candidate"))[0] == 200
     assert followups(gh_api)[NAME].manager_id == RECRUITER and count(gh_api, InboxEvent) == 0
 
 
+@pytest.mark.parametrize("down", ["503", "500", "token endpoint 500", "wrong client secret", "hang"])
 def test_harvest_down_falls_back_to_the_recruiter_and_loses_nothing(gh_api: Harness, harvest: FakeHarvest,
-                                                                    caplog: pytest.LogCaptureFixture) -> None:
-    harvest.fail = 503
+                                                                    caplog: pytest.LogCaptureFixture,
+                                                                    monkeypatch: pytest.MonkeyPatch,
+                                                                    down: str) -> None:
+    if down == "hang":
+        monkeypatch.setattr(harvest_client, "timeout", 0.2)
+        harvest.hang = True
+    elif down == "token endpoint 500":
+        harvest.fail_token = 500
+    elif down == "wrong client secret":
+        gh_api.reconfigure(**{**harvest_env(harvest), "GREENHOUSE_CLIENT_SECRET": "rotated-away"})
+        gh_api.fake.emails.update({"recruiter@example.com": RECRUITER, "hana.manager@example.com": HIRING_MANAGER})
+    else:
+        harvest.fail = int(down)
     assert post(gh_api, fixture("reject_candidate"))[0] == 200
     assert followups(gh_api)[NAME].manager_id == RECRUITER and count(gh_api, InboxEvent) == 0
-    assert "Harvest API could not name the hiring manager" in caplog.text and "HTTP 503" in caplog.text
+    assert "Harvest API could not name the hiring manager" in caplog.text
     assert post(gh_api, fixture("reject_candidate"))[0] == 200  # the retry Greenhouse may send: still one
     assert len(followups(gh_api)) == 1
+
+
+def test_a_short_rate_limit_is_waited_out(gh_api: Harness, harvest: FakeHarvest,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    waits: list[float] = []
+    monkeypatch.setattr(harvest_client, "sleep", waits.append)
+    harvest.retry_after = ["2"]
+    assert post(gh_api, fixture("reject_candidate"))[0] == 200
+    assert waits == [2.0] and followups(gh_api)[NAME].manager_id == HIRING_MANAGER
+
+
+def test_a_long_rate_limit_keeps_the_delivery_for_later(gh_api: Harness, harvest: FakeHarvest,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    waits: list[float] = []
+    monkeypatch.setattr(harvest_client, "sleep", waits.append)
+    harvest.retry_after = ["120"]
+    assert post(gh_api, fixture("reject_candidate"))[0] == 200
+    assert waits == [] and count(gh_api, Followup) == 0 and count(gh_api, InboxEvent) == 1  # kept, not lost
+    gh_api.now += timedelta(minutes=2)
+    assert gh_api.inbox.redeliver(gh_api.now) == 1
+    assert followups(gh_api)[NAME].manager_id == HIRING_MANAGER and count(gh_api, InboxEvent) == 0
+
+
+def test_a_rate_limit_that_lasts_gives_the_recruiter_before_the_inbox_gives_up(
+        gh_api: Harness, harvest: FakeHarvest, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(harvest_client, "sleep", lambda seconds: None)
+    harvest.retry_after = ["600"] * 10
+    assert post(gh_api, fixture("reject_candidate"))[0] == 200
+    for _ in range(greenhouse.HOLD_TIMES - 1):
+        gh_api.now += timedelta(minutes=2)
+        assert gh_api.inbox.redeliver(gh_api.now) == 0 and count(gh_api, InboxEvent) == 1
+    gh_api.now += timedelta(minutes=2)
+    assert gh_api.inbox.redeliver(gh_api.now) == 1
+    assert followups(gh_api)[NAME].manager_id == RECRUITER and count(gh_api, InboxEvent) == 0
+    assert greenhouse.HOLD_TIMES < REDELIVER_ATTEMPTS
 
 
 def test_a_failure_after_harvest_answered_is_processed_again(gh_api: Harness, harvest: FakeHarvest) -> None:
@@ -357,9 +482,52 @@ def test_a_failure_after_harvest_answered_is_processed_again(gh_api: Harness, ha
     assert followups(gh_api)[NAME].manager_id == HIRING_MANAGER and count(gh_api, InboxEvent) == 0
 
 
-def test_without_an_api_key_harvest_is_never_asked(gh: Harness, harvest: FakeHarvest) -> None:
+def test_without_credentials_harvest_is_never_asked(gh: Harness, harvest: FakeHarvest) -> None:
     assert post(gh, fixture("reject_candidate"))[0] == 200
-    assert followups(gh)[NAME].manager_id == RECRUITER and harvest.requests == []
+    assert followups(gh)[NAME].manager_id == RECRUITER and harvest.calls == []
+
+
+def test_no_secret_or_token_in_the_logs(gh_api: Harness, harvest: FakeHarvest,
+                                        caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    assert post(gh_api, fixture("reject_candidate"))[0] == 200
+    harvest.expire_tokens()
+    harvest.fail = 503
+    assert post(gh_api, fixture("hire_candidate"))[0] == 200
+    harvest.fail_token = 401
+    harvest.expire_tokens()
+    another = copy.deepcopy(fixture("reject_candidate"))
+    another["payload"]["application"]["id"] = 71980901
+    assert post(gh_api, another)[0] == 200
+    logged = "\n".join(r.getMessage() for r in caplog.records) + caplog.text
+    basic = base64.b64encode(f"{CLIENT_ID}:{CLIENT_SECRET}".encode()).decode()
+    assert logged.count("Harvest API could not name the hiring manager") >= 2 and len(harvest.token_calls()) == 3
+    for secret in (CLIENT_SECRET, basic, "fake-access-token", "Bearer"):
+        assert secret not in logged
+    assert CLIENT_SECRET not in repr(gh_api.settings)
+
+
+@pytest.mark.parametrize(("env", "line"), [
+    ({"GREENHOUSE_API_KEY": "v1-key"}, "GREENHOUSE_API_KEY: Harvest v1 API keys were retired on 2026-08-31"),
+    ({"GREENHOUSE_CLIENT_ID": "id"}, "GREENHOUSE_CLIENT_SECRET: is not set"),
+    ({"GREENHOUSE_CLIENT_SECRET": "s"}, "GREENHOUSE_CLIENT_ID: is not set"),
+    ({"GREENHOUSE_CLIENT_ID": "id", "GREENHOUSE_CLIENT_SECRET": "s", "GREENHOUSE_USER_ID": "hana"},
+     "GREENHOUSE_USER_ID: 'hana' is not a Greenhouse user id"),
+    ({"GREENHOUSE_API_URL": "harvest.greenhouse.io/v3"}, "GREENHOUSE_API_URL: "),
+    ({"GREENHOUSE_AUTH_URL": "ftp://auth.greenhouse.io/token"}, "GREENHOUSE_AUTH_URL: "),
+])
+def test_bad_harvest_configuration_is_one_line_naming_the_variable(env: dict[str, str], line: str) -> None:
+    with pytest.raises(ConfigError) as error:
+        load_settings({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s", **env})
+    assert str(error.value).startswith(line) and "\n" not in str(error.value)
+
+
+def test_harvest_defaults_are_v3() -> None:
+    settings = load_settings({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s",
+                              "GREENHOUSE_CLIENT_ID": "id", "GREENHOUSE_CLIENT_SECRET": "secret"})
+    assert settings.greenhouse_api_url == "https://harvest.greenhouse.io/v3/"
+    assert settings.greenhouse_auth_url == "https://auth.greenhouse.io/token"
+    assert settings.greenhouse_user_id is None
 
 
 def test_signed_the_way_another_vendor_signs_is_401(gh: Harness) -> None:

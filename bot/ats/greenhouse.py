@@ -15,23 +15,23 @@ carries the same ones. A replayed delivery is therefore not refused as stale: it
 and is dropped as a redelivery (processed_events), which is all a replay of a signed body can do here.
 
 The payload names the recruiter, coordinator and credited-to user, not the job's hiring managers. With
-GREENHOUSE_API_KEY set, `complete` asks the Harvest API for them after the 200 (GREENHOUSE_API_URL, HTTP
-basic auth with the key as the user name, https://developers.greenhouse.io/harvest.html#authentication):
-"Retrieve job", `GET jobs/{id}`, answers the job with `hiring_team.hiring_managers[]`, each with the user's
-`id` (#get-retrieve-job); "Retrieve user", `GET users/{id}`, answers `primary_email_address` and `emails[]`
-(#get-retrieve-user). Their emails come first among the owners; the payload's people follow. When Harvest
-can't be asked (down, refused, no such job), the payload's people are used: the payload alone is a whole
-decision, so the follow-up is recorded now rather than held for a lookup that may never answer.
+Harvest v3 credentials set (GREENHOUSE_CLIENT_ID and GREENHOUSE_CLIENT_SECRET; v1 API keys were retired on
+2026-08-31), `complete` asks Harvest v3 for them after the 200: the token and the calls are bot.ats.harvest's,
+the endpoints and fields `hiring_manager_emails`'s. Their emails come first among the owners; the payload's
+people follow. When Harvest can't be asked (down, refused after a fresh token, no such job), the payload's
+people are used: the payload alone is a whole decision, so the follow-up is recorded now rather than held for
+a lookup that may never answer. Only a rate limit asking for a long wait holds the delivery in the inbox
+(bot.ats.harvest.HarvestBusy), as Greenhouse will answer once the wait is over.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
+import threading
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
-from urllib.parse import quote
 
 from bot.ats import (
     HIRED,
@@ -41,9 +41,9 @@ from bot.ats import (
     AtsEvent,
     Malformed,
     VendorUnavailable,
-    api_json,
     delivery_id,
     external_id,
+    harvest,
     signed,
 )
 from bot.ats import object_at as _object
@@ -136,24 +136,70 @@ def parse(body: Any) -> AtsEvent:
     )
 
 
-# --- the job's hiring managers, from the Harvest API ------------------------------------------------------
+# --- the job's hiring managers, from Harvest v3 ---------------------------------------------------------
+
+
+def credentials(settings: Any) -> harvest.Credentials | None:
+    """The Harvest v3 client credentials, or None when GREENHOUSE_CLIENT_ID (and so the secret) is unset."""
+    if not settings.greenhouse_client_id or not settings.greenhouse_client_secret:
+        return None
+    return harvest.Credentials(settings.greenhouse_client_id, settings.greenhouse_client_secret,
+                               settings.greenhouse_user_id, settings.greenhouse_auth_url)
 
 
 def complete(settings: Any, event: AtsEvent, body: Any) -> AtsEvent:
     """The event with the job's hiring managers' emails first among its owners (see the module's docstring).
-    Without GREENHOUSE_API_KEY, or for an unreject (no manager needed), the event as it is."""
-    if event.kind in (None, UNREJECTED) or not settings.greenhouse_api_key:
+    Without Harvest credentials, or for an unreject (no manager needed), the event as it is. HarvestBusy
+    (rate limited for longer than is waited here) passes through, so the delivery is processed again later,
+    HOLD_TIMES times at most; then the payload's people are used."""
+    found = credentials(settings)
+    if event.kind in (None, UNREJECTED) or found is None:
         return event
     job_id = _job_id(body)
     if job_id is None:
         return event
     try:
-        managers = hiring_manager_emails(settings.greenhouse_api_url, settings.greenhouse_api_key, job_id)
+        managers = hiring_manager_emails(settings.greenhouse_api_url, found, job_id)
+    except harvest.HarvestBusy as error:
+        if not _hold(event.delivery_id):
+            raise
+        logger.warning("ats greenhouse: delivery %s: the Harvest API is still rate limited (%s): the payload's "
+                       "people are used", event.delivery_id, error)
+        return event
     except VendorUnavailable as error:
+        _release(event.delivery_id)
         logger.warning("ats greenhouse: delivery %s: the Harvest API could not name the hiring manager (%s): "
                        "the payload's people are used", event.delivery_id, error)
         return event
+    _release(event.delivery_id)
     return dataclasses.replace(event, owner_emails=tuple(dict.fromkeys((*managers, *event.owner_emails))))
+
+
+# A delivery held back for a rate limit is processed again by the inbox's redelivery, which gives up after
+# bot.inbox.REDELIVER_ATTEMPTS; so a delivery is held at most HOLD_TIMES times by this process, then the
+# payload's people are used, well before the inbox would stop trying (two replicas: twice each, still fewer).
+HOLD_TIMES = 2
+_held: dict[str, int] = {}
+_held_lock = threading.Lock()
+
+
+def _hold(delivery: str) -> bool:
+    """Whether this delivery has been held back for a rate limit HOLD_TIMES times already (then it is not
+    held again: True); else counts one more hold (False: the caller raises)."""
+    with _held_lock:
+        times = _held.get(delivery, 0)
+        if times >= HOLD_TIMES:
+            _held.pop(delivery, None)
+            return True
+        if len(_held) > 1000:  # deliveries another replica finished: forget the oldest
+            _held.pop(next(iter(_held)))
+        _held[delivery] = times + 1
+        return False
+
+
+def _release(delivery: str) -> None:
+    with _held_lock:
+        _held.pop(delivery, None)
 
 
 def _job_id(body: Any) -> str | None:
@@ -165,23 +211,39 @@ def _job_id(body: Any) -> str | None:
     return str(job_id) if isinstance(job_id, int | str) and not isinstance(job_id, bool) and str(job_id) else None
 
 
-def hiring_manager_emails(base: str, key: str, job_id: str) -> tuple[str, ...]:
-    """The emails of the job's hiring managers, as Harvest lists them. VendorUnavailable when Harvest fails."""
-    url = base.rstrip("/") + "/"
-    job = api_json(f"{url}jobs/{quote(job_id, safe='')}", key, what="Greenhouse Harvest, jobs")
-    team = job.get("hiring_team") if isinstance(job, dict) else None
-    managers = team.get("hiring_managers") if isinstance(team, dict) else None
-    found: list[str] = []
-    for manager in managers if isinstance(managers, list) else []:
-        user_id = manager.get("id") if isinstance(manager, dict) else None
-        if not isinstance(user_id, int | str) or isinstance(user_id, bool):
+def _id(value: Any) -> str | None:
+    return str(value) if isinstance(value, int | str) and not isinstance(value, bool) and str(value) else None
+
+
+def _rows(answer: Any) -> list[dict[str, Any]]:
+    """A v3 list endpoint's rows (a JSON array of objects); anything else reads as none."""
+    return [row for row in answer if isinstance(row, dict)] if isinstance(answer, list) else []
+
+
+def hiring_manager_emails(base: str, found: harvest.Credentials, job_id: str) -> tuple[str, ...]:
+    """The emails of the job's hiring managers, as Harvest v3 lists them. VendorUnavailable when it fails.
+
+    v1's `jobs/{id}` `hiring_team.hiring_managers` is `GET /v3/job_hiring_managers` in v3, filtered by the
+    parent resource (`job_ids`), each row naming its `user_id`; v1's `users/{id}` is `GET /v3/users`
+    filtered by `ids`, whose `primary_email_address` is `primary_email` and `disabled` is `deactivated`
+    (https://harvestdocs.greenhouse.io/docs/step-by-step-migration-instructions, "Jobs", "Users";
+    filters: https://harvestdocs.greenhouse.io/docs/list-endpoints). Scopes: harvest:job_hiring_managers:list
+    and harvest:users:list. A job has a handful of hiring managers, within one page (per_page 100): the
+    `Link: rel="next"` of https://harvestdocs.greenhouse.io/docs/pagination is not followed.
+    """
+    rows = _rows(harvest.get(base, found, "job_hiring_managers", {"job_ids": job_id, "per_page": "100"}))
+    user_ids = list(dict.fromkeys(
+        uid for uid in (_id(row.get("user_id")) or _id((row.get("user") or {}).get("id") if isinstance(
+            row.get("user"), dict) else None) for row in rows) if uid))
+    if not user_ids:
+        return ()
+    users = {_id(u.get("id")): u for u in _rows(harvest.get(base, found, "users", {"ids": ",".join(user_ids[:50])}))}
+    emails: list[str] = []
+    for user_id in user_ids:
+        user = users.get(user_id)
+        if user is None or user.get("deactivated") is True:
             continue
-        user = api_json(f"{url}users/{quote(str(user_id), safe='')}", key, what="Greenhouse Harvest, users")
-        if not isinstance(user, dict):
-            continue
-        listed = user.get("emails")
-        emails = [user.get("primary_email_address"), *(listed if isinstance(listed, list) else [])]
-        email = next((e.lower() for e in (_text(v) for v in emails) if e and "@" in e), None)
-        if email:
-            found.append(email)
-    return tuple(found)
+        email = _text(user.get("primary_email"))
+        if email and "@" in email:
+            emails.append(email.lower())
+    return tuple(emails)
