@@ -15,6 +15,7 @@ from bot.domain.errors import UserFacingError
 from bot.inbox import Inbox
 from bot.log_filters import keep_bodies_out
 from bot.slack.messages import GENERIC_ERROR
+from bot.slack.payloads import team_id_of
 from handlers import register_all
 
 logger = logging.getLogger(__name__)
@@ -71,10 +72,7 @@ def _kind(body: dict[str, Any]) -> str:
 
 
 def _team(body: dict[str, Any]) -> str:
-    team = body.get("team_id") or body.get("team")
-    if isinstance(team, dict):
-        team = team.get("id")
-    return _id(team)
+    return _id(team_id_of(body))
 
 
 def _id(value: Any) -> str:

@@ -88,7 +88,7 @@ def sweeping(deps: Deps) -> WebClient:
     return deps.sweep_client or deps.client
 
 
-def reading(deps: Deps) -> sessionmaker[Session]:
+def read_only(deps: Deps) -> sessionmaker[Session]:
     """The session factory for a read-only unit of work."""
     return deps.reads or deps.sessions
 

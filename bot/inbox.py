@@ -40,6 +40,7 @@ from typing import Any
 
 from bot.deps import Deps, before_ack, writer
 from bot.lanes import KeyedLanes
+from bot.slack.payloads import team_id_of
 from storage import repo
 from storage.db import ACK_LOCK_WAIT, one_statement
 
@@ -379,7 +380,7 @@ def _row(ticket: _Ticket, now: datetime) -> dict[str, Any]:
     body = ticket.body
     return {
         "event_id": str(body["event_id"]),
-        "team_id": str(body.get("team_id") or ""),
+        "team_id": team_id_of(body),
         "body": ticket.raw or json.dumps(body, separators=(",", ":")),
         "received_at": now,
     }

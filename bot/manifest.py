@@ -6,6 +6,8 @@ from typing import Any
 
 import yaml
 
+from bot.domain.rounds import COMMAND
+
 BOT_SCOPES = [
     "chat:write",
     "commands",
@@ -22,7 +24,7 @@ BOT_EVENTS = ["message.channels", "message.groups", "app_home_opened", "app_unin
 def manifest(*, request_url: str | None = None, name: str = "Persona Grata") -> dict[str, Any]:
     """Socket Mode by default; with `request_url` (https://host/slack/events), HTTP mode."""
     command: dict[str, Any] = {
-        "command": "/interview-round",
+        "command": COMMAND,
         "description": "Log an interview round, see pending follow-ups, post a digest",
         "usage_hint": "ROLE: Name (stage), Name (stage) | pending | digest | channel-manager @user | help",
         "should_escape": True,

@@ -1,14 +1,27 @@
-"""Slack surfaces, one module each. Every module has `register(app, deps)`."""
+"""Slack surfaces, one module each. Every module has `register(app, deps)`, which names each of its
+listeners (module-level functions, bound to the Deps by handlers.replies.listener) once."""
 
 from slack_bolt import App
 
 from bot.deps import Deps
 from bot.inbox import Inbox
-from handlers import actions, ats, commands, decisions, dedupe, events, home, lifecycle, limits, notices, rounds
+from handlers import (
+    actions,
+    ats,
+    commands,
+    decisions,
+    events,
+    home,
+    inbox_gate,
+    lifecycle,
+    limits,
+    notices,
+    rounds,
+)
 
 
 def register_all(app: App, deps: Deps, inbox: Inbox) -> None:
-    dedupe.register(app, inbox)
+    inbox_gate.register(app, inbox)
     limits.register(app)
     commands.register(app, deps)
     events.register(app, deps)

@@ -23,7 +23,8 @@ from bot.deps import Deps
 from bot.domain.errors import OutOfDate
 from bot.inbox import Inbox, InboxUnavailable
 from bot.slack import blocks
-from handlers.replies import friendly_errors, team_of
+from bot.slack.payloads import team_id_of
+from handlers.replies import listener
 
 logger = logging.getLogger(__name__)
 PREFIX = "/ats/"
@@ -100,38 +101,38 @@ def process(deps: Deps, body: dict[str, Any]) -> None:
                 else:
                     event = complete(deps.settings, event, body.get("payload"))
             if event is not None:
-                team_id = str(body.get("team_id") or deps.team_id or "")
+                team_id = team_id_of(body) or deps.team_id or ""
                 what = ats_record.handle(deps, event, team_id=team_id, now=deps.clock())
                 logger.info("ats delivery %s: %s", event_id, what)
     inbox.done(deps, event_id)
 
 
 def register(app: App, deps: Deps) -> None:
-    friendly = friendly_errors(deps)
+    app.action(blocks.ACTION_ATS_ASSIGN)(listener(deps, handle_ats_assign))
+    app.action(blocks.ACTION_ATS_CLAIM)(listener(deps, handle_ats_claim))
 
-    def assign(body: dict[str, Any], manager: str, respond: Respond) -> None:
-        value = blocks.button_value((body.get("message") or {}).get("blocks"), blocks.ACTION_ATS_CLAIM)
-        if value is None:
-            raise OutOfDate("That question is out of date.")
-        actor = body["user"]["id"]
-        event, recorded = ats_record.assign(deps, value, manager_id=manager, actor=actor, team_id=team_of(body),
-                                            now=deps.clock())
-        names = [event.person.name] if event.person else []
-        respond(replace_original=True,
-                **blocks.ats_assigned(manager_id=manager, actor=actor, names=names, already=recorded is None))
 
-    @friendly
-    def handle_ats_assign(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
-        ack()
-        manager = action.get("selected_user")
-        if not manager:
-            raise OutOfDate("Pick someone from the list.")
-        assign(body, str(manager), respond)
+def handle_ats_assign(deps: Deps, ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
+    ack()
+    manager = action.get("selected_user")
+    if not manager:
+        raise OutOfDate("Pick someone from the list.")
+    assign(deps, body, str(manager), respond)
 
-    @friendly
-    def handle_ats_claim(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
-        ack()
-        assign(body, str(body["user"]["id"]), respond)
 
-    app.action(blocks.ACTION_ATS_ASSIGN)(handle_ats_assign)
-    app.action(blocks.ACTION_ATS_CLAIM)(handle_ats_claim)
+def handle_ats_claim(deps: Deps, ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+    ack()
+    assign(deps, body, str(body["user"]["id"]), respond)
+
+
+def assign(deps: Deps, body: dict[str, Any], manager: str, respond: Respond) -> None:
+    """Give an ATS decision nobody owned to `manager`, and say so in place of the question."""
+    value = blocks.button_value((body.get("message") or {}).get("blocks"), blocks.ACTION_ATS_CLAIM)
+    if value is None:
+        raise OutOfDate("That question is out of date.")
+    actor = body["user"]["id"]
+    event, recorded = ats_record.assign(deps, value, manager_id=manager, actor=actor, team_id=team_id_of(body),
+                                        now=deps.clock())
+    names = [event.person.name] if event.person else []
+    respond(replace_original=True,
+            **blocks.ats_assigned(manager_id=manager, actor=actor, names=names, already=recorded is None))

@@ -2,7 +2,7 @@
 
 Bolt acknowledges events before their listener runs, so Slack never retries one whose processing
 failed afterwards. Message events that may matter are therefore kept in the inbox before the
-acknowledgement (handlers/dedupe.py) and processed from there (bot.inbox), after it.
+acknowledgement (handlers/inbox_gate.py) and processed from there (bot.inbox), after it.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from bot import inbox
 from bot.deps import Deps
 from bot.domain.slack_text import message_texts
 from bot.followups import recording
+from bot.slack.payloads import team_id_of
 
 READ_SUBTYPES = {None, "bot_message", "thread_broadcast", "file_share"}
 
@@ -85,7 +86,7 @@ def process(deps: Deps, body: dict[str, Any], is_own: Callable[[dict[str, Any]],
     """Handle one kept message event (from the inbox, or redelivered), then take it out of the inbox."""
     event = body.get("event") or {}
     subtype = event.get("subtype")
-    team_id = str(body.get("team_id") or event.get("team") or "")
+    team_id = team_id_of(body)
     channel_id = str(event.get("channel"))
     event_id = body.get("event_id")
     now = deps.clock()
@@ -105,7 +106,8 @@ def process(deps: Deps, body: dict[str, Any], is_own: Callable[[dict[str, Any]],
 
 
 def register(app: App, deps: Deps) -> None:
-    def other_message() -> None:
-        """Message events that are not kept (the bot's own, direct messages, joins): acknowledged, no more."""
-
     app.event("message")(other_message)
+
+
+def other_message() -> None:
+    """Message events that are not kept (the bot's own, direct messages, joins): acknowledged, no more."""

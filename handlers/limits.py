@@ -20,13 +20,14 @@ logger = logging.getLogger(__name__)
 
 
 def register(app: App) -> None:
-    def enforce_field_limits(body: dict[str, Any], next: Callable[[], BoltResponse]) -> BoltResponse:
-        view = body.get("view") if body.get("type") == "view_submission" else None
-        if isinstance(view, dict):
-            errors = blocks.too_long(view.get("callback_id"), (view.get("state") or {}).get("values"))
-            if errors:
-                logger.info("view %s refused: %s longer than allowed", view.get("callback_id"), ",".join(errors))
-                return BoltResponse(status=200, body={"response_action": "errors", "errors": errors})
-        return next()
-
     app.middleware(enforce_field_limits)
+
+
+def enforce_field_limits(body: dict[str, Any], next: Callable[[], BoltResponse]) -> BoltResponse:
+    view = body.get("view") if body.get("type") == "view_submission" else None
+    if isinstance(view, dict):
+        errors = blocks.too_long(view.get("callback_id"), (view.get("state") or {}).get("values"))
+        if errors:
+            logger.info("view %s refused: %s longer than allowed", view.get("callback_id"), ",".join(errors))
+            return BoltResponse(status=200, body={"response_action": "errors", "errors": errors})
+    return next()

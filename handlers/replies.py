@@ -1,4 +1,9 @@
-"""Telling the person who acted what went wrong, from inside the listener.
+"""How a listener is handed to Bolt (`listener`), and telling the person who acted what went wrong.
+
+Listeners are module-level functions that take the Deps first, `handle_x(deps, ack, body, ...)`, so a test
+imports one and calls it with a fake ack. `listener(deps, handle_x)` binds the Deps with functools.partial:
+Bolt finds the arguments to inject by name with inspect.getfullargspec(inspect.unwrap(f)), which reads a
+partial's remaining arguments (and the wrapper below passes on its __wrapped__, the partial).
 
 Listeners ack first and then work; an exception escaping a listener after ack() makes Bolt log a
 missing ack and fall through to the next matching listener. So every listener is wrapped: a
@@ -23,11 +28,6 @@ from bot.slack.messages import BUSY, GENERIC_ERROR
 logger = logging.getLogger(__name__)
 
 
-def team_of(body: dict[str, Any]) -> str:
-    """The workspace an interaction payload came from."""
-    return str((body.get("team") or {}).get("id") or body.get("team_id") or "")
-
-
 def tell(deps: Deps, kwargs: dict[str, Any], message: str) -> None:
     """Reply ephemerally through response_url when there is one, else by DM to the actor."""
     respond = kwargs.get("respond")
@@ -43,23 +43,28 @@ def tell(deps: Deps, kwargs: dict[str, Any], message: str) -> None:
         logger.warning("could not tell the user about an error", exc_info=True)
 
 
-def friendly_errors(deps: Deps) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    def decorate(listener: Callable[..., Any]) -> Callable[..., Any]:
-        @functools.wraps(listener)
-        def wrapper(**kwargs: Any) -> Any:
-            try:
-                return listener(**kwargs)
-            except UserFacingError as error:
-                tell(deps, kwargs, str(error))
-            except Exception as error:
-                if is_busy(error):  # a lock held too long: nothing was changed, and trying again will work
-                    logger.warning("listener %s: the database is busy (%s)", listener.__name__, type(error).__name__)
-                    tell(deps, kwargs, BUSY)
-                else:
-                    logger.exception("listener %s failed", listener.__name__)
-                    tell(deps, kwargs, GENERIC_ERROR)
-            return None
+def listener(deps: Deps, handle: Callable[..., Any]) -> Callable[..., Any]:
+    """`handle(deps, ack, body, ...)` as Bolt calls it: the Deps bound, what it raises told to the user."""
+    return friendly(deps, functools.partial(handle, deps), name=handle.__name__)
 
-        return wrapper
 
-    return decorate
+def friendly(deps: Deps, handle: Callable[..., Any], *, name: str) -> Callable[..., Any]:
+    """`handle`, telling the user of what it raises (and logging it) instead of raising it to Bolt."""
+
+    @functools.wraps(handle)
+    def wrapper(**kwargs: Any) -> Any:
+        try:
+            return handle(**kwargs)
+        except UserFacingError as error:
+            tell(deps, kwargs, str(error))
+        except Exception as error:
+            if is_busy(error):  # a lock held too long: nothing was changed, and trying again will work
+                logger.warning("listener %s: the database is busy (%s)", name, type(error).__name__)
+                tell(deps, kwargs, BUSY)
+            else:
+                logger.exception("listener %s failed", name)
+                tell(deps, kwargs, GENERIC_ERROR)
+        return None
+
+    wrapper.__name__ = wrapper.__qualname__ = name
+    return wrapper

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.slack import blocks
+from bot.slack import blocks, metadata
 from storage.views import FollowupView, ManagerCount, Stats
 from tests.fake_slack import validate
 
@@ -106,4 +106,4 @@ def test_decision_reply_and_skip_modal_are_valid() -> None:
                                   not_selected=names, hired=["Dana"], withdrawn=["Ben"], first_due=NOW)
     message_ok(reply)
     assert reply["blocks"][1]["elements"][0]["value"] == "7"
-    assert validate("views.open", {"view": blocks.skip_modal(followup(), '{"followup_id": 1}')}) is None
+    assert validate("views.open", {"view": blocks.skip_modal(followup(), metadata.encode(f=1))}) is None

@@ -4,21 +4,19 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
-from typing import Any
 
 import pytest
 from sqlalchemy import select
 
 from bot import reader
-from bot.slack import blocks
+from bot.slack import blocks, metadata
 from storage.models import Candidate, Decision, Followup, Round
 from tests.fake_slack import TEAM_ID
 from tests.harness import CHANNEL, MANAGER, MONDAY, OTHER, Harness, pin_reading
+from tests.threads import ROUND, TS, click_in_thread, decision_form, pressed, reply_button, thread_posts
 
-ROUND = "Staff Data Engineer: Dana Whitfield (onsite), Omar Haddad (final round), Lena Park (phone screen)"
 DECISION = "Decision for Staff Data Engineer: not moving forward with Omar Haddad and Lena Park."
 UNSURE = "Staff Data Engineer: leaning towards passing on Omar Haddad"
-TS = "1700000000.000500"
 
 
 def state(h: Harness) -> dict[str, tuple[str, str | None]]:
@@ -28,41 +26,6 @@ def state(h: Harness) -> dict[str, tuple[str, str | None]]:
         return {c.name: (c.outcome, f.status if f else None) for c, f in rows}
 
 
-def thread_replies(h: Harness) -> list[Any]:
-    return [c for c in h.fake.calls_to("chat.postMessage") if c.args.get("thread_ts")]
-
-
-def reply_button(h: Harness, action_id: str) -> dict[str, Any]:
-    reply = thread_replies(h)[-1]
-    for block in reply.args["blocks"]:
-        for element in block.get("elements", []):
-            if element.get("action_id") == action_id:
-                return {"value": element["value"], "message_ts": "1700000099.000100", "thread_ts": TS}
-    raise AssertionError(f"no {action_id} button")
-
-
-def click_in_thread(h: Harness, action_id: str, value: str, *, user: str = MANAGER,
-                    reply_ts: str = "1700000099.000100") -> None:
-    payload = {
-        "type": "block_actions", "team": {"id": TEAM_ID}, "user": {"id": user}, "api_app_id": "A0APP",
-        "container": {"type": "message", "message_ts": reply_ts, "channel_id": CHANNEL},
-        "channel": {"id": CHANNEL}, "trigger_id": "1.2.3", "response_url": h.fake.response_url(),
-        "message": {"ts": reply_ts, "thread_ts": TS, "blocks": []},
-        "actions": [{"action_id": action_id, "block_id": "b", "type": "button", "value": value}],
-    }
-    status, _ = h.interact(payload)
-    assert status == 200
-
-
-def form(role: str = "Staff Data Engineer", manager: str = MANAGER, not_selected: str = "", hired: str = "",
-         withdrawn: str = "") -> dict[str, Any]:
-    def text(block: str, value: str) -> dict[str, Any]:
-        return {block: {block: {"type": "plain_text_input", "value": value or None}}}
-
-    return {**text("role", role), "manager": {"manager": {"type": "users_select", "selected_user": manager}},
-            **text("not_selected", not_selected), **text("hired", hired), **text("withdrawn", withdrawn)}
-
-
 # --- undo -----------------------------------------------------------------------------------------
 
 
@@ -70,7 +33,7 @@ def test_undo_reverts_everything_the_message_recorded(harness: Harness) -> None:
     harness.command(ROUND)
     harness.message(DECISION, ts=TS)
     assert state(harness)["Omar Haddad"] == ("not_selected", "open")
-    click_in_thread(harness, blocks.ACTION_UNDO, reply_button(harness, blocks.ACTION_UNDO)["value"])
+    click_in_thread(harness, reply_button(harness, blocks.ACTION_UNDO))
     assert state(harness) == {
         "Dana Whitfield": ("interviewing", None), "Omar Haddad": ("interviewing", "cancelled"),
         "Lena Park": ("interviewing", "cancelled"),
@@ -82,7 +45,7 @@ def test_undo_reverts_everything_the_message_recorded(harness: Harness) -> None:
 
 def test_undo_of_a_message_without_a_logged_round_leaves_nothing(harness: Harness) -> None:
     harness.message(DECISION, ts=TS)
-    click_in_thread(harness, blocks.ACTION_UNDO, reply_button(harness, blocks.ACTION_UNDO)["value"])
+    click_in_thread(harness, reply_button(harness, blocks.ACTION_UNDO))
     assert state(harness) == {}
     with harness.deps.sessions.begin() as session:
         assert session.scalars(select(Round)).all() == [] and session.scalars(select(Decision)).all() == []
@@ -93,11 +56,11 @@ def test_undo_of_a_message_without_a_logged_round_leaves_nothing(harness: Harnes
 
 def test_undo_is_refused_after_a_nudge_and_for_others(harness: Harness) -> None:
     harness.message(DECISION, ts=TS)
-    value = reply_button(harness, blocks.ACTION_UNDO)["value"]
-    click_in_thread(harness, blocks.ACTION_UNDO, value, user=OTHER)
+    undo = reply_button(harness, blocks.ACTION_UNDO)
+    click_in_thread(harness, undo, user=OTHER)
     assert "Only the person who posted" in harness.fake.calls_to("respond")[-1].args["text"]
     harness.sweep(MONDAY + timedelta(days=1))
-    click_in_thread(harness, blocks.ACTION_UNDO, value)
+    click_in_thread(harness, undo)
     assert "already went out" in harness.fake.calls_to("respond")[-1].args["text"]
     assert state(harness)["Omar Haddad"] == ("not_selected", "open")
 
@@ -110,7 +73,7 @@ def test_edit_opens_the_reading_prefilled_and_saving_replaces_it(harness: Harnes
     harness.message(DECISION, ts=TS)
     with harness.deps.sessions.begin() as session:
         reply_ts = session.scalars(select(Decision.reply_ts)).one()
-    click_in_thread(harness, blocks.ACTION_EDIT, reply_button(harness, blocks.ACTION_EDIT)["value"])
+    click_in_thread(harness, reply_button(harness, blocks.ACTION_EDIT))
     [opened] = harness.fake.calls_to("views.open")
     view = opened.args["view"]
     by_block = {b["block_id"]: b["element"] for b in view["blocks"]}
@@ -118,7 +81,7 @@ def test_edit_opens_the_reading_prefilled_and_saving_replaces_it(harness: Harnes
     assert by_block["manager"]["initial_user"] == MANAGER
     assert by_block["not_selected"]["initial_value"] == "Omar Haddad (final round)\nLena Park (phone screen)"
     status, body = harness.submit_view(
-        blocks.VIEW_DECISION, form(not_selected="Lena Park (phone screen)", hired="Omar Haddad (final round)"),
+        blocks.VIEW_DECISION, decision_form(not_selected="Lena Park (phone screen)", hired="Omar Haddad (final round)"),
         private_metadata=view["private_metadata"],
     )
     assert status == 200 and not body
@@ -128,19 +91,19 @@ def test_edit_opens_the_reading_prefilled_and_saving_replaces_it(harness: Harnes
     }
     [update] = harness.fake.calls_to("chat.update")
     assert update.args["ts"] == reply_ts  # the thread reply is corrected in place
-    assert "Dana Whitfield" in json.dumps(update.args["blocks"]) and len(thread_replies(harness)) == 1
+    assert "Dana Whitfield" in json.dumps(update.args["blocks"]) and len(thread_posts(harness)) == 1
 
 
 def test_decision_modal_answers_with_field_errors(harness: Harness) -> None:
     harness.message(DECISION, ts=TS)
-    metadata = json.dumps({"c": CHANNEL, "ts": TS, "a": MANAGER})
+    carried = metadata.encode(c=CHANNEL, ts=TS, a=MANAGER)
     for values, field in [
-        (form(role="", not_selected="Omar Haddad"), "role"),
-        (form(), "not_selected"),
-        (form(not_selected="Omar Haddad", hired="Omar Haddad"), "hired"),
-        (form(not_selected="Omar Haddad (onsite"), "not_selected"),
+        (decision_form(role="", not_selected="Omar Haddad"), "role"),
+        (decision_form(), "not_selected"),
+        (decision_form(not_selected="Omar Haddad", hired="Omar Haddad"), "hired"),
+        (decision_form(not_selected="Omar Haddad (onsite"), "not_selected"),
     ]:
-        status, body = harness.submit_view(blocks.VIEW_DECISION, values, private_metadata=metadata)
+        status, body = harness.submit_view(blocks.VIEW_DECISION, values, private_metadata=carried)
         answer = json.loads(body)
         assert status == 200 and answer["response_action"] == "errors" and field in answer["errors"], answer
     assert state(harness)["Omar Haddad"] == ("not_selected", "open")
@@ -156,12 +119,12 @@ def test_an_unsure_reading_is_asked_about_and_recorded_when_confirmed(harness: H
         manager_id=None, confidence=reader.CONFIDENCE_THRESHOLD / 2, rules=("pinned",)))
     harness.message(UNSURE, ts=TS)
     assert state(harness) == {}
-    [question] = thread_replies(harness)
+    [question] = thread_posts(harness)
     assert "Did you mean" in json.dumps(question.args["blocks"]) and "Omar Haddad" in json.dumps(question.args)
     confirm = reply_button(harness, blocks.ACTION_CONFIRM)
-    click_in_thread(harness, blocks.ACTION_CONFIRM, confirm["value"], user=OTHER)
+    click_in_thread(harness, confirm, user=OTHER)
     assert state(harness) == {}
-    click_in_thread(harness, blocks.ACTION_CONFIRM, confirm["value"])
+    click_in_thread(harness, confirm)
     assert state(harness) == {"Omar Haddad": ("not_selected", "open")}
     [turned] = harness.fake.calls_to("chat.update")
     assert turned.args["ts"] == "1700000099.000100" and "Noted for" in json.dumps(turned.args["blocks"])
@@ -169,7 +132,7 @@ def test_an_unsure_reading_is_asked_about_and_recorded_when_confirmed(harness: H
 
 def test_a_tampered_confirm_value_changes_nothing(harness: Harness) -> None:
     harness.message(UNSURE, ts=TS)
-    click_in_thread(harness, blocks.ACTION_CONFIRM, "{not json")
+    click_in_thread(harness, pressed(blocks.ACTION_CONFIRM, "{not json"))
     assert state(harness) == {}
     assert "out of date" in harness.fake.calls_to("respond")[-1].args["text"]
 
@@ -191,7 +154,7 @@ def test_shortcut_records_a_message_the_bot_missed(harness: Harness) -> None:
     view = opened.args["view"]
     assert view["callback_id"] == blocks.VIEW_DECISION
     harness.fake.fail_next("chat.postMessage", error="not_in_channel")
-    harness.submit_view(blocks.VIEW_DECISION, form(role="Data Analyst", not_selected="Tom O'Brien (onsite)",
+    harness.submit_view(blocks.VIEW_DECISION, decision_form(role="Data Analyst", not_selected="Tom O'Brien (onsite)",
                                                    hired="Ines Duarte"), private_metadata=view["private_metadata"],
                         user=OTHER)
     assert state(harness) == {"Ines Duarte": ("hired", None), "Tom O'Brien": ("not_selected", "open")}
@@ -224,7 +187,7 @@ def test_an_edited_message_updates_what_it_recorded(harness: Harness) -> None:
     harness.message(DECISION, ts=TS)
     changed(harness, "Decision for Staff Data Engineer: not moving forward with Lena Park (onsite).")
     assert state(harness) == {"Lena Park": ("not_selected", "open")}
-    assert len(thread_replies(harness)) == 1  # the same reply, updated
+    assert len(thread_posts(harness)) == 1  # the same reply, updated
     assert "Lena Park" in json.dumps(harness.fake.calls_to("chat.update")[-1].args["blocks"])
 
 

@@ -21,17 +21,17 @@ from bot import reader
 from bot.deps import Deps
 from bot.followups import digests, outbox, privacy, purge, recording
 from bot.pacing import Pacer, VirtualClock
-from bot.slack import blocks
+from bot.slack import blocks, metadata
 from storage import repo
 from storage.models import Candidate, Decision, Followup, Manager, Nudge, Outbox
 from tests.conftest import TABLES
 from tests.fake_slack import TEAM_ID
 from tests.harness import CHANNEL, MANAGER, MONDAY, OTHER, Harness, pin_reading
+from tests.threads import TS, click_in_thread, pressed, text_input, user_input
 
 DECISION = ("Decision for Staff Data Engineer: offer to Dana Whitfield. Not moving forward with Omar Haddad or "
             "Lena Park.")
 SIMPLE = "Decision for Staff Data Engineer: not moving forward with Omar Haddad."
-TS = "1700000000.000500"
 DUE = MONDAY + timedelta(days=1)
 OMAR = ("Omar", "Haddad", "omar.haddad")
 UNSURE = "Leaning towards passing on Priya Sharma (onsite)"
@@ -101,30 +101,11 @@ def responses(h: Harness) -> list[str]:
     return [c.args["text"] for c in h.fake.calls_to("respond")]
 
 
-def field(block: str, value: str) -> dict[str, Any]:
-    """A modal's text input, as Slack submits it (block and action id alike)."""
-    return {block: {block: {"type": "plain_text_input", "value": value}}}
-
-
-MANAGER_PICKED = {"manager": {"manager": {"type": "users_select", "selected_user": MANAGER}}}
+MANAGER_PICKED = user_input("manager", MANAGER)
 
 
 def note_values(note: str) -> dict[str, Any]:
-    return {"note": {"note": {"type": "plain_text_input", "value": note}}}
-
-
-def click_in_thread(h: Harness, action: dict[str, Any], *, message_ts: str, thread_ts: str = TS,
-                    user: str = MANAGER) -> None:
-    """A button on a bot message in a thread (the payload carries the message, with its thread_ts)."""
-    payload = {
-        "type": "block_actions", "team": {"id": TEAM_ID}, "user": {"id": user}, "api_app_id": "A0APP",
-        "container": {"type": "message", "message_ts": message_ts, "channel_id": CHANNEL},
-        "channel": {"id": CHANNEL}, "trigger_id": "1.2.3", "response_url": h.fake.response_url(),
-        "message": {"ts": message_ts, "thread_ts": thread_ts, "blocks": []},
-        "actions": [{"block_id": "b", "action_ts": "1700000100.000100", **action}],
-    }
-    status, _ = h.interact(payload)
-    assert status == 200
+    return text_input("note", note)
 
 
 # --- item 5: writes aimed at an erased candidate are refused ------------------------------------------
@@ -199,17 +180,17 @@ def test_every_change_to_a_decision_with_an_erased_person_is_refused(harness: Ha
     confirm = recording.draft_value(reader.Decision(
         role="Staff Data Engineer", hired=(), not_selected=(reader.Person("Omar Haddad", "onsite"),), withdrawn=(),
         manager_id=None, confidence=1.0, rules=("test",)), author_id=MANAGER)
-    click_in_thread(harness, {"action_id": blocks.ACTION_CONFIRM, "type": "button", "value": confirm},
-                    message_ts=str(decision.reply_ts))
+    click_in_thread(harness, pressed(blocks.ACTION_CONFIRM, confirm), message_ts=str(decision.reply_ts))
     said = responses(harness)
     assert len(said) == 4 and all("was erased" in line for line in said), said
     assert harness.fake.calls_to("views.open") == []
     _, body = harness.submit_view(blocks.VIEW_DECISION, {
-        **field("role", "Staff Data Engineer"), **MANAGER_PICKED,
-        **field("not_selected", "Omar Haddad (onsite)\nLena Park"), **field("hired", ""), **field("withdrawn", "")},
+        **text_input("role", "Staff Data Engineer"), **MANAGER_PICKED,
+        **text_input("not_selected", "Omar Haddad (onsite)\nLena Park"), **text_input("hired", ""),
+        **text_input("withdrawn", "")},
         private_metadata=edit_form)
     assert "erased" in json.loads(body)["errors"]["role"]
-    _, body = harness.submit_view(blocks.VIEW_ROLE, field("role", "Data Engineer"), private_metadata=role_form)
+    _, body = harness.submit_view(blocks.VIEW_ROLE, text_input("role", "Data Engineer"), private_metadata=role_form)
     assert "erased" in json.loads(body)["errors"]["role"]
     # Editing or deleting the message in Slack changes nothing either.
     edited = "Decision for Data Engineer: not moving forward with Omar Haddad, Lena Park and Ana Lima."
@@ -293,17 +274,18 @@ def test_retention_updates_every_message_that_named_them_through_a_429(harness: 
 
 def test_confirmation_dms_are_erased_too(harness: Harness) -> None:
     harness.submit_view(blocks.VIEW_ROUND, {
-        **field("role", "Staff Data Engineer"), **MANAGER_PICKED,
-        **field("candidates", "Dana Whitfield (onsite)\nOmar Haddad (final round)"), **field("hired", "Dana Whitfield"),
-    }, private_metadata="{}")
+        **text_input("role", "Staff Data Engineer"), **MANAGER_PICKED,
+        **text_input("candidates", "Dana Whitfield (onsite)\nOmar Haddad (final round)"),
+        **text_input("hired", "Dana Whitfield"),
+    }, private_metadata=metadata.encode())
     [round_dm] = [c for c in harness.fake.calls_to("chat.postMessage") if c.args["channel"] == MANAGER]
     assert "Omar Haddad" in json.dumps(round_dm.args["blocks"])
     # A decision recorded from the shortcut where the bot is not in the channel: confirmed by DM.
     harness.fake.fail_next("chat.postMessage", error="not_in_channel")
     harness.submit_view(blocks.VIEW_DECISION, {
-        **field("role", "Data Analyst"), **MANAGER_PICKED,
-        **field("not_selected", "Omar Haddad (onsite)"), **field("hired", ""), **field("withdrawn", "")},
-        private_metadata=json.dumps({"c": "C0ELSEWHERE", "ts": TS}), user=OTHER)
+        **text_input("role", "Data Analyst"), **MANAGER_PICKED,
+        **text_input("not_selected", "Omar Haddad (onsite)"), **text_input("hired", ""), **text_input("withdrawn", "")},
+        private_metadata=metadata.encode(c="C0ELSEWHERE", ts=TS), user=OTHER)
     assert len(naming(harness)) == 3  # two DMs and the App Home
     forget(harness)  # both Omars
     assert naming(harness) == []
@@ -331,9 +313,9 @@ def test_digests_and_escalations_that_named_them_are_taken_down(harness: Harness
 
 def test_purge_keeps_the_posts_an_erasure_will_look_for(harness: Harness) -> None:
     harness.submit_view(blocks.VIEW_ROUND, {
-        **field("role", "Staff Data Engineer"), **MANAGER_PICKED,
-        **field("candidates", "Dana Whitfield (onsite)\nOmar Haddad (final round)"), **field("hired", ""),
-    }, private_metadata="{}")
+        **text_input("role", "Staff Data Engineer"), **MANAGER_PICKED,
+        **text_input("candidates", "Dana Whitfield (onsite)\nOmar Haddad (final round)"), **text_input("hired", ""),
+    }, private_metadata=metadata.encode())
     harness.message(DECISION, ts=TS)
     with harness.deps.sessions.begin() as session:
         assert sorted(row.kind for row in session.scalars(select(Outbox))) == ["reply", "round_dm"]

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from bot.slack import blocks
+from bot.slack import blocks, metadata
 from storage.models import (
     NAME_LENGTH,
     ROLE_LENGTH,
@@ -24,9 +24,11 @@ from storage.models import (
 )
 from tests.fake_slack import TEAM_ID
 from tests.harness import CHANNEL, MANAGER, Harness
+from tests.threads import text_input, user_input
 
 STAGE = "final round with the whole leadership team and a take-home presentation on the data platform migration"
 TS = "1700000001.000100"
+MANAGER_PICKED = user_input("manager", MANAGER)
 assert len(STAGE) > STAGE_LENGTH
 
 
@@ -35,16 +37,8 @@ def count(h: Harness, model: Any) -> int:
         return int(session.scalar(select(func.count()).select_from(model)) or 0)
 
 
-def text(block: str, value: str) -> dict[str, Any]:
-    return {block: {block: {"type": "plain_text_input", "value": value or None}}}
-
-
-def manager(user: str = MANAGER) -> dict[str, Any]:
-    return {"manager": {"manager": {"type": "users_select", "selected_user": user}}}
-
-
-def errors(h: Harness, callback_id: str, values: dict[str, Any], metadata: dict[str, Any]) -> dict[str, str]:
-    status, body = h.submit_view(callback_id, values, private_metadata=json.dumps(metadata))
+def errors(h: Harness, callback_id: str, values: dict[str, Any], carried: dict[str, Any]) -> dict[str, str]:
+    status, body = h.submit_view(callback_id, values, private_metadata=metadata.encode(**carried))
     assert status == 200, body
     answer = json.loads(body)
     assert answer["response_action"] == "errors", answer
@@ -58,12 +52,12 @@ def test_a_long_stage_is_refused_by_name_in_the_command_and_both_modals(harness:
     reply = harness.command(f"Staff Data Engineer: Omar Haddad ({STAGE}), Lena Park")
     assert f"a stage can be up to {STAGE_LENGTH}" in reply["text"] and f"is {len(STAGE)} characters" in reply["text"]
 
-    found = errors(harness, blocks.VIEW_ROUND, {**text("role", "Staff Data Engineer"), **manager(),
-                                                **text("candidates", f"Omar Haddad ({STAGE})")}, {"c": CHANNEL})
+    found = errors(harness, blocks.VIEW_ROUND, {**text_input("role", "Staff Data Engineer"), **MANAGER_PICKED,
+                                                **text_input("candidates", f"Omar Haddad ({STAGE})")}, {"c": CHANNEL})
     assert f"a stage can be up to {STAGE_LENGTH}" in found["candidates"]
 
-    found = errors(harness, blocks.VIEW_DECISION, {**text("role", "Staff Data Engineer"), **manager(),
-                                                   **text("not_selected", f"Omar Haddad ({STAGE})")},
+    found = errors(harness, blocks.VIEW_DECISION, {**text_input("role", "Staff Data Engineer"), **MANAGER_PICKED,
+                                                   **text_input("not_selected", f"Omar Haddad ({STAGE})")},
                    {"c": CHANNEL, "ts": TS, "a": MANAGER})
     assert f"a stage can be up to {STAGE_LENGTH}" in found["not_selected"]
     assert count(harness, Round) == count(harness, Candidate) == 0
@@ -76,10 +70,10 @@ def test_a_long_role_is_refused_by_name_in_the_command_and_every_modal(harness: 
     reply = harness.command(f"{role}: Omar Haddad")
     assert f"it can be up to {ROLE_LENGTH}" in reply["text"]
     for callback_id, values in [
-        (blocks.VIEW_ROUND, {**text("candidates", "Omar Haddad")}),
-        (blocks.VIEW_DECISION, {**text("not_selected", "Omar Haddad")}),
+        (blocks.VIEW_ROUND, {**text_input("candidates", "Omar Haddad")}),
+        (blocks.VIEW_DECISION, {**text_input("not_selected", "Omar Haddad")}),
     ]:
-        found = errors(harness, callback_id, {**text("role", role), **manager(), **values},
+        found = errors(harness, callback_id, {**text_input("role", role), **MANAGER_PICKED, **values},
                        {"c": CHANNEL, "ts": TS, "a": MANAGER})
         # refused before any listener, by the modal's own limit (handlers/limits.py), naming the field
         assert found["role"].startswith(f"Role can be up to {ROLE_LENGTH:,} characters")
@@ -88,7 +82,7 @@ def test_a_long_role_is_refused_by_name_in_the_command_and_every_modal(harness: 
     assert harness.message("Not moving forward with Omar Haddad.", ts=TS) == 200  # recorded without a role
     with harness.deps.sessions.begin() as session:
         decision_id = session.scalars(select(Decision.id)).one()
-    found = errors(harness, blocks.VIEW_ROLE, text("role", role), {"d": decision_id})
+    found = errors(harness, blocks.VIEW_ROLE, text_input("role", role), {"d": decision_id})
     assert found == {"role": f"Role can be up to {ROLE_LENGTH:,} characters; this is {len(role):,}. "
                              "Shorten it and save again."}
     with harness.deps.sessions.begin() as session:
@@ -99,7 +93,8 @@ def test_a_long_name_is_refused_by_name(harness: Harness) -> None:
     name = "Omar " + "Haddad" * 40
     reply = harness.command(f"Staff Data Engineer: {name}")
     assert f"names can be up to {NAME_LENGTH}" in reply["text"]
-    found = errors(harness, blocks.VIEW_DECISION, {**text("role", "QA"), **manager(), **text("withdrawn", name)},
+    found = errors(harness, blocks.VIEW_DECISION,
+                   {**text_input("role", "QA"), **MANAGER_PICKED, **text_input("withdrawn", name)},
                    {"c": CHANNEL, "ts": TS, "a": MANAGER})
     assert f"names can be up to {NAME_LENGTH}" in found["withdrawn"]
     assert count(harness, Candidate) == 0
@@ -119,8 +114,8 @@ def test_a_long_skip_detail_is_refused_by_name(harness: Harness) -> None:
     with harness.deps.sessions.begin() as session:
         followup_id = session.scalars(select(Followup.id)).one()
     values = {"reason": {"reason": {"type": "static_select", "selected_option": {"value": "internal"}}},
-              **text("detail", "x" * SKIP_REASON_LENGTH)}
-    found = errors(harness, blocks.VIEW_SKIP, values, {"followup_id": followup_id})
+              **text_input("detail", "x" * SKIP_REASON_LENGTH)}
+    found = errors(harness, blocks.VIEW_SKIP, values, {"f": followup_id})
     limit = blocks.FIELD_LIMITS[blocks.VIEW_SKIP]["detail"]
     assert found["detail"] == (f"{limit.label} can be up to {limit.max_length:,} characters; this is "
                                f"{SKIP_REASON_LENGTH:,}. Shorten it and save again.")

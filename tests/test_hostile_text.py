@@ -27,11 +27,12 @@ from bot import reader
 from bot.domain.slack_text import escape
 from bot.followups import digests
 from bot.reader import Decision, Person
-from bot.slack import blocks
+from bot.slack import blocks, metadata
 from storage.models import Candidate, Followup
 from storage.models import Decision as DecisionRow
 from tests.fake_slack import TEAM_ID, FakeSlack
 from tests.harness import ADMIN, CHANNEL, MANAGER, MONDAY, OTHER, Harness, pin_reading
+from tests.threads import text_input, user_input
 
 # What people may type. Each is stored as typed and must come out escaped once.
 ROLE = "<!channel> <!subteam^S0EVIL|@evil> Eng & Ops <https://evil.example|click here>"
@@ -133,14 +134,6 @@ class Recorder:
         with self.h.fake.lock:
             calls = [(c.method, c.args) for c in self.h.fake.calls]
         return calls + [("ack", a) for a in self.acks]
-
-
-def text_input(block: str, value: str | None) -> dict[str, Any]:
-    return {block: {block: {"type": "plain_text_input", "value": value}}}
-
-
-def user_input(block: str, user: str) -> dict[str, Any]:
-    return {block: {block: {"type": "users_select", "selected_user": user}}}
 
 
 def click(h: Harness, action_id: str, value: str, *, channel: str = CHANNEL, message_ts: str = "1700000099.000100",
@@ -253,7 +246,7 @@ def test_hostile_text_never_becomes_live_markup_anywhere(hostile: Harness, monke
     # 6. A round from the modal, hired named: "Logged …" and the decision's confirmation arrive by DM.
     r.submit(blocks.VIEW_ROUND, {**text_input("role", ROLE + " II"), **user_input("manager", MANAGER),
                                  **text_input("candidates", "Ann Ng&Co (onsite)\nBo Li (phone screen)"),
-                                 **text_input("hired", "Bo Li")}, json.dumps({"c": CHANNEL}))
+                                 **text_input("hired", "Bo Li")}, metadata.encode(c=CHANNEL))
 
     # 7. Undo a decision (its reply says who undid it) after logging one more.
     pin_reading(monkeypatch, "Not Kim.", Decision(

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 import pytest
 from sqlalchemy import func, select
 
-from bot.slack import blocks
+from bot.slack import blocks, metadata
 from bot.slack.messages import BUSY
 from storage.db import make_engine
 from storage.models import Followup, InboxEvent, Round
@@ -114,8 +114,8 @@ def test_a_modal_says_the_database_is_busy_under_its_field(running: Harness) -> 
     values = {"role": {"role": {"type": "plain_text_input", "value": "Staff Data Engineer"}},
               "manager": {"manager": {"type": "users_select", "selected_user": "U0MANAGER"}},
               "not_selected": {"not_selected": {"type": "plain_text_input", "value": "Omar Haddad"}}}
-    metadata = json.dumps({"c": "C0HIRING", "ts": "1700000001.000100", "a": "U0MANAGER"})
+    carried = metadata.encode(c="C0HIRING", ts="1700000001.000100", a="U0MANAGER")
     with locked(h, "decisions"):
-        status, body = h.submit_view(blocks.VIEW_DECISION, values, private_metadata=metadata)
+        status, body = h.submit_view(blocks.VIEW_DECISION, values, private_metadata=carried)
     assert status == 200 and json.loads(body) == {"response_action": "errors", "errors": {"role": BUSY}}
     assert count(h, Followup) == 0

@@ -15,7 +15,7 @@ import pytest
 
 from bot.cli import configure_logging
 from bot.log_filters import WithoutBodies
-from bot.slack import blocks
+from bot.slack import blocks, metadata
 from tests.fake_slack import TEAM_ID
 from tests.harness import CHANNEL, MANAGER, Harness
 
@@ -107,10 +107,10 @@ def requests(harness: Harness) -> list[tuple[str, str, str]]:
                       "action_ts": TS}])),
         ("view_submission decision", interactive("view_submission", view={
             "id": "V1", "type": "modal", "callback_id": blocks.VIEW_DECISION, "state": {"values": state},
-            "private_metadata": json.dumps({"c": CHANNEL, "ts": TS, "a": MANAGER})})),
+            "private_metadata": metadata.encode(c=CHANNEL, ts=TS, a=MANAGER)})),
         ("view_submission round", interactive("view_submission", view={
             "id": "V2", "type": "modal", "callback_id": blocks.VIEW_ROUND, "state": {"values": state},
-            "private_metadata": json.dumps({"c": CHANNEL})})),
+            "private_metadata": metadata.encode(c=CHANNEL)})),
         ("view_submission note", interactive("view_submission", view={
             "id": "V3", "type": "modal", "callback_id": blocks.VIEW_NOTE, "state": {"values": state},
             "private_metadata": json.dumps({"f": 1})})),

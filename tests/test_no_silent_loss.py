@@ -20,11 +20,10 @@ from handlers.events import worth_keeping
 from storage.models import Candidate, Decision, Followup, Round
 from tests.fake_slack import TEAM_ID
 from tests.harness import CHANNEL, MANAGER, MONDAY, OTHER, Harness, pin_reading
+from tests.threads import ROUND, TS, click_in_thread, element, pressed, thread_posts
 
 NO_ROLE = "Decision: not moving forward with Omar Haddad (onsite)."
-ROUND = "Staff Data Engineer: Dana Whitfield (onsite), Omar Haddad (final round), Lena Park (phone screen)"
 DECISION = "Decision for Staff Data Engineer: not moving forward with Omar Haddad."
-TS = "1700000000.000500"
 REPLY_TS = "1700000000.000900"
 ATS = {"subtype": "bot_message", "bot_id": "B0ATS", "username": "Greenhouse"}
 UNSURE = "Leaning towards passing on Omar Haddad (onsite)"
@@ -47,31 +46,6 @@ def followups(h: Harness) -> dict[str, tuple[str, str, str | None]]:
     return {name: (status, manager, role) for name, status, manager, role in rows}
 
 
-def thread_posts(h: Harness) -> list[Any]:
-    return [c for c in h.fake.calls_to("chat.postMessage") if c.args.get("thread_ts")]
-
-
-def element(message_blocks: list[dict[str, Any]], action_id: str) -> dict[str, Any]:
-    for block in message_blocks:
-        for item in block.get("elements", []):
-            if isinstance(item, dict) and item.get("action_id") == action_id:
-                return item
-    raise AssertionError(f"no {action_id} element")
-
-
-def click(h: Harness, action: dict[str, Any], *, thread_ts: str = TS, user: str = MANAGER,
-          message_blocks: list[dict[str, Any]] | None = None, reply_ts: str = "1700000099.000100") -> None:
-    payload = {
-        "type": "block_actions", "team": {"id": TEAM_ID}, "user": {"id": user}, "api_app_id": "A0APP",
-        "container": {"type": "message", "message_ts": reply_ts, "channel_id": CHANNEL},
-        "channel": {"id": CHANNEL}, "trigger_id": "1.2.3", "response_url": h.fake.response_url(),
-        "message": {"ts": reply_ts, "thread_ts": thread_ts, "blocks": message_blocks or []},
-        "actions": [{"block_id": "b", "action_ts": "1700000100.000100", **action}],
-    }
-    status, _ = h.interact(payload)
-    assert status == 200
-
-
 def app_post(h: Harness, text: str, ts: str = TS) -> None:
     h.message("", user=None, ts=ts, fields={**ATS, "blocks": [
         {"type": "section", "text": {"type": "mrkdwn", "text": text}}]})
@@ -89,9 +63,9 @@ def test_a_decision_without_a_role_is_recorded_and_the_role_asked_for(harness: H
     assert "<@U0MANAGER>" in reply.args["text"] and "Omar Haddad" in reply.args["text"]
     assert "None" not in shown and "Which role" in shown
     add = element(reply.args["blocks"], blocks.ACTION_ADD_ROLE)
-    click(harness, {"action_id": blocks.ACTION_ADD_ROLE, "type": "button", "value": add["value"]}, user=OTHER)
+    click_in_thread(harness, pressed(blocks.ACTION_ADD_ROLE, add["value"]), user=OTHER)
     assert "Only the person who posted" in harness.fake.calls_to("respond")[-1].args["text"]
-    click(harness, {"action_id": blocks.ACTION_ADD_ROLE, "type": "button", "value": add["value"]})
+    click_in_thread(harness, pressed(blocks.ACTION_ADD_ROLE, add["value"]))
     [opened] = harness.fake.calls_to("views.open")
     view = opened.args["view"]
     assert view["callback_id"] == blocks.VIEW_ROLE and [b["block_id"] for b in view["blocks"]] == ["role"]
@@ -157,6 +131,11 @@ def test_notes_and_lines_without_a_role() -> None:
 # --- 2. the manager ---------------------------------------------------------------------------------
 
 
+def picked(user: str) -> dict[str, str]:
+    """The manager picked in the question's users_select, as Slack reports it."""
+    return {"action_id": blocks.ACTION_PICK_MANAGER, "type": "users_select", "selected_user": user}
+
+
 def test_an_app_post_with_no_manager_known_asks_who_it_is(harness: Harness) -> None:
     app_post(harness, NO_ROLE)
     assert followups(harness) == {}
@@ -165,11 +144,9 @@ def test_an_app_post_with_no_manager_known_asks_who_it_is(harness: Harness) -> N
     picker = element(question.args["blocks"], blocks.ACTION_PICK_MANAGER)
     assert picker["type"] == "users_select"
     harness.fake.bots.add("U0ROBOT")
-    click(harness, {"action_id": blocks.ACTION_PICK_MANAGER, "type": "users_select", "selected_user": "U0ROBOT"},
-          message_blocks=question.args["blocks"], user=OTHER)
+    click_in_thread(harness, picked("U0ROBOT"), message_blocks=question.args["blocks"], user=OTHER)
     assert followups(harness) == {} and "not a person" in harness.fake.calls_to("respond")[-1].args["text"]
-    click(harness, {"action_id": blocks.ACTION_PICK_MANAGER, "type": "users_select", "selected_user": MANAGER},
-          message_blocks=question.args["blocks"], user=OTHER)
+    click_in_thread(harness, picked(MANAGER), message_blocks=question.args["blocks"], user=OTHER)
     assert followups(harness) == {"Omar Haddad": ("open", MANAGER, None)}
     [answer] = harness.fake.calls_to("chat.update")
     assert answer.args["ts"] == "1700000099.000100" and "<@U0MANAGER>" in json.dumps(answer.args["blocks"])
@@ -266,7 +243,7 @@ def test_confirm_with_no_role_and_no_manager_records_for_the_person_who_clicks(h
     [question] = thread_posts(harness)
     assert "Did you mean" in json.dumps(question.args["blocks"])
     confirm = element(question.args["blocks"], blocks.ACTION_CONFIRM)
-    click(harness, {"action_id": blocks.ACTION_CONFIRM, "type": "button", "value": confirm["value"]}, user=OTHER)
+    click_in_thread(harness, pressed(blocks.ACTION_CONFIRM, confirm["value"]), user=OTHER)
     assert followups(harness) == {"Omar Haddad": ("open", OTHER, None)}
     [turned] = harness.fake.calls_to("chat.update")
     assert blocks.ACTION_ADD_ROLE in json.dumps(turned.args["blocks"]) and "<@U0OTHER>" in turned.args["text"]
@@ -316,7 +293,7 @@ def test_an_unsure_reply_is_asked_about_in_the_parents_thread(harness: Harness) 
     [question] = thread_posts(harness)
     assert question.args["thread_ts"] == TS
     confirm = element(question.args["blocks"], blocks.ACTION_CONFIRM)
-    click(harness, {"action_id": blocks.ACTION_CONFIRM, "type": "button", "value": confirm["value"]})
+    click_in_thread(harness, pressed(blocks.ACTION_CONFIRM, confirm["value"]))
     assert followups(harness) == {"Omar Haddad": ("open", MANAGER, None)}
     with harness.deps.sessions.begin() as session:
         assert session.scalars(select(Decision.message_ts)).one() == REPLY_TS

@@ -11,12 +11,12 @@ from sqlalchemy import insert, select
 
 from bot.deps import Deps
 from bot.followups import digests
-from bot.slack import blocks
+from bot.slack import blocks, metadata
 from storage.models import Candidate, Followup, Round
 from tests.fake_slack import TEAM_ID
 from tests.harness import CHANNEL, MANAGER, MONDAY, OTHER, Harness
+from tests.threads import ROUND, text_input, user_input
 
-ROUND = "Staff Data Engineer: Dana Whitfield (onsite), Omar Haddad (final round), Lena Park (phone screen)"
 DECISION = "Decision for Staff Data Engineer: we're making an offer to Dana Whitfield."
 # Monday 23 November 2026 09:00 UTC is when the default DIGEST_CRON (0 9 * * MON, UTC) fires.
 DIGEST_TIME = MONDAY.replace(hour=9, minute=0, second=30)
@@ -208,11 +208,8 @@ def test_app_home_is_republished_when_something_changes(harness: Harness) -> Non
 
 def round_form(role: str = "Staff Data Engineer", manager: str = MANAGER,
                candidates: str = "Dana Whitfield (onsite)\nOmar Haddad (final round)", hired: str = "") -> dict:
-    def text(block: str, value: str) -> dict:
-        return {block: {block: {"type": "plain_text_input", "value": value or None}}}
-
-    return {**text("role", role), "manager": {"manager": {"type": "users_select", "selected_user": manager}},
-            **text("candidates", candidates), **text("hired", hired)}
+    return {**text_input("role", role), **user_input("manager", manager), **text_input("candidates", candidates),
+            **text_input("hired", hired)}
 
 
 def test_command_without_text_opens_the_round_modal(harness: Harness) -> None:
@@ -226,7 +223,7 @@ def test_command_without_text_opens_the_round_modal(harness: Harness) -> None:
 
 def test_round_modal_logs_the_round(harness: Harness) -> None:
     status, body = harness.submit_view(blocks.VIEW_ROUND, round_form(manager="U0DANA"),
-                                       private_metadata=json.dumps({"c": CHANNEL}))
+                                       private_metadata=metadata.encode(c=CHANNEL))
     assert status == 200 and not body
     with harness.deps.sessions.begin() as session:
         round_ = session.scalars(select(Round)).one()
@@ -238,7 +235,7 @@ def test_round_modal_logs_the_round(harness: Harness) -> None:
 
 
 def test_round_modal_with_a_hire_records_the_decision(harness: Harness) -> None:
-    harness.submit_view(blocks.VIEW_ROUND, round_form(hired="dana whitfield"), private_metadata="{}")
+    harness.submit_view(blocks.VIEW_ROUND, round_form(hired="dana whitfield"), private_metadata=metadata.encode())
     with harness.deps.sessions.begin() as session:
         outcomes = {c.name: c.outcome for c in session.scalars(select(Candidate))}
         assert outcomes == {"Dana Whitfield": "hired", "Omar Haddad": "not_selected"}
@@ -256,7 +253,7 @@ def test_round_modal_with_a_hire_records_the_decision(harness: Harness) -> None:
     ],
 )
 def test_round_modal_field_errors(harness: Harness, values: dict, field: str) -> None:
-    status, body = harness.submit_view(blocks.VIEW_ROUND, values, private_metadata="{}")
+    status, body = harness.submit_view(blocks.VIEW_ROUND, values, private_metadata=metadata.encode())
     answer = json.loads(body)
     assert status == 200 and answer["response_action"] == "errors" and field in answer["errors"]
     with harness.deps.sessions.begin() as session:

@@ -16,15 +16,15 @@ from alembic import command
 from sqlalchemy import func, select, text
 
 from bot.followups import actions as followups
-from bot.slack import blocks
+from bot.slack import blocks, metadata
 from storage.db import alembic_config, make_engine, upgrade
 from storage.models import Candidate, Followup, Round
 from tests.conftest import POSTGRES_URL
 from tests.fake_slack import TEAM_ID
 from tests.harness import ADMIN, CHANNEL, MANAGER, MONDAY, Harness
+from tests.threads import ROUND
 
 ENG, SALES, GENERAL, DIGEST = "C0ENG", "C0SALES", "C0GENERAL", "C0DIGEST"
-ROUND = "Staff Data Engineer: Dana Whitfield (onsite), Omar Haddad (final round), Lena Park (phone screen)"
 HIRE = "Decision for Staff Data Engineer: we're making an offer to Dana Whitfield."
 SALES_DECISION = "Decision for Account Executive: not moving forward with Ivo Bell."
 NAMES = ("Omar Haddad", "Lena Park", "Ivo Bell")
@@ -124,7 +124,7 @@ def submission(view: str, block: str, value: str) -> dict[str, Any]:
 def test_an_over_long_field_is_refused_in_the_modal(harness: Harness, view: str, block: str,
                                                     limit: blocks.Limit) -> None:
     status, body = harness.submit_view(view, submission(view, block, "x" * (limit.max_length + 1)),
-                                       private_metadata=json.dumps({"c": CHANNEL}))
+                                       private_metadata=metadata.encode(c=CHANNEL))
     answer = json.loads(body)
     assert status == 200 and answer["response_action"] == "errors"
     error = answer["errors"][block]
@@ -135,7 +135,7 @@ def test_an_over_long_field_is_refused_in_the_modal(harness: Harness, view: str,
 
     # At the limit, the field passes this check (the listener may still have its own say).
     status, body = harness.submit_view(view, submission(view, block, "x" * limit.max_length),
-                                       private_metadata=json.dumps({"c": CHANNEL}))
+                                       private_metadata=metadata.encode(c=CHANNEL))
     assert status == 200
     errors = json.loads(body).get("errors", {}) if body else {}
     assert f"{limit.label} can be up to" not in json.dumps(errors)
@@ -146,7 +146,7 @@ def test_a_round_modal_at_its_limits_is_logged(harness: Harness) -> None:
     status, body = harness.submit_view(blocks.VIEW_ROUND, {
         "role": {"role": typed(role)}, "manager": {"manager": {"type": "users_select", "selected_user": MANAGER}},
         "candidates": {"candidates": typed("Dana Whitfield (onsite)\nOmar Haddad")}, "hired": {"hired": typed("")},
-    }, private_metadata=json.dumps({"c": CHANNEL}))
+    }, private_metadata=metadata.encode(c=CHANNEL))
     assert status == 200 and not body
     with harness.deps.sessions.begin() as session:
         assert session.scalars(select(Round.role)).one() == role

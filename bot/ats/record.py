@@ -23,8 +23,7 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 
 from bot.ats import HIRED, REJECTED, UNREJECTED, WITHDRAWN, AtsEvent, reached_interview
-from bot.deps import Deps
-from bot.deps import reading as reading_sessions
+from bot.deps import Deps, read_only
 from bot.domain.errors import NotAllowed, OutOfDate
 from bot.followups import recording
 from bot.followups.actions import publish_home
@@ -101,7 +100,7 @@ def record(deps: Deps, event: AtsEvent, reading: Decision, *, team_id: str, now:
 def find_manager(deps: Deps, event: AtsEvent, *, team_id: str, now: datetime) -> tuple[str | None, int]:
     """The logged round's manager for the role, else the first owner the ATS names who is a person in Slack
     (by email); and how many owners were looked up."""
-    with reading_sessions(deps).begin() as session:
+    with read_only(deps).begin() as session:
         round_manager = repo.open_round_manager(session, team_id=team_id, role=event.role)
     if round_manager:
         return round_manager, 0

@@ -14,6 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import quote
 
+from bot.reader.vocab import TITLES
+
 TONES = ("warm", "brief", "formal")
 STAGE_GROUPS = ("early", "middle", "late", "unknown")
 
@@ -55,7 +57,6 @@ def stage_group(stage: str | None) -> str:
 
 # --- Building blocks -------------------------------------------------------------------------------
 
-_TITLES = {"dr", "mr", "mrs", "ms", "mx", "miss", "prof", "professor", "sir", "dame"}
 # A stage written as one of these nouns reads as is ("phone screen"); others get "interview" ("onsite").
 _STAGE_NOUNS = frozenset(
     """interview interviews screen screening call round loop panel exercise assignment conversation
@@ -84,7 +85,7 @@ def first_name(full_name: str) -> str:
         surname, _, given = name.partition(",")
         name = given.strip() or surname.strip()
     words = [w.strip('.,;:!?"()') for w in name.split()]
-    words = [w for w in words if w and w.lower().rstrip(".") not in _TITLES]
+    words = [w for w in words if w and w.lower().rstrip(".") not in TITLES]
     return words[0] if words else "there"
 
 

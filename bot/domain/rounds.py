@@ -14,7 +14,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from bot.domain.lengths import NAME_LENGTH, ROLE_LENGTH, SLACK_ID_LENGTH, STAGE_LENGTH
-from bot.domain.slack_text import escape, unescape, visible
+from bot.domain.slack_text import CHANNEL_MENTION, SPECIAL_MENTION, USER_MENTION, escape, unescape, visible
 
 MAX_ROLE_LENGTH = ROLE_LENGTH  # what the database holds is what may be typed (storage.models)
 MAX_NAME_LENGTH = NAME_LENGTH
@@ -82,13 +82,10 @@ this channel; `channel-manager` alone shows it, `channel-manager off` clears it.
 
 # --- Slack formatting -------------------------------------------------------------------------------
 
-_USER_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
-_FOR_MENTION = re.compile(r"(?<![\w@])for\s+<@([UW][A-Z0-9]+)(?:\|[^>]*)?>", re.IGNORECASE)
+_FOR_MENTION = re.compile(r"(?<![\w@])for\s+" + USER_MENTION.pattern, re.IGNORECASE)
 _FOR_PLAIN_AT = re.compile(r"(?<![\w@])for\s+@([\w][\w.\-]*)", re.IGNORECASE)
 _MAILTO = re.compile(r"<mailto:([^|>]+)(?:\|[^>]*)?>", re.IGNORECASE)
 _LINK = re.compile(r"<((?:https?|ftp)://[^|>]+)(?:\|([^>]*))?>", re.IGNORECASE)
-_CHANNEL = re.compile(r"<#[A-Z0-9]+(?:\|([^>]*))?>")
-_SPECIAL = re.compile(r"<!(\w+)(?:\^[^|>]*)?(?:\|[^>]*)?>")
 
 _EMAIL = re.compile(
     r"[^\s@<>()\[\],;:\"\\]+@(?:[^\W_](?:[\w-]*[^\W_])?\.)+[^\W\d_]{2,}",
@@ -107,8 +104,8 @@ def _unslack(text: str) -> str:
     """Turn Slack's link syntax into plain text and undo its HTML escaping (user mentions are kept)."""
     text = _MAILTO.sub(lambda m: m.group(1), text)
     text = _LINK.sub(lambda m: m.group(2) or m.group(1), text)
-    text = _CHANNEL.sub(lambda m: "#" + (m.group(1) or "channel"), text)
-    text = _SPECIAL.sub(lambda m: "@" + m.group(1), text)
+    text = CHANNEL_MENTION.sub(lambda m: "#" + (m.group(1) or "channel"), text)
+    text = SPECIAL_MENTION.sub(lambda m: "@" + m.group(1), text)
     text = unescape(text)
     return unicodedata.normalize("NFC", visible(text))
 
@@ -303,7 +300,7 @@ def _name_key(name: str) -> str:
 
 def _entries(text: str) -> tuple[CandidateEntry, ...]:
     _check_parentheses(text)
-    if _USER_MENTION.search(text):
+    if USER_MENTION.search(text):
         raise _error(
             "I found an @mention among the candidates. To log the round for another manager, write "
             "`for @name` right after the role.",
@@ -377,7 +374,7 @@ def parse_round(text: str) -> RoundSpec:
             f"The role is {len(role)} characters long; it can be up to {MAX_ROLE_LENGTH}. "
             "Did the colon after the role go missing?",
         )
-    if _USER_MENTION.search(role):
+    if USER_MENTION.search(role):
         raise _error(
             "To log the round for another manager, write `for @name` right after the role.",
             "Staff Data Engineer for @dana: Dana Whitfield (onsite), Omar Haddad (final round)",

@@ -23,6 +23,13 @@ MAX_PARTS = 200  # a message has at most 50 blocks, an attachment a few dozen fi
 _ENTITY = re.compile(r"&(amp|lt|gt);")
 _ENTITIES = {"amp": "&", "lt": "<", "gt": ">"}
 
+# Slack's markup tokens in what it sends, read by the round grammar (bot.domain.rounds) and the reader
+# (bot.reader.normalise) alike. A user is U… (W… on Enterprise Grid). A channel is C…, or G… (a private
+# channel made before 2021, and group DMs) or D… (a DM): a mention of any of them reads as "#name".
+USER_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
+CHANNEL_MENTION = re.compile(r"<#[CGD][A-Z0-9]+(?:\|([^>]*))?>")  # group 1: the label Slack added, if any
+SPECIAL_MENTION = re.compile(r"<!(\w+)(?:\^[^|>]*)?(?:\|[^>]*)?>")  # <!channel>, <!subteam^S1|@team>
+
 
 def escape(text: str) -> str:
     """User text made inert in mrkdwn and in a message's `text`: `&`, `<`, `>` as Slack's entities, so a

@@ -30,7 +30,7 @@ UNITS: dict[str, timedelta] = {
     "d": timedelta(days=1),
 }
 LONGEST = timedelta(days=365)
-SNOOZE_CHOICES = ("1d", "3d", "next_week")
+SNOOZE_CHOICES = {"1d": "1 day", "3d": "3 days", "next_week": "Next week"}  # choice -> its label
 DEFAULT_START = time(9, 0)
 
 _DURATION = re.compile(r"([0-9]+)([smhd])")

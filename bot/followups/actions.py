@@ -13,10 +13,11 @@ from datetime import datetime, timedelta
 
 from slack_sdk.errors import SlackApiError
 
-from bot.deps import Deps, reading
+from bot.deps import Deps, read_only
 from bot.domain.errors import Erased, NotAllowed, OutOfDate, UserFacingError
 from bot.domain.notes import TONES
-from bot.domain.timing import snooze_until
+from bot.domain.rounds import COMMAND
+from bot.domain.timing import SNOOZE_CHOICES, snooze_until
 from bot.followups.nudges import note_for, nudge_content, overdue_after
 from bot.followups.people import profile
 from bot.slack import blocks
@@ -28,8 +29,7 @@ from storage.views import FollowupView
 logger = logging.getLogger(__name__)
 
 HOME_SHOWN = 45
-SNOOZE_CHOICES = {choice for choice, _ in blocks.SNOOZE_CHOICES}
-STALE = "That button is out of date: I can't find that follow-up any more. Try `/interview-round pending`."
+STALE = f"That button is out of date: I can't find that follow-up any more. Try `{COMMAND} pending`."
 
 
 def may_act(actor: str, *, owners: Iterable[str], admins: Iterable[str]) -> bool:
@@ -49,7 +49,7 @@ def parse_id(value: object) -> int:
 def load_for(deps: Deps, followup_id: int, *, team_id: str, actor: str) -> FollowupView:
     """The follow-up, if it exists in this workspace, the actor may act on it, and its candidate was not
     erased (Erased: every button and form on a follow-up goes through here)."""
-    with reading(deps).begin() as session:
+    with read_only(deps).begin() as session:
         try:
             f = repo.get_followup(session, followup_id)
         except repo.NotFound:
@@ -78,7 +78,7 @@ def load_open(deps: Deps, followup_id: int, *, team_id: str, actor: str) -> Foll
 
 def pending(deps: Deps, *, team_id: str, manager_id: str, limit: int) -> tuple[list[FollowupView], int]:
     """A manager's open follow-ups (at most `limit`, oldest first) and how many are open in all."""
-    with reading(deps).begin() as session:
+    with read_only(deps).begin() as session:
         items = repo.open_followups(session, team_id=team_id, manager_id=manager_id, limit=limit)
         return items, repo.count_open(session, team_id=team_id, manager_id=manager_id)
 
@@ -151,7 +151,7 @@ def reassign(deps: Deps, *, team_id: str, from_manager: str, to_manager: str, ac
                               "with these candidates.")
     if to_manager == deps.bot_user_id or profile(deps, team_id=team_id, user_id=to_manager, now=now).is_bot:
         raise UserFacingError(f"<@{to_manager}> is a bot, and bots can't write to candidates. Pick a person.")
-    with reading(deps).begin() as session:
+    with read_only(deps).begin() as session:
         stuck = repo.undeliverable_followups(session, team_id=team_id, manager_id=from_manager)
     if not stuck:
         raise OutOfDate(f"Nothing is waiting for <@{from_manager}> any more: these follow-ups were already "
@@ -197,6 +197,18 @@ def render(deps: Deps, f: FollowupView, *, now: datetime, snoozed_until: datetim
     return blocks.nudge_message(content)
 
 
+def show(deps: Deps, f: FollowupView, channel: str | None, ts: str | None, *,
+         snoozed_until: datetime | None = None) -> None:
+    """Show a follow-up's new state in the message acted on (`channel`, `ts`; None when it was not a
+    message), in its latest DM, and in its manager's App Home."""
+    now = deps.clock()
+    message = render(deps, f, now=now, snoozed_until=snoozed_until)
+    refresh_message(deps, channel=channel, ts=ts, message=message)
+    if f.last_nudge_ts and f.last_nudge_ts != ts:
+        refresh_message(deps, channel=f.last_nudge_channel, ts=f.last_nudge_ts, message=message)
+    publish_home(deps, team_id=f.team_id, user_id=f.manager_id, now=now)
+
+
 def refresh_message(deps: Deps, *, channel: str | None, ts: str | None, message: dict) -> None:
     """Update a bot message in place; a failure is logged, never raised (the database already changed)."""
     if not channel or not ts:
@@ -218,7 +230,7 @@ def publish_home(deps: Deps, *, team_id: str, user_id: str, now: datetime) -> No
 
 def home_view(deps: Deps, *, team_id: str, user_id: str, now: datetime) -> dict:
     after = overdue_after(deps)
-    with reading(deps).begin() as session:
+    with read_only(deps).begin() as session:
         items = repo.open_followups(session, team_id=team_id, manager_id=user_id, limit=HOME_SHOWN)
         total = repo.count_open(session, team_id=team_id, manager_id=user_id)
         overdue = repo.count_overdue(session, team_id=team_id, after=after, manager_id=user_id)

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from apscheduler.triggers.cron import CronTrigger
 from slack_sdk.errors import SlackApiError
 
-from bot.deps import Deps, reading
+from bot.deps import Deps, read_only
 from bot.followups import saving
 from bot.followups.nudges import overdue_after
 from bot.slack import blocks
@@ -54,7 +54,7 @@ def gather(deps: Deps, *, team_id: str, channel_id: str | None, scope: str | Non
     """What a digest shows. `channel_id`: where it goes (closures are counted since the last digest there);
     `scope`: the channel whose follow-ups it shows, None for the whole workspace."""
     after = overdue_after(deps)
-    with reading(deps).begin() as session:
+    with read_only(deps).begin() as session:
         managers = repo.open_by_manager(session, team_id=team_id, channel_id=scope)
         since = repo.last_digest_at(session, channel_id=channel_id) if channel_id else None
         closed_count, closed_recent = repo.closed_since(
@@ -78,7 +78,7 @@ def subscribe(deps: Deps, frequency: str | None, *, team_id: str, channel_id: st
     """`/interview-round digest daily|weekly|off`, after the acknowledgement: save the channel's own digest
     (None: none), and know whether it was saved (bot.followups.saving). `deps`: the acknowledgement path's."""
     outcome = saving.save_setting(
-        deps.sessions, reading(deps),
+        deps.sessions, read_only(deps),
         write=lambda session: repo.set_subscription(session, team_id=team_id, channel_id=channel_id,
                                                     frequency=frequency, user_id=user_id, now=now),
         read=lambda session: repo.subscription(session, team_id=team_id, channel_id=channel_id),

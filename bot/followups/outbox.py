@@ -27,7 +27,7 @@ from typing import Any, cast
 
 from slack_sdk.errors import SlackApiError
 
-from bot.deps import Deps, reading
+from bot.deps import Deps, read_only
 from bot.domain import language
 from bot.followups import exactly_once
 from bot.followups.actions import home_view
@@ -245,13 +245,13 @@ def render(deps: Deps, item: OutboxItem, now: datetime) -> dict[str, Any] | None
         return home_view(deps, team_id=item.team_id, user_id=item.channel_id, now=now)
     if item.kind in (POST_REPLY, POST_REPLY_DM):
         assert item.decision_id is not None
-        with reading(deps).begin() as session:
+        with read_only(deps).begin() as session:
             contents = repo.decision_contents(session, item.decision_id)
         reply = decision_message(item.decision_id, contents)
         return reply if item.kind == POST_REPLY else dm_form(reply, contents.erased)
     if item.kind == POST_ROUND_DM:
         assert item.round_id is not None
-        with reading(deps).begin() as session:
+        with read_only(deps).begin() as session:
             contents_of_round = repo.round_contents(session, item.round_id)
         return round_message(contents_of_round)
     if item.kind == POST_ERASED:

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from slack_sdk.errors import SlackApiError
 
-from bot.deps import Deps, reading
+from bot.deps import Deps, read_only
 from bot.domain.lengths import DISPLAY_NAME_LENGTH, TZ_LENGTH
 from bot.domain.timing import safe_zone
 from bot.slack.delivery import slack_error
@@ -37,7 +37,7 @@ def profile(deps: Deps, *, team_id: str, user_id: str, now: datetime, cached: ob
 
     `cached`: the manager's row when the caller already read it (repo.get_managers), or None."""
     if cached is _READ:
-        with reading(deps).begin() as session:
+        with read_only(deps).begin() as session:
             cached = repo.get_manager(session, team_id=team_id, user_id=user_id)
     assert cached is None or isinstance(cached, repo.ManagerView)
     tone = (cached.tone if cached is not None else None) or "warm"

@@ -17,7 +17,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -27,14 +26,13 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
 
 from bot import reader
-from bot.deps import Deps
-from bot.deps import reading as reading_sessions
+from bot.deps import Deps, read_only
 from bot.domain import language
 from bot.domain.cadence import first_due
 from bot.domain.errors import ERASED_DECISION, Erased, NotAllowed, OutOfDate
 from bot.domain.keys import name_key
-from bot.domain.rounds import RoundParseError, RoundSpec, parse_candidates
-from bot.domain.slack_text import message_texts, visible
+from bot.domain.rounds import COMMAND, RoundParseError, RoundSpec, parse_candidates
+from bot.domain.slack_text import USER_MENTION, message_texts, visible
 from bot.followups import outbox, saving
 from bot.followups.actions import may_act, publish_home
 from bot.followups.people import member_named, profile
@@ -115,7 +113,7 @@ def thread_context(deps: Deps, message: IncomingMessage) -> ThreadContext | None
     """
     if not message.is_reply or not message.thread_ts:
         return None
-    with reading_sessions(deps).begin() as session:
+    with read_only(deps).begin() as session:
         record = repo.thread_record(session, team_id=message.team_id, channel_id=message.channel_id,
                                     thread_ts=message.thread_ts)
     if record is not None:
@@ -143,7 +141,7 @@ def read_message(deps: Deps, message: IncomingMessage, thread: ThreadContext | N
     names = thread.names if thread else ()
     reading = reader.read(message.text, known_names=names, context=context)
     if reading is not None and reading.confidence < reader.CONFIDENCE_THRESHOLD:
-        with reading_sessions(deps).begin() as session:
+        with read_only(deps).begin() as session:
             known = repo.known_candidate_names(session, team_id=message.team_id)
         better = reader.read(message.text, known_names=[*names, *known], context=context)
         if better is not None and better.confidence > reading.confidence:
@@ -284,7 +282,7 @@ def record_reading(
     default manager; never a bot user. With none of them the thread is
     asked who the manager is, and nothing is recorded until someone answers (returns None).
     """
-    with reading_sessions(deps).begin() as session:
+    with read_only(deps).begin() as session:
         role = reading.role or repo.role_for_names(
             session, team_id=team_id,
             names=[p.name for p in (*reading.not_selected, *reading.hired, *reading.withdrawn)],
@@ -473,21 +471,20 @@ def pick_manager(deps: Deps, value: str, *, manager_id: str, actor: str, team_id
     )
 
 
-USER_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 CHANNEL_MANAGER_USAGE = (
-    "`/interview-round channel-manager @someone` sets the hiring manager for decisions that apps post in this "
+    f"`{COMMAND} channel-manager @someone` sets the hiring manager for decisions that apps post in this "
     "channel; `channel-manager` alone shows it, `channel-manager off` clears it."
 )
 
 
 def show_channel_manager(deps: Deps, *, team_id: str, channel_id: str) -> str:
     """`/interview-round channel-manager`: who the channel's default manager is. Shown to whoever asked."""
-    with reading_sessions(deps).begin() as session:
+    with read_only(deps).begin() as session:
         current = repo.channel_manager(session, team_id=team_id, channel_id=channel_id)
     if current is None:
         return f"No hiring manager is set for decisions apps post in <#{channel_id}>. {CHANNEL_MANAGER_USAGE}"
     return (f"<@{current}> is the hiring manager for decisions apps post in <#{channel_id}>. "
-            "`/interview-round channel-manager off` clears it.")
+            f"`{COMMAND} channel-manager off` clears it.")
 
 
 OFF = ""  # what `channel-manager off` asks for
@@ -514,7 +511,7 @@ def set_channel_manager(deps: Deps, manager_id: str, *, team_id: str, channel_id
     wanted = manager_id or None
 
     outcome = saving.save_setting(
-        deps.sessions, reading_sessions(deps),
+        deps.sessions, read_only(deps),
         write=lambda session: repo.set_channel_manager(session, team_id=team_id, channel_id=channel_id,
                                                        manager_id=wanted, user_id=user_id, now=now),
         read=lambda session: repo.channel_manager(session, team_id=team_id, channel_id=channel_id),
@@ -588,7 +585,7 @@ def undo(deps: Deps, decision_id: int, *, team_id: str, actor: str, now: datetim
 
 def live_decision(deps: Deps, *, team_id: str, channel_id: str, message_ts: str) -> int | None:
     """The id of the decision recorded from this message and not undone, if any."""
-    with reading_sessions(deps).begin() as session:
+    with read_only(deps).begin() as session:
         return repo.live_decision_id(session, team_id=team_id, channel_id=channel_id, message_ts=message_ts)
 
 
@@ -649,10 +646,10 @@ def log_command_round(deps: Deps, spec: RoundSpec, *, team_id: str, user_id: str
                           source="command")[0]
 
     def stored() -> int | None:
-        with reading_sessions(deps).begin() as session:
+        with read_only(deps).begin() as session:
             return repo.command_round(session, team_id=team_id, created_by=user_id, created_at=now)
 
-    outcome = saving.save(deps.sessions, work, stored=stored, what=f"/interview-round of user={user_id}")
+    outcome = saving.save(deps.sessions, work, stored=stored, what=f"{COMMAND} of user={user_id}")
     if outcome.status == saving.SAVED:
         logger.info("round id=%s logged by user=%s with %d candidates", outcome.value, user_id, len(spec.candidates))
     return outcome

@@ -10,7 +10,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from bot.domain.slack_text import visible
+from bot.domain.slack_text import CHANNEL_MENTION, SPECIAL_MENTION, USER_MENTION, visible
 
 # --------------------------------------------------------------------------------------------------
 # Normaliser: raw Slack text -> plain text
@@ -26,9 +26,6 @@ _NO_EMOJI = frozenset(
     """.split()
 )
 
-_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
-_CHANNEL = re.compile(r"<#C[A-Z0-9]+(?:\|([^>]*))?>")
-_SPECIAL = re.compile(r"<!(\w+)(?:\^[^|>]*)?(?:\|[^>]*)?>")
 _LABELLED_LINK = re.compile(r"<(?:https?|mailto|tel):[^|>]*\|([^>]*)>")
 _BARE_LINK = re.compile(r"<(?:https?|mailto|tel):[^>]*>")
 _STRIKE = re.compile(r"(?<![\w~])~[^~\n]+~(?![\w~])")
@@ -70,9 +67,9 @@ def normalise(text: str) -> str:
     emoji disappear, arrows become ``→``, list bullets and block quotes are removed.
     """
     out = _COLUMNS.sub(" | ", text)
-    out = _MENTION.sub(lambda m: f"@{m.group(1)}", out)
-    out = _CHANNEL.sub(lambda m: f"#{m.group(1) or 'channel'}", out)
-    out = _SPECIAL.sub(lambda m: f"@{m.group(1)}", out)
+    out = USER_MENTION.sub(lambda m: f"@{m.group(1)}", out)
+    out = CHANNEL_MENTION.sub(lambda m: f"#{m.group(1) or 'channel'}", out)
+    out = SPECIAL_MENTION.sub(lambda m: f"@{m.group(1)}", out)
     out = _LABELLED_LINK.sub(lambda m: m.group(1), out)
     out = _BARE_LINK.sub(" ", out)
     out = html.unescape(out)

@@ -220,3 +220,13 @@ def _reason(error: fastjsonschema.JsonSchemaValueException) -> str:
 
 def _json_type(value: Any) -> str:
     return {str: "string", list: "array", bool: "boolean", type(None): "null"}.get(type(value), "number")
+
+
+def team_id_of(body: dict[str, Any]) -> str:
+    """The workspace a request came from, "" when it names none: `team.id` in an interaction payload,
+    `team_id` in a slash command, an Events API envelope or a kept ATS delivery, else the event's `team`."""
+    team = body.get("team")
+    event = body.get("event")
+    found = (team.get("id") if isinstance(team, dict) else None) or body.get("team_id") or (
+        event.get("team") if isinstance(event, dict) else None)
+    return str(found or "")

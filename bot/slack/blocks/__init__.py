@@ -39,7 +39,6 @@ from bot.slack.blocks.common import (  # noqa: F401
     SECTION_LIMIT,
     SHORTCUT_RECORD,
     SKIP_REASONS,
-    SNOOZE_CHOICES,
     TOKEN_LENGTH,
     TONE_LABELS,
     VALUE_LIMIT,

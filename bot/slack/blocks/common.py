@@ -42,7 +42,6 @@ SECTION_LIMIT = 3000
 MESSAGE_BLOCKS = 50
 VIEW_BLOCKS = 100
 BUTTON_TEXT = 75
-SNOOZE_CHOICES = (("1d", "1 day"), ("3d", "3 days"), ("next_week", "Next week"))
 SKIP_REASONS = (
     ("other_channel", "Already told them another way"),
     ("internal", "Internal candidate, handled in person"),

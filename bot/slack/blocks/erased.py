@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from bot.domain.rounds import COMMAND
 from bot.domain.slack_text import escape
 from bot.slack.blocks.common import ACTION_FORGET, ACTION_FORGET_CANCEL, Block, button, context, section
 
@@ -27,7 +28,7 @@ def erased_reply() -> dict[str, Any]:
 def erased_list() -> dict[str, Any]:
     """A digest (or an escalation) that named someone since erased: taken down whole."""
     text = ("🗑️ This list named someone whose record has since been erased, so it was taken down. "
-            "`/interview-round digest` shows what is open now.")
+            f"`{COMMAND} digest` shows what is open now.")
     return {"text": text, "blocks": [context(text)]}
 
 

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.domain.slack_text import escape
+from bot.domain.timing import SNOOZE_CHOICES
 from bot.slack.blocks.common import (
     ACTION_CONTACTED,
     ACTION_EDIT_NOTE,
@@ -15,7 +16,6 @@ from bot.slack.blocks.common import (
     ACTION_SKIP,
     ACTION_SNOOZE,
     ACTION_TONE,
-    SNOOZE_CHOICES,
     TONE_LABELS,
     Block,
     about,
@@ -78,7 +78,8 @@ def followup_actions(followup_id: int, mailto: str | None = None, *, block_id: s
             "type": "static_select",
             "action_id": ACTION_SNOOZE,
             "placeholder": plain("⏰ Snooze"),
-            "options": [{"text": plain(label), "value": f"{choice}:{value}"} for choice, label in SNOOZE_CHOICES],
+            "options": [{"text": plain(label), "value": f"{choice}:{value}"}
+                        for choice, label in SNOOZE_CHOICES.items()],
         },
         button("Not needed", ACTION_SKIP, value),
     ]
