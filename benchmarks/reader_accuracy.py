@@ -203,19 +203,23 @@ def score(case: dict, reading: Decision | None) -> Tally:
 
 
 def _message(case: dict) -> dict[str, Any]:
-    """The Slack message a corpus line stands for."""
+    """The Slack message a corpus line stands for. An `attachments_text` (an ATS card whose words are all in
+    a legacy attachment) becomes the attachment Slack delivers: its `text`, and a one-line `fallback` (the
+    plain summary a client shows where it cannot draw the card), as the app's own tests shape one."""
     message: dict[str, Any] = {"text": case["text"]}
     for key in ("attachments", "blocks"):
         if case.get(key):
             message[key] = case[key]
+    if case.get("attachments_text"):
+        card = case["attachments_text"]
+        message["attachments"] = [*message.get("attachments", ()),
+                                  {"fallback": card.splitlines()[0], "text": card}]
     return message
 
 
 def read_case(case: dict) -> Decision | None:
     """The reading of a corpus message, from the same texts the app reads."""
     texts = message_texts(_message(case))
-    if case.get("attachments_text"):
-        texts = (*texts, case["attachments_text"])
     parent = case.get("parent") or case.get("thread_parent") or ""
     return read("\n".join(texts), known_names=case.get("known_names", ()), context=parent)
 

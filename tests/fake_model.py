@@ -1,7 +1,7 @@
 """A local OpenAI-compatible chat-completions server for the model reader's tests and benchmarks: a thread
 with http.server, like tests/fake_slack.py. It records every request and answers what a test scripts:
-good JSON, content that is no JSON, an invented name, a reply held past the client's timeout, a 429, a 5xx,
-a 400 refusing a response_format."""
+good JSON, content that is no JSON, an invented name, a reply held past the client's timeout or until the test
+releases it, an answer trickled a byte at a time, a 429, a 5xx, a 400 refusing a response_format."""
 
 from __future__ import annotations
 
@@ -25,6 +25,8 @@ class Reply:
     body: bytes | None = None
     headers: dict[str, str] = field(default_factory=dict)
     hold: float = 0.0  # seconds to wait before answering (a slow server)
+    until: threading.Event | None = None  # answer only once the test sets it (a server that hangs till then)
+    trickle: float = 0.0  # seconds between the bytes of the whole answer, status line included
     usage: dict[str, int] | None = field(default_factory=lambda: dict(USAGE))
 
 
@@ -49,6 +51,8 @@ class FakeModel:
         self.refused_formats: set[str] = set()  # response_format types answered with a 400
         self.lock = threading.Lock()
         self.released = threading.Event()  # set on stop: a held reply stops waiting
+        self.answered = 0  # answers written whole
+        self.cut_off = 0  # answers the client stopped reading before their end (it hung up)
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -75,6 +79,20 @@ class FakeModel:
     def calls(self) -> int:
         with self.lock:
             return len(self.requests)
+
+    def _count(self, whole: bool) -> None:
+        with self.lock:
+            if whole:
+                self.answered += 1
+            else:
+                self.cut_off += 1
+
+    def _wait(self, reply: Reply) -> None:
+        if reply.hold:
+            self.released.wait(reply.hold)
+        if reply.until is not None:
+            while not (reply.until.wait(0.05) or self.released.is_set()):
+                pass
 
     def _next(self, request: dict[str, Any]) -> Reply:
         form = (request.get("response_format") or {}).get("type")
@@ -103,8 +121,7 @@ class FakeModel:
                 request = json.loads(raw)
                 request["_headers"] = {k.lower(): v for k, v in self.headers.items()}
                 reply = fake._next(request)
-                if reply.hold:
-                    fake.released.wait(reply.hold)
+                fake._wait(reply)
                 body = reply.body
                 if body is None:
                     completion: dict[str, Any] = {
@@ -115,15 +132,28 @@ class FakeModel:
                     if reply.usage is not None:
                         completion["usage"] = reply.usage
                     body = json.dumps(completion).encode()
+                headers = {"Content-Type": "application/json", "Content-Length": str(len(body)), **reply.headers}
                 try:
-                    self.send_response(reply.status)
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(body)))
-                    for key, value in reply.headers.items():
-                        self.send_header(key, value)
-                    self.end_headers()
-                    self.wfile.write(body)
+                    if reply.trickle:
+                        self._trickle(reply.status, headers, body, reply.trickle)
+                    else:
+                        self.send_response(reply.status)
+                        for key, value in headers.items():
+                            self.send_header(key, value)
+                        self.end_headers()
+                        self.wfile.write(body)
                 except OSError:  # the client gave up waiting (a timeout test)
-                    pass
+                    fake._count(whole=False)
+                    return
+                fake._count(whole=True)
+
+            def _trickle(self, status: int, headers: dict[str, str], body: bytes, interval: float) -> None:
+                """The whole answer a byte at a time, each within any per-read timeout of the client's."""
+                head = f"HTTP/1.1 {status} OK\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n"
+                for byte in head.encode() + body:
+                    if fake.released.wait(interval):
+                        raise OSError("the fake was stopped")
+                    self.wfile.write(bytes([byte]))
+                    self.wfile.flush()
 
         return Handler

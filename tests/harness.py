@@ -200,7 +200,9 @@ class Harness:
         return [c for c in self.fake.calls_to("respond") if c.path == path]
 
     def event(self, event: dict[str, Any], *, event_id: str | None = None, retry_num: int | None = None,
-              **kw: Any) -> int:
+              drain: bool = True, **kw: Any) -> int:
+        """Post an event and return the app's HTTP status; `drain=False` returns at the ack, while the work
+        after it may still be running (for a test of what the ack does not wait for)."""
         self._event_seq += 1
         envelope = {
             "token": "legacy", "team_id": TEAM_ID, "api_app_id": "A0APP", "type": "event_callback",
@@ -210,7 +212,8 @@ class Harness:
         }
         extra = {"X-Slack-Retry-Num": str(retry_num), "X-Slack-Retry-Reason": "http_timeout"} if retry_num else {}
         status, _ = self.signed(json.dumps(envelope), "application/json", extra=extra, **kw)
-        self.drain()
+        if drain:
+            self.drain()
         return status
 
     def message(self, text: str, *, user: str | None = MANAGER, channel: str = CHANNEL, ts: str | None = None,

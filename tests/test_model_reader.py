@@ -7,7 +7,9 @@ import http.client
 import json
 import logging
 import subprocess
-from collections.abc import Iterator
+import threading
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -30,12 +32,14 @@ from bot.reader.model import (
     request_body,
     settle,
     to_decision,
+    urllib_transport,
 )
 from bot.slack import blocks
+from handlers import decisions
 from storage.models import Candidate, Followup
 from tests.fake_model import FakeModel, Reply, answer
 from tests.fake_slack import FakeSlack
-from tests.harness import Harness
+from tests.harness import CHANNEL, Harness
 from tests.serve_process import EXECUTABLE
 
 DECISION = "Decision for Staff Data Engineer: not moving forward with Omar Haddad and Lena Park."
@@ -324,6 +328,7 @@ def test_the_models_reading_wins_over_the_rules(model_harness: Harness, fake_mod
     (Reply("Omar Haddad and Lena Park were rejected."), "invalid_json"),
     (answer(people=[("Zora Invented", "not_selected", None)]), "invented_names"),
     (Reply(json.dumps(good()), hold=3.0), "timeout"),
+    (Reply(json.dumps(good()), trickle=0.02), "timeout"),  # each byte in time, the whole answer not
     (Reply(status=429, body=b'{"error": "rate limited"}', headers={"Retry-After": "30"}), "rate_limited"),
     (Reply(status=500, body=b'{"error": "boom"}'), "http_5xx"),
     (Reply(json.dumps({"is_decision": "yes"})), "schema"),
@@ -421,3 +426,93 @@ def test_a_server_without_response_format_is_asked_in_plain_json(model_harness: 
     forms = [(r.get("response_format") or {}).get("type") for r in fake_model.requests]
     assert forms == ["json_schema", "json_object", None, None]  # remembered for the process
     assert fallbacks(model_harness) == {}
+
+
+# --- time: the ack never waits for the model, and MODEL_TIMEOUT bounds the whole reading ------------
+
+
+def eventually(check: Callable[[], bool], what: str, within: float = 10.0) -> None:
+    """Wait until `check()` holds (a deadline for a hung test, not a measurement)."""
+    deadline = time.monotonic() + within
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"never happened: {what}")
+        time.sleep(0.005)
+
+
+def test_the_ack_does_not_wait_for_the_model(db_url: str, fake_slack: FakeSlack, fake_model: FakeModel) -> None:
+    """The model is asked in the inbox's lanes, after the 200: Slack's 3 seconds never depend on it."""
+    release = threading.Event()
+    fake_model.script(replace(answer(role="Staff Data Engineer", people=[("Omar Haddad", "not_selected", None)]),
+                              until=release))
+    h = Harness(db_url=db_url, fake=fake_slack, DECISION_READER="model", MODEL_BASE_URL=fake_model.url,
+                MODEL_NAME="test-model", MODEL_TIMEOUT="60s")
+    assert h.deps.model is not None
+    try:
+        ts = "1700000000.000100"
+        assert h.message(RULES_MISS, ts=ts, drain=False) == 200
+        # acked, and the model has not answered: whether or not it has been asked yet, no reading is made
+        assert fake_model.answered == 0 and h.deps.model.stats.readings == 0
+        eventually(lambda: fake_model.calls == 1, "the model is asked after the ack")
+        assert fake_model.answered == 0 and recorded(h) == {}
+        release.set()
+        h.drain()
+    finally:
+        release.set()
+        h.close()
+    assert fake_model.answered == 1 and fallbacks(h) == {}
+    assert recorded(h) == {"Omar Haddad": "not_selected"}
+    replies = [c for c in fake_slack.calls_to("chat.postMessage") if c.args.get("thread_ts") == ts]
+    assert [c.args["channel"] for c in replies] == [CHANNEL] and "Omar Haddad" in json.dumps(replies[0].args)
+    assert fake_slack.invalid == []
+
+
+def test_the_shortcut_opens_the_rules_reading_when_the_model_hangs(
+        db_url: str, fake_slack: FakeSlack, fake_model: FakeModel, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The modal must open while its trigger_id lives (3 s): the shortcut's budget, not MODEL_TIMEOUT, bounds
+    the model's reading there (the budget made small here so the test does not wait for the real one)."""
+    monkeypatch.setattr(decisions, "SHORTCUT_BUDGET", 0.2)
+    hung = threading.Event()  # never set by the test: the model never answers
+    fake_model.script(Reply(json.dumps(good()), until=hung))
+    h = Harness(db_url=db_url, fake=fake_slack, DECISION_READER="model", MODEL_BASE_URL=fake_model.url,
+                MODEL_NAME="test-model", MODEL_TIMEOUT="60s")
+    payload = {
+        "type": "message_action", "callback_id": blocks.SHORTCUT_RECORD, "team": {"id": "T0TEAM"},
+        "user": {"id": "U0OTHER"}, "channel": {"id": "C0HIRING"}, "trigger_id": "1.2.3",
+        "response_url": h.fake.response_url(), "message_ts": "1700000000.000500",
+        "message": {"type": "message", "user": "U0MANAGER", "ts": "1700000000.000500", "text": DECISION},
+    }
+    try:
+        status, _ = h.interact(payload)  # drains: returns once the listener has finished
+        assert status == 200
+        assert fake_model.calls == 1 and fake_model.answered == 0 and fallbacks(h) == {"timeout": 1}
+        [opened] = h.fake.calls_to("views.open")
+    finally:
+        hung.set()
+        h.close()
+    view = json.dumps(opened.args["view"])
+    assert "Omar Haddad" in view and "Lena Park" in view  # the rules' reading: both not selected
+
+
+def test_a_trickled_answer_is_cut_off_at_the_timeout(fake_model: FakeModel) -> None:
+    """urllib's timeout is per socket read; a server sending a byte every 20 ms never trips a 300 ms one.
+    The transport keeps the one overall deadline, status line and headers included, and hangs up."""
+    fake_model.script(Reply(json.dumps(good()), trickle=0.02))
+    before = {t for t in threading.enumerate() if t.name == "model-request"}
+    with pytest.raises(TimeoutError):
+        urllib_transport(fake_model.url + "/chat/completions", {"Content-Type": "application/json"},
+                         json.dumps({"model": "m"}).encode(), 0.3)
+    eventually(lambda: fake_model.cut_off == 1, "the connection is closed, so the server stops sending")
+    eventually(lambda: {t for t in threading.enumerate() if t.name == "model-request"} <= before,
+               "the request's worker ends")
+    assert fake_model.answered == 0
+
+
+def test_a_prompt_answer_comes_back_whole_through_the_transport(fake_model: FakeModel) -> None:
+    fake_model.script(answer(people=[("Omar Haddad", "not_selected", None)]), Reply(status=503, body=b'{"e": 1}'))
+    url = fake_model.url + "/chat/completions"
+    ok = urllib_transport(url, {"Content-Type": "application/json"}, b'{"model": "m"}', 5.0)
+    assert ok.status == 200 and ok.headers["content-type"] == "application/json"
+    assert "Omar Haddad" in json.loads(ok.body)["choices"][0]["message"]["content"]
+    failed = urllib_transport(url, {"Content-Type": "application/json"}, b'{"model": "m"}', 5.0)
+    assert (failed.status, failed.body) == (503, b'{"e": 1}')

@@ -26,6 +26,7 @@ import http.client
 import json
 import logging
 import re
+import socket
 import threading
 import time
 import urllib.error
@@ -90,14 +91,95 @@ MAX_ANSWER_BYTES = 1_000_000
 
 
 def urllib_transport(url: str, headers: Mapping[str, str], body: bytes, timeout: float) -> Response:
-    """POST with the standard library: an HTTP error status is an answer, not an exception."""
+    """POST with the standard library, answered within `timeout` seconds overall: an HTTP error status is an
+    answer, not an exception; TimeoutError when the whole exchange did not fit.
+
+    urllib's own timeout bounds each socket operation, not the exchange: a server that trickles its answer
+    (status line, headers or body) a byte at a time never trips it. Checking a deadline between reads of
+    the body would miss a trickled status line and headers, which urlopen reads before it returns, so the
+    request runs in a worker joined with the deadline instead; past it, the worker's sockets are shut
+    down (a blocked read then returns at once), so no thread is left reading a server that never stops."""
     request = urllib.request.Request(url, data=body, headers=dict(headers), method="POST")
+    sockets = _Sockets()
+    outcome: list[Response | BaseException] = []
+
+    def post() -> None:
+        try:
+            outcome.append(_post_with(_opener(sockets), request, timeout))
+        except BaseException as error:  # handed to the caller: raised there
+            outcome.append(error)
+
+    worker = threading.Thread(target=post, name="model-request", daemon=True)
+    worker.start()
+    worker.join(timeout)
+    if worker.is_alive() or not outcome:
+        sockets.shut()
+        raise TimeoutError(f"no whole answer within {timeout:g}s")
+    if isinstance(outcome[0], BaseException):
+        raise outcome[0]
+    return outcome[0]
+
+
+def _post_with(opener: urllib.request.OpenerDirector, request: urllib.request.Request, timeout: float) -> Response:
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as answer:
+        with opener.open(request, timeout=timeout) as answer:
             return Response(answer.status, _headers(answer.headers), answer.read(MAX_ANSWER_BYTES))
     except urllib.error.HTTPError as error:
         with error:
             return Response(error.code, _headers(error.headers), error.read(MAX_ANSWER_BYTES))
+
+
+class _Sockets:
+    """The sockets one request opened, to shut down from the caller's thread at its deadline; one opened
+    after that (the worker was still connecting) is shut at once."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.opened: list[socket.socket] = []
+        self.closed = False
+
+    def add(self, sock: socket.socket) -> None:
+        with self.lock:
+            self.opened.append(sock)
+            if not self.closed:
+                return
+        _shut(sock)
+
+    def shut(self) -> None:
+        with self.lock:
+            self.closed = True
+            opened = list(self.opened)
+        for sock in opened:
+            _shut(sock)
+
+
+def _shut(sock: socket.socket) -> None:
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:  # already closed by the worker
+        pass
+
+
+def _opener(sockets: _Sockets) -> urllib.request.OpenerDirector:
+    """urllib's opener (proxies from the environment included) with connections that report their socket."""
+
+    def tracked(base: type[http.client.HTTPConnection]) -> Any:
+        class Tracked(base):  # type: ignore[valid-type,misc]
+            def connect(self) -> None:
+                super().connect()
+                sockets.add(self.sock)
+
+        return Tracked
+
+    class Http(urllib.request.HTTPHandler):
+        def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+            return self.do_open(tracked(http.client.HTTPConnection), req)
+
+    class Https(urllib.request.HTTPSHandler):
+        def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+            return self.do_open(tracked(http.client.HTTPSConnection), req, context=self._context)  # type: ignore[attr-defined]
+
+    return urllib.request.build_opener(Http(), Https())
 
 
 def _headers(message: Message | None) -> dict[str, str]:
