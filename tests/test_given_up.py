@@ -110,6 +110,20 @@ def test_a_reply_in_a_thread_is_told_about_in_that_thread(harness: Harness, monk
     assert notices(harness)[0].args["thread_ts"] == TS
 
 
+def test_an_edit_is_told_about_in_the_edited_message_s_thread(harness: Harness,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.followups import recording
+
+    monkeypatch.setattr(recording, "record_message", Down(recording.record_message))
+    edited = {"type": "message", "user": MANAGER, "text": DECISION, "ts": TS}
+    harness.message("", user=None, ts="1700000002.000300",
+                    fields={"subtype": "message_changed", "message": edited, "previous_message": {**edited,
+                                                                                                   "text": "draft"}})
+    run_out(harness)
+    thread, dm = notices(harness)
+    assert thread.args["thread_ts"] == TS and TS.replace(".", "") in dm.args["text"]
+
+
 def test_two_replicas_telling_at_once_tell_once(harness: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
     from bot.followups import recording
 

@@ -20,6 +20,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.ats import Malformed, vendors
 from bot.deps import Deps, sweeping
+from bot.followups.unreachable import LONGEST_PACING_WAIT
 from bot.domain.slack_text import escape
 from bot.slack import delivery
 from bot.slack.blocks import context, section, slack_date
@@ -43,14 +44,20 @@ def tell(deps: Deps, body: dict[str, Any], *, received_at: datetime, error: str 
         logger.warning("given up: event %s (%s); nobody to tell (set ADMIN_USERS or ESCALATE_TO)",
                        body.get("event_id"), error)
         return True
+    team_id = str(body.get("team_id") or deps.team_id or "")
     posted, retry = 0, False
     for channel, (message, thread_ts) in messages:
+        if deps.pacer.wait(team_id=team_id, channel=channel, at_most=LONGEST_PACING_WAIT) is None:
+            retry = True  # Slack asked for a long wait: after it
+            continue
         try:
             sweeping(deps).chat_postMessage(channel=channel, text=message["text"], blocks=message["blocks"],
                                             thread_ts=thread_ts, unfurl_links=False, unfurl_media=False)
             posted += 1
         except (SlackApiError, OSError) as failure:
             why = delivery.failure(failure)
+            if why.retry_after is not None:
+                deps.pacer.hold(team_id=team_id, seconds=why.retry_after)
             retry = retry or not why.unreachable
             logger.warning("given up: event %s: could not tell %s: %s", body.get("event_id"), channel, why.error)
     logger.info("given up: event %s (%s): told %d of %d", body.get("event_id"), error, posted, len(messages))
@@ -66,10 +73,12 @@ def admins(deps: Deps) -> list[str]:
 def slack_notices(deps: Deps, body: dict[str, Any]) -> list[tuple[str, tuple[dict[str, Any], str | None]]]:
     """(channel, (message, thread ts)) for a given-up message event: its thread, then each admin."""
     event = body.get("event") or {}
-    channel, ts = str(event.get("channel") or ""), str(event.get("ts") or "")
+    # an edit or a deletion is about the message it changed: its thread, its link
+    message = event.get("message") or event.get("previous_message") or event
+    channel, ts = str(event.get("channel") or ""), str(message.get("ts") or "")
     if not channel or not ts:
         return [(admin, (unreadable_notice(), None)) for admin in admins(deps)]
-    thread = str(event.get("thread_ts") or ts)
+    thread = str(message.get("thread_ts") or ts)
     link = permalink(deps, channel, ts)
     out: list[tuple[str, tuple[dict[str, Any], str | None]]] = [(channel, (thread_notice(), thread))]
     out += [(admin, (admin_notice(link, channel), None)) for admin in admins(deps)]
