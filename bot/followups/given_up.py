@@ -20,8 +20,8 @@ from slack_sdk.errors import SlackApiError
 
 from bot.ats import Malformed, vendors
 from bot.deps import Deps, sweeping
-from bot.followups.unreachable import LONGEST_PACING_WAIT
 from bot.domain.slack_text import escape
+from bot.followups.unreachable import LONGEST_PACING_WAIT
 from bot.slack import delivery
 from bot.slack.blocks import context, section, slack_date
 from bot.slack.blocks.common import SECTION_LIMIT, clip
