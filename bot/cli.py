@@ -96,7 +96,7 @@ def cmd_serve(_args: argparse.Namespace) -> int:
         from urllib.parse import urlparse
 
         logger.info("decision reader: model %s at %s (timeout %gs), the rules' reading when it fails",
-                    settings.model_name, urlparse(settings.model_base_url).netloc.rpartition("@")[2],
+                    settings.model_name, urlparse(settings.model_base_url or "").netloc.rpartition("@")[2],
                     settings.model_timeout)
     _mark_installed(settings, team_id)
     identity = {key: auth.get(key) for key in ("team_id", "user_id", "bot_id")}

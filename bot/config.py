@@ -8,14 +8,17 @@ malformed. Nothing else in the project reads the environment.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import TypedDict, TypeVar
 from urllib.parse import urlparse
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from apscheduler.triggers.cron import CronTrigger
 
 from bot.domain.timing import Offset, TimingError, WorkHours, parse_duration, parse_schedule, parse_work_hours
+
+T = TypeVar("T")  # what a timing setting parses to
 
 DEFAULT_API_URL = "https://slack.com/api/"
 DEFAULT_DATABASE_URL = "sqlite:///persona_grata.db"
@@ -180,7 +183,7 @@ def _greenhouse_harvest(environ: Mapping[str, str]) -> tuple[str | None, str | N
     return client_id, secret, user_id
 
 
-def _timing(name: str, parse, raw: str):  # type: ignore[no-untyped-def]
+def _timing(name: str, parse: Callable[[str], T], raw: str) -> T:
     try:
         return parse(raw)
     except TimingError as error:
@@ -236,7 +239,17 @@ def _model_timeout(raw: str | None) -> float:
     return seconds
 
 
-def _model(environ: Mapping[str, str]) -> dict[str, object]:
+class _ModelSettings(TypedDict):
+    """The Settings fields _model fills, typed as there: checked where they are passed to Settings."""
+
+    decision_reader: str
+    model_base_url: str | None
+    model_name: str | None
+    model_api_key: str | None
+    model_timeout: float
+
+
+def _model(environ: Mapping[str, str]) -> _ModelSettings:
     """DECISION_READER and, for `model`, the endpoint: its URL and model name are required then."""
     reader = _choice(environ, "DECISION_READER", "rules", ("rules", "model"))
     base_url = _get(environ, "MODEL_BASE_URL")
@@ -334,5 +347,5 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         greenhouse_auth_url=_http_url("GREENHOUSE_AUTH_URL", _get(environ, "GREENHOUSE_AUTH_URL"),
                                       DEFAULT_GREENHOUSE_AUTH_URL),
         ats_signature_max_age=max_age,
-        **_model(environ),  # type: ignore[arg-type]
+        **_model(environ),
     )

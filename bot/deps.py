@@ -8,6 +8,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from typing import cast
 
 from slack_sdk import WebClient
 from slack_sdk.http_retry import RetryHandler
@@ -95,7 +96,7 @@ def reading(deps: Deps) -> sessionmaker[Session]:
 def writer(deps: Deps) -> Engine:
     """The engine behind deps.sessions, for the few hot writes that go through Core (the sweep's, the
     inbox's)."""
-    return deps.sessions.kw["bind"]  # type: ignore[no-any-return]
+    return cast(Engine, deps.sessions.kw["bind"])  # sessionmaker keeps its keywords untyped
 
 
 def make_client(settings: Settings, *, timeout: int = 10, retry_rate_limits: bool = True) -> WebClient:

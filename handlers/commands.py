@@ -159,9 +159,9 @@ def register(app: App, deps: Deps) -> None:
             ack(text=str(error))
             return
         ack(text=f"⏳ Logging *{escape(spec.role)}*…")
-        outcome = recording.log_command_round(quick, spec, team_id=team_id, user_id=user_id, channel_id=channel_id,
-                                              now=now)
-        answer(deps, command, outcome, blocks.round_confirmation(
+        logged = recording.log_command_round(quick, spec, team_id=team_id, user_id=user_id, channel_id=channel_id,
+                                             now=now)
+        answer(deps, command, logged, blocks.round_confirmation(
             spec.role, [c.name for c in spec.candidates], [c.stage for c in spec.candidates],
             spec.manager_id or user_id, user_id, findings=recording.strengths_findings(spec),
         ))
@@ -174,8 +174,8 @@ def answer(deps: Deps, command: dict[str, Any], outcome: saving.Outcome[Any] | N
     and 5xx), else by DM: `saved` when it was (or when there is no `outcome`, just something to say), else
     that nothing was saved, or, when that cannot be known, that it may have been."""
     status = saving.SAVED if outcome is None else outcome.status
-    message = saved if status == saving.SAVED else {"text": {saving.BUSY: BUSY, saving.FAILED: GENERIC_ERROR,
-                                                             saving.UNKNOWN: UNSURE}[status]}
+    message: dict[str, Any] = saved if status == saving.SAVED else {
+        "text": {saving.BUSY: BUSY, saving.FAILED: GENERIC_ERROR, saving.UNKNOWN: UNSURE}[status]}
     url = str(command.get("response_url") or "")
     try:
         if url:

@@ -119,8 +119,9 @@ def register(app: App, deps: Deps) -> None:
         except (ValueError, KeyError, TypeError):
             ack(response_action="errors", errors={"role": "This form is out of date; close it and try again."})
             return
-        if not role or (too_long := recording.role_too_long(role)):
-            ack(response_action="errors", errors={"role": too_long if role else "Which role was this decision for?"})
+        problem = recording.role_too_long(role) if role else "Which role was this decision for?"
+        if problem:
+            ack(response_action="errors", errors={"role": problem})
             return
         actor, team_id = body["user"]["id"], team_of(body)
         if _refused(ack, lambda: recording.decision_for(quick, decision_id, team_id=team_id, actor=actor)):

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from storage.db import SingleWrites
 from storage.models import OPEN, Followup, Nudge, UTCDateTime
-from storage.repo.claims import CLAIM_LOCK, dialect_name
+from storage.repo.claims import CLAIM_LOCK, dialect_name, rowcount
 
 
 def claim_due(session: Session, *, now: datetime, claimer: str, lease: timedelta, limit: int,
@@ -77,7 +77,7 @@ def begin_attempt(session: Session | Connection, followup_id: int, *, claimer: s
         "followup_id": followup_id, "claimer": claimer, "previous": seq - 1, "seq": seq, "at": at,
         "expires": at + lease,
     })
-    return result.rowcount == 1  # type: ignore[attr-defined,no-any-return]
+    return rowcount(result) == 1
 
 
 @functools.cache

@@ -128,7 +128,7 @@ def parse(body: Any) -> AtsEvent:
         vendor=NAME,
         delivery_id=delivery,
         kind=kind,
-        external_id=external_id(NAME, app_id),
+        external_id=external_id(NAME, str(app_id)),
         role=role,
         person=Person(name, stage),
         email=email,

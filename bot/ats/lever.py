@@ -78,7 +78,7 @@ def signed_at(headers: Mapping[str, str], raw: bytes) -> datetime | None:
     """When Lever says it sent the delivery: the signed `triggeredAt` (epoch milliseconds). A signed body
     with a triggeredAt that is no time reads as the epoch: stale, refused."""
     body = _body(raw) or {}
-    triggered = body.get("triggeredAt")
+    triggered: Any = body.get("triggeredAt")  # any JSON: int() of what is no time raises, caught below
     try:
         millis = int(triggered) if not isinstance(triggered, bool) else 0
         return datetime.fromtimestamp(millis / 1000, tz=UTC)

@@ -95,11 +95,13 @@ def close(deps: Deps, followup_id: int, *, team_id: str, actor: str, status: str
     return f, changed
 
 
-def mark_contacted(deps: Deps, followup_id: int, *, team_id: str, actor: str, now: datetime):  # type: ignore[no-untyped-def]
+def mark_contacted(deps: Deps, followup_id: int, *, team_id: str, actor: str, now: datetime
+                   ) -> tuple[FollowupView, bool]:
     return close(deps, followup_id, team_id=team_id, actor=actor, status=CONTACTED, now=now)
 
 
-def skip(deps: Deps, followup_id: int, *, team_id: str, actor: str, now: datetime, reason: str):  # type: ignore[no-untyped-def]
+def skip(deps: Deps, followup_id: int, *, team_id: str, actor: str, now: datetime, reason: str
+         ) -> tuple[FollowupView, bool]:
     return close(deps, followup_id, team_id=team_id, actor=actor, status=SKIPPED, now=now, reason=reason)
 
 

@@ -101,7 +101,7 @@ def period_of(cron: str, tz: str, now: datetime) -> str:
     trigger = CronTrigger.from_crontab(cron, timezone=ZoneInfo(tz))
     for window in (timedelta(hours=1), timedelta(days=1), timedelta(days=8), timedelta(days=366)):
         fire = trigger.get_next_fire_time(None, now - window)
-        latest = None
+        latest: datetime | None = None  # APScheduler 3 is untyped
         steps = 0
         while fire is not None and fire <= now and steps < 2000:
             latest = fire

@@ -36,6 +36,7 @@ RETRY = "Once the cause is fixed, `persona-grata inbox retry` processes it again
 def tell(deps: Deps, body: dict[str, Any], *, received_at: datetime, error: str | None) -> bool:
     """Tell about one given-up row. True when done (someone was told, or every destination refuses for
     good); False when nothing was posted and a later try may be (Slack failing, rate limits)."""
+    messages: list[tuple[str, tuple[dict[str, Any], str | None]]]
     if body.get("ats"):
         messages = [(admin, ats_notice(body, received_at=received_at)) for admin in admins(deps)]
     else:

@@ -23,7 +23,7 @@ import logging
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from slack_sdk.errors import SlackApiError
 
@@ -69,7 +69,7 @@ class OutboxReport:
 def backoff(failures: int, error: Exception, now: datetime) -> datetime:
     """When to try again after `failures` failures: 30 s, 1 min, 2 min … at most 30 min, and never before
     Slack's Retry-After."""
-    wait = min(BACKOFF_FIRST * 2 ** max(0, failures - 1), BACKOFF_MAX)
+    wait: timedelta = min(BACKOFF_FIRST * 2 ** max(0, failures - 1), BACKOFF_MAX)  # 2 ** int is typed Any
     return now + max(wait, retry_after(error) or timedelta(0))
 
 
@@ -161,7 +161,8 @@ def _update(deps: Deps, item: OutboxItem, message: dict[str, Any], now: datetime
             channel = item.channel_id
             if channel[:1] in "UW":  # a DM recorded by its user (an escalation): chat.update needs the DM's id
                 channel = str(deps.client.conversations_open(users=channel)["channel"]["id"])
-            deps.client.chat_update(channel=channel, ts=item.target_ts, text=message["text"],
+            # every update but an App Home's names its message (enqueue_update's target_ts)
+            deps.client.chat_update(channel=channel, ts=cast(str, item.target_ts), text=message["text"],
                                     blocks=message["blocks"])
     except (SlackApiError, OSError) as error:
         with deps.sessions.begin() as session:

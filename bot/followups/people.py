@@ -101,7 +101,8 @@ def _fetch_directory(deps: Deps, team_id: str) -> dict[str, list[str]] | None:
             if not isinstance(member, dict) or member.get("deleted") or member.get("is_bot") or \
                     member.get("id") == "USLACKBOT" or not isinstance(member.get("id"), str):
                 continue
-            names = member.get("profile") if isinstance(member.get("profile"), dict) else {}
+            profile = member.get("profile")
+            names = profile if isinstance(profile, dict) else {}
             for value in {member.get("real_name"), names.get("real_name"), names.get("display_name"),
                           names.get("real_name_normalized"), names.get("display_name_normalized")}:
                 if isinstance(value, str) and value.strip():

@@ -294,7 +294,7 @@ def record_reading(
     def owners() -> Iterator[str | None]:
         yield reading.manager_id
         yield round_manager or thread_manager
-        if getattr(reading, "manager_name", None):
+        if reading.manager_name:
             # an app's card that names its owner ("Hiring Manager: Claire Fontaine", "rejected … by Marguerite
             # Delacroix"): that member of the workspace, if exactly one has the name
             yield member_named(deps, team_id=team_id, name=reading.manager_name, now=now)
@@ -449,8 +449,9 @@ def ask_for_manager(deps: Deps, reading: Decision, *, team_id: str, channel_id: 
         owed = repo.enqueue(
             session, team_id=team_id, kind=POST_QUESTION, channel_id=channel_id, body=json.dumps(question),
             now=now, claimer=deps.replica_id, lease=deps.settings.claim_lease.as_timedelta(),
-            **({"target_ts": reply_ts} if reply_ts else
-               {"thread_ts": thread_ts, "key": f"manager:{team_id}:{channel_id}:{message_ts}"}),
+            # the question already in the thread (reply_ts) is updated; else one is posted, once per message
+            target_ts=reply_ts or None, thread_ts=None if reply_ts else thread_ts,
+            key=None if reply_ts else f"manager:{team_id}:{channel_id}:{message_ts}",
         )
     if owed is None:
         return False  # asked already

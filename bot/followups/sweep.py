@@ -166,7 +166,7 @@ class NudgePost:
     attempt marked on the follow-up, recorded as a row of `nudges` (unique per follow-up and seq)."""
 
     event_type = NUDGE_EVENT_TYPE
-    thread_ts = None
+    thread_ts: str | None = None  # a DM of its own, never in a thread
 
     def __init__(self, deps: Deps, f: FollowupView, manager: Profile, now: datetime, writes: SingleWrites,
                  started: float) -> None:

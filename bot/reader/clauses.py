@@ -811,11 +811,11 @@ def _addressee(plain: str, gazetteer: Gazetteer) -> str | None:
 def _form_verdicts(plain: str, gazetteer: Gazetteer, vocab: Vocabulary) -> dict[str, Verdict]:
     """A form or an ATS card: "Candidate: Zainab Hussain" with "Decision: No – not moving forward" (or "New
     status: Not Hired") gives the people of its candidate field the verdict of its status field."""
-    kinds = set()
+    kinds: set[Kind] = set()
     strong = False
     for m in _FORM_VERDICT.finditer(plain):
         cues = [c for c in find_cues(m.group("value"), vocab) if c.kind != "neutral"]
-        kinds.update(c.kind for c in cues)
+        kinds.update(c.kind for c in cues if c.kind != "neutral")  # the filter again, for the type checker
         said_no = re.match(r"\W*(?:no|rejected|declined)\b", m.group("value"), re.IGNORECASE)
         strong = strong or any(c.strong for c in cues) or bool(said_no)
     if len(kinds) != 1 or "hired" in kinds:
@@ -999,6 +999,7 @@ def read_clauses(plain: str, *, names: Sequence[str], hiring: bool, context_name
         # a reply that names nobody but its thread's people ("decision: no. thanks everyone", "it's a no, I'll
         # let Noa know") decides about its thread's candidate; about several it is too vague to record unasked
         cue = unnamed[0]
+        assert cue.kind != "neutral"  # unnamed is filled with verdict cues only
         sure = (cue.strong or context_asks) and len(targets) == 1
         for name in targets:
             found[_key(name)] = Verdict(name, cue.kind, sure, False)
@@ -1053,8 +1054,13 @@ def clean_people(people: tuple[tuple, tuple, tuple]) -> tuple[tuple, tuple, tupl
     prefixes = {" ".join(n.split()[i:j]) for n in everyone for i in range(len(n.split()))
                 for j in range(i + 1, len(n.split()) + 1) if j - i < len(n.split())}
     out = []
-    for group in cleaned:
-        kept = [p for p in group if p.name.lower() not in prefixes]
+    for names in cleaned:
         seen: set[str] = set()
-        out.append(tuple(p for p in kept if not (p.name.lower() in seen or seen.add(p.name.lower()))))
+        kept = []
+        for p in names:
+            low = p.name.lower()
+            if low not in prefixes and low not in seen:
+                seen.add(low)
+                kept.append(p)
+        out.append(tuple(kept))
     return out[0], out[1], out[2]

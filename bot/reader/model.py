@@ -164,6 +164,7 @@ def _opener(sockets: _Sockets) -> urllib.request.OpenerDirector:
     """urllib's opener (proxies from the environment included) with connections that report their socket."""
 
     def tracked(base: type[http.client.HTTPConnection]) -> Any:
+        # the base is chosen at run time (HTTP or HTTPS), which mypy does not follow: a variable as a base
         class Tracked(base):  # type: ignore[valid-type,misc]
             def connect(self) -> None:
                 super().connect()
@@ -177,6 +178,7 @@ def _opener(sockets: _Sockets) -> urllib.request.OpenerDirector:
 
     class Https(urllib.request.HTTPSHandler):
         def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+            # the handler's own SSL context, as HTTPSHandler.https_open passes it: private, so not in typeshed
             return self.do_open(tracked(http.client.HTTPSConnection), req, context=self._context)  # type: ignore[attr-defined]
 
     return urllib.request.build_opener(Http(), Https())

@@ -356,8 +356,8 @@ def parse_names(
     cur = _Cursor(tokens, i)
     tok = cur.peek()
     if tok is not None and tok.kind == "word" and tok.low in {"both", "either", "candidates", "candidate"}:
-        nxt = cur.peek(1)
-        if nxt is not None and nxt.kind == "word" and nxt.low not in {"of"}:
+        following = cur.peek(1)
+        if following is not None and following.kind == "word" and following.low not in {"of"}:
             cur.i += 1
     items: list[NameItem] = []
     first = _parse_item(cur, known, loose, application)

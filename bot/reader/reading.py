@@ -12,7 +12,7 @@ on the normaliser, name parser, role and stage finders of the sibling modules) a
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from bot.reader.clauses import (
@@ -287,7 +287,7 @@ def _contested(findings: Sequence[Finding]) -> set[str]:
     return (loose - firm) | (loose & hired)
 
 
-def _merge(people: _People, verdicts: Sequence[Verdict], gazetteer: Gazetteer, contested: set[str] = frozenset()
+def _merge(people: _People, verdicts: Sequence[Verdict], gazetteer: Gazetteer, contested: Collection[str] = frozenset()
            ) -> tuple[_People, list[Verdict]]:
     """The rules' reading, with first names made whole from the message and its thread, plus the people only
     the clause reader gave a verdict."""

@@ -74,7 +74,7 @@ def retry_after_of(headers: Mapping[str, object] | None) -> float:
 def backoff(failures: int, retry_after: float | None = None) -> timedelta:
     """How long to leave a follow-up alone after its `failures`-th failure in a row: 30 s, 1 min, 2 min...
     up to an hour, and never sooner than Slack's Retry-After."""
-    delay = min(BACKOFF_CAP, BACKOFF_FIRST * 2 ** min(max(failures, 1) - 1, 20))
+    delay: timedelta = min(BACKOFF_CAP, BACKOFF_FIRST * 2 ** min(max(failures, 1) - 1, 20))  # 2 ** int: Any
     if retry_after is not None:
         delay = max(delay, timedelta(seconds=retry_after))
     return delay

@@ -139,7 +139,7 @@ ENVELOPE_TRANSPORTS = {"events_api": EVENTS_API, "interactive": INTERACTIVITY, "
 @functools.cache
 def _validator(kind: str) -> Callable[[Any], Any]:
     schema = COMMAND if kind == SLASH_COMMAND else {**INTERACTIVE, **EVENTS}[kind]
-    return fastjsonschema.compile(schema)  # type: ignore[no-any-return]
+    return fastjsonschema.compile(schema)
 
 
 def problem(body: Any, transport: str | None) -> str | None:
@@ -154,11 +154,12 @@ def problem(body: Any, transport: str | None) -> str | None:
     if transport == SLASH_COMMAND:
         kind = SLASH_COMMAND
     else:
-        kind = body.get("type")  # type: ignore[assignment]
-        if not isinstance(kind, str):
-            return "the payload has no type" if kind is None else "type must be string"
-        if kind not in (INTERACTIVE if transport == INTERACTIVITY else EVENTS):
+        declared = body.get("type")
+        if not isinstance(declared, str):
+            return "the payload has no type" if declared is None else "type must be string"
+        if declared not in (INTERACTIVE if transport == INTERACTIVITY else EVENTS):
             return None
+        kind = declared
     try:
         _validator(kind)(body)
     except fastjsonschema.JsonSchemaValueException as error:

@@ -1,7 +1,12 @@
 """Alembic environment: runs on the connection `storage.db.upgrade` hands in, or on sqlalchemy.url."""
 
+from typing import Any, Literal
+
 from alembic import context
-from sqlalchemy import VARCHAR, String, engine_from_config, pool
+from alembic.autogenerate.api import AutogenContext
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import VARCHAR, Column, Connection, String, engine_from_config, pool
+from sqlalchemy.types import TypeEngine
 
 from storage.models import Base, UTCDateTime
 
@@ -9,14 +14,15 @@ config = context.config
 target_metadata = Base.metadata
 
 
-def _render_item(type_: str, obj, autogen_context):  # type: ignore[no-untyped-def]
+def _render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | Literal[False]:
     """Render our TypeDecorators as plain SQLAlchemy types: migrations must not import live models."""
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"
     return False
 
 
-def _compare_type(context, inspected_column, metadata_column, inspected_type, metadata_type):  # type: ignore[no-untyped-def]
+def _compare_type(context: MigrationContext, inspected_column: Column[Any], metadata_column: Column[Any],
+                  inspected_type: TypeEngine[Any], metadata_type: TypeEngine[Any]) -> bool | None:
     """SQLite does not enforce VARCHAR lengths (the edge checks them, from storage.models), so a String
     column whose length changed is no change there: widening one would rebuild the table for nothing."""
     if (context.dialect.name == "sqlite" and isinstance(inspected_type, String)
@@ -25,7 +31,7 @@ def _compare_type(context, inspected_column, metadata_column, inspected_type, me
     return None  # the default comparison
 
 
-def _run(connection) -> None:  # type: ignore[no-untyped-def]
+def _run(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,

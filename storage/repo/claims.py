@@ -3,11 +3,11 @@ that tell a new row from one already there, on both dialects."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Connection, or_, select, update
+from sqlalchemy import Connection, CursorResult, Result, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -51,19 +51,25 @@ def dialect_name(db: Session | Connection) -> str:
     return db.dialect.name if isinstance(db, Connection) else db.get_bind().dialect.name
 
 
-def dialect_insert(session: Session):  # type: ignore[no-untyped-def]
+def rowcount(result: Result[Any]) -> int:
+    """How many rows an UPDATE or DELETE matched. Session.execute is typed to return a Result whatever it ran;
+    for these statements it is a CursorResult, which has the count."""
+    return cast(CursorResult[Any], result).rowcount
+
+
+def dialect_insert(session: Session) -> Callable[[Any], postgresql.Insert | sqlite.Insert]:
     """The dialect's INSERT, which knows ON CONFLICT (only SQLite and PostgreSQL are supported)."""
     return postgresql.insert if dialect_name(session) == "postgresql" else sqlite.insert
 
 
-def insert_new(session: Session, model: type, values: dict[str, object], returning: Any) -> bool:
+def insert_new(session: Session, model: type, values: Mapping[str, object], returning: Any) -> bool:
     """INSERT … ON CONFLICT DO NOTHING: True when this call inserted the row (a unique key decides)."""
     stmt = dialect_insert(session)(model).values(values).on_conflict_do_nothing().returning(returning)
     return session.execute(stmt).first() is not None
 
 
-def upsert(session: Session, model: type, values: dict[str, object], keys: list[str],
-            changes: dict[str, object]) -> None:
+def upsert(session: Session, model: type, values: Mapping[str, object], keys: list[str],
+           changes: Mapping[str, object]) -> None:
     """INSERT … ON CONFLICT (keys) DO UPDATE: safe when two threads or replicas write the same row."""
     stmt = dialect_insert(session)(model).values(values)
     session.execute(stmt.on_conflict_do_update(index_elements=keys, set_=changes))

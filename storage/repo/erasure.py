@@ -170,9 +170,9 @@ def erasure_updates(session: Session, candidate_ids: Collection[int], *, now: da
     for run in _digests_naming(session, ids):
         owe(run.team_id, POST_ERASED, run.channel_id, run.ts, body=ERASED_LIST)
     queued = []
-    for (kind, channel, ts), values in owed.items():
-        queued_id = enqueue_update(session, kind=kind, channel_id=channel, target_ts=ts, now=now, claimer=claimer,
-                                   lease=lease, **values)
+    for (kind, channel, target_ts), values in owed.items():
+        queued_id = enqueue_update(session, kind=kind, channel_id=channel, target_ts=target_ts, now=now,
+                                   claimer=claimer, lease=lease, **values)
         if queued_id is not None:
             queued.append(queued_id)
     session.flush()

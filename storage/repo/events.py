@@ -14,7 +14,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
 from storage.models import InboxEvent, ProcessedEvent, UTCDateTime
-from storage.repo.claims import claim_rows, insert_new
+from storage.repo.claims import claim_rows, insert_new, rowcount
 
 # --- events ---------------------------------------------------------------------------------------
 
@@ -34,7 +34,7 @@ def purge_events(session: Session, *, before: datetime) -> int:
     result = session.execute(delete(ProcessedEvent).where(ProcessedEvent.received_at < before))
     # a given-up row is kept until it is retried (`persona-grata inbox retry`): nothing is dropped in silence
     session.execute(delete(InboxEvent).where(InboxEvent.received_at < before, InboxEvent.given_up_at.is_(None)))
-    return result.rowcount  # type: ignore[attr-defined,no-any-return]
+    return rowcount(result)
 
 
 def inbox_keep_many(connection: Connection, rows: Sequence[dict[str, object]], *, claimer: str | None = None,
@@ -77,7 +77,7 @@ def _inbox_keep_sql(dialect: str, paramstyle: str, count: int) -> str:
 @functools.cache
 def _received_at(dialect: Dialect) -> Callable[[Any], Any] | None:
     """How the dialect stores an aware datetime in a UTCDateTime column (as SQLAlchemy would)."""
-    return UTCDateTime().bind_processor(dialect)  # type: ignore[no-any-return]
+    return UTCDateTime().bind_processor(dialect)
 
 
 def inbox_done(session: Session, event_id: str) -> None:
@@ -113,7 +113,7 @@ def inbox_hold(session: Session, event_id: str, *, claimer: str, now: datetime, 
                    InboxEvent.claim_expires < now))
         .values(claimed_by=claimer, claim_expires=now + lease)
     )
-    return result.rowcount == 1  # type: ignore[attr-defined,no-any-return]
+    return rowcount(result) == 1
 
 
 def inbox_renew(session: Session, event_ids: Collection[str], *, claimer: str, now: datetime,
@@ -180,7 +180,7 @@ def inbox_give_up(session: Session, *, now: datetime, max_attempts: int, event_i
     result = session.execute(update(InboxEvent).where(*conditions).values(given_up_at=now, claimed_by=None,
                                                                             claim_expires=None)
                              .execution_options(synchronize_session=False))
-    return result.rowcount  # type: ignore[attr-defined,no-any-return]
+    return rowcount(result)
 
 
 def inbox_claim_untold(session: Session, *, now: datetime, claimer: str, lease: timedelta, limit: int
@@ -230,7 +230,7 @@ def inbox_retry(session: Session) -> int:
         .values(attempts=0, given_up_at=None, told_at=None, last_error=None, claimed_by=None, claim_expires=None)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount  # type: ignore[attr-defined,no-any-return]
+    return rowcount(result)
 
 
 def _kind(body: str) -> str:

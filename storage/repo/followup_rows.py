@@ -6,11 +6,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, func, or_, select, update
+from sqlalchemy import ColumnElement, case, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import OPEN, Followup
-from storage.repo.claims import CLOSED_STATUSES, NotFound
+from storage.repo.claims import CLOSED_STATUSES, NotFound, rowcount
 from storage.repo.erased import followup_erased
 from storage.repo.views_sql import followup_scope, to_view, views_statement
 from storage.views import FollowupView
@@ -71,7 +71,7 @@ def recent_closed(session: Session, *, team_id: str, manager_id: str, limit: int
 # --- follow-ups whose manager cannot be reached ----------------------------------------------------
 
 
-def _free_or_mine(claimer: str, now: datetime):  # type: ignore[no-untyped-def]
+def _free_or_mine(claimer: str, now: datetime) -> ColumnElement[bool]:
     return or_(Followup.claimed_by.is_(None), Followup.claimed_by == claimer, Followup.claim_expires < now)
 
 
@@ -95,7 +95,7 @@ def mark_undeliverable(session: Session, *, team_id: str, manager_id: str, error
         )
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount  # type: ignore[attr-defined,no-any-return]
+    return rowcount(result)
 
 
 def claim_notice(session: Session, *, team_id: str, manager_id: str, claimer: str, now: datetime,
@@ -166,7 +166,7 @@ def close_followup(
         .where(Followup.id == followup_id, Followup.status == OPEN)
         .values(status=status, closed_at=now, closed_by=actor, skip_reason=reason, due_at=None)
     )
-    return result.rowcount == 1  # type: ignore[attr-defined,no-any-return]
+    return rowcount(result) == 1
 
 
 def snooze_followup(session: Session, followup_id: int, *, until: datetime) -> bool:
@@ -175,7 +175,7 @@ def snooze_followup(session: Session, followup_id: int, *, until: datetime) -> b
         .where(Followup.id == followup_id, Followup.status == OPEN)
         .values(snoozed_until=until, due_at=until)
     )
-    return result.rowcount == 1  # type: ignore[attr-defined,no-any-return]
+    return rowcount(result) == 1
 
 
 def set_note(session: Session, followup_id: int, note: str | None) -> bool:

@@ -10,7 +10,7 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import POST_HOME, POST_QUESTION, POST_REPLY, POST_REPLY_DM, POST_ROUND_DM, Candidate, Outbox
-from storage.repo.claims import claim_rows, dialect_insert
+from storage.repo.claims import claim_rows, dialect_insert, rowcount
 from storage.repo.erased import decision_erased
 from storage.repo.rounds import set_decision_reply
 from storage.views import OutboxItem
@@ -39,10 +39,11 @@ def enqueue(session: Session, *, team_id: str, kind: str, channel_id: str, now: 
         "key": key, "decision_id": decision_id, "round_id": round_id, "notify_user": notify_user, "body": body,
         "due_at": now, "failures": 0, "created_at": now,
     }
+    attempt_at: datetime | None = None
     if claimer is not None:
         values.update(claimed_by=claimer, claim_expires=now + (lease or timedelta(minutes=1)))
         if target_ts is None and kind != POST_HOME:
-            values["attempt_at"] = now
+            values["attempt_at"] = attempt_at = now
     stmt = dialect_insert(session)(Outbox).values(values)
     if key is not None:
         stmt = stmt.on_conflict_do_nothing()
@@ -50,7 +51,7 @@ def enqueue(session: Session, *, team_id: str, kind: str, channel_id: str, now: 
     if outbox_id is None:
         return None
     return OutboxItem(outbox_id, team_id, kind, channel_id, thread_ts, target_ts, decision_id, round_id, notify_user,
-                      body, values.get("attempt_at"), 0)  # type: ignore[arg-type]
+                      body, attempt_at, 0)
 
 
 def enqueue_update(session: Session, *, team_id: str, kind: str, channel_id: str, target_ts: str | None,
@@ -98,7 +99,7 @@ def begin_post(session: Session, outbox_id: int, *, claimer: str, at: datetime, 
                Outbox.posted_ts.is_(None))
         .values(attempt_at=at, claim_expires=at + lease)
     )
-    return result.rowcount == 1  # type: ignore[attr-defined,no-any-return]
+    return rowcount(result) == 1
 
 
 def release_outbox(session: Session, outbox_id: int, *, claimer: str, due_at: datetime | None = None,
@@ -136,7 +137,7 @@ def record_post(session: Session, item: OutboxItem, *, channel: str, ts: str, no
         .values(posted_channel=channel, posted_ts=ts, due_at=None, done_at=now, claimed_by=None,
                 claim_expires=None, attempt_at=None, body=None)
     )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    if rowcount(result) != 1:
         return False
     if item.kind == POST_REPLY and item.decision_id is not None:
         set_decision_reply(session, item.decision_id, ts)
@@ -166,7 +167,7 @@ def purge_outbox(session: Session, *, before: datetime) -> int:
         or_(Outbox.posted_ts.is_(None), Outbox.kind.not_in((POST_REPLY_DM, POST_ROUND_DM, POST_QUESTION)),
             Outbox.erased_at.is_not(None)),
     ))
-    return result.rowcount  # type: ignore[attr-defined,no-any-return]
+    return rowcount(result)
 
 
 def outbox_rows(session: Session) -> list[OutboxItem]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import Select, or_, select
 
 from storage.models import Candidate, Followup, Round
 from storage.views import FollowupView
@@ -44,7 +44,7 @@ def to_view(followup: Followup, candidate: Candidate, round_: Round) -> Followup
     )
 
 
-def views_statement():  # type: ignore[no-untyped-def]
+def views_statement() -> Select[Followup, Candidate, Round]:
     return (
         select(Followup, Candidate, Round)
         .join(Candidate, Followup.candidate_id == Candidate.id)

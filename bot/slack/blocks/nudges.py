@@ -58,7 +58,7 @@ def careful_language(findings: Sequence[Any], limit: int = 3) -> Block | None:
 
 def note_tools(followup_id: int, tone: str) -> Block:
     value = str(followup_id)
-    options = [{"text": plain(f"Tone: {label}"), "value": f"{key}:{value}"} for key, label in TONE_LABELS]
+    options: list[Block] = [{"text": plain(f"Tone: {label}"), "value": f"{key}:{value}"} for key, label in TONE_LABELS]
     current = next((o for o in options if o["value"].startswith(f"{tone}:")), options[0])
     return {
         "type": "actions",
