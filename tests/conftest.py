@@ -11,7 +11,8 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import DBAPIError
 
 from bot.config import VARIABLES
 from storage.db import make_engine, upgrade
@@ -85,10 +86,24 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path
         return f"sqlite:///{path}"
     url: str = request.getfixturevalue("postgres_schema_url")
     engine = make_engine(url)
-    with engine.begin() as connection:
-        connection.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
-    engine.dispose()
+    try:
+        _truncate(engine)
+    finally:
+        engine.dispose()
     return url
+
+
+def _truncate(engine: Engine, tries: int = 5) -> None:
+    """Empty every table. TRUNCATE's exclusive locks can meet autovacuum's (seen: "deadlock detected" waiting
+    on a ShareUpdateExclusiveLock); PostgreSQL then aborts one side, which is safe to run again."""
+    for attempt in range(tries):
+        try:
+            with engine.begin() as connection:
+                connection.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
+            return
+        except DBAPIError as error:
+            if attempt == tries - 1 or getattr(error.orig, "sqlstate", None) not in ("40P01", "55P03"):
+                raise
 
 
 @pytest.fixture
