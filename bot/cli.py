@@ -1,4 +1,5 @@
-"""`persona-grata`: serve, manifest, db upgrade, db check. The one place that reads the environment."""
+"""`persona-grata`: serve, manifest, db upgrade, db check, inbox list/retry. The one place that reads the
+environment."""
 
 from __future__ import annotations
 
@@ -244,6 +245,30 @@ def cmd_db(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_inbox(args: argparse.Namespace) -> int:
+    """The inbox's given-up rows (their attempts ran out): `list` says what they are (ids, kind, when, attempts,
+    the failure's class; never names or text); `retry` puts them back, attempts counted afresh, for the
+    redelivery job of a running bot to process within a few minutes."""
+    from storage import repo
+    from storage.db import make_engine, make_sessions
+
+    engine = make_engine(_db_url_settings())
+    try:
+        with make_sessions(engine).begin() as session:
+            if args.action == "retry":
+                print(f"{repo.inbox_retry(session)} given-up inbox events put back: the running bot processes "
+                      "them again within a few minutes")
+                return 0
+            rows = repo.inbox_given_up(session)
+    finally:
+        engine.dispose()
+    for row in rows:
+        print(f"{row.event_id}\t{row.kind}\t{row.received_at.isoformat()}\tattempts={row.attempts}\t"
+              f"{row.last_error or '-'}")
+    print(f"{len(rows)} given-up inbox events", file=sys.stderr)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="persona-grata",
@@ -272,6 +297,10 @@ def build_parser() -> argparse.ArgumentParser:
     db = commands.add_parser("db", help="database migrations")
     db.add_argument("action", choices=["upgrade", "check"])
     db.set_defaults(func=cmd_db)
+    inbox = commands.add_parser("inbox", help="events the bot gave up on after every attempt failed")
+    inbox.add_argument("action", choices=["list", "retry"],
+                       help="list: ids, kind, received, attempts, error class; retry: put them back")
+    inbox.set_defaults(func=cmd_inbox)
     return parser
 
 

@@ -25,6 +25,11 @@ processed, however slowly), and the redelivery job only takes rows whose lease r
 UPDATE SKIP LOCKED`), so a row is processed by one worker at a time, on one replica or several. A failure
 hands the row back, free after REDELIVER_AFTER; a process that dies stops renewing, and another replica
 takes its rows once their leases run out.
+
+**Given up, never in silence.** A row whose last attempt (REDELIVER_ATTEMPTS redeliveries) fails is given up:
+kept, no longer redelivered, and told about once (bot.followups.given_up: the message's thread and the
+admins; the admins for an ATS delivery). Which replica tells is settled by a claim on the row, like a
+redelivery's; `persona-grata inbox retry` puts given-up rows back once the cause is fixed.
 """
 
 from __future__ import annotations
@@ -36,9 +41,10 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from bot.deps import Deps, before_ack, writer
+from bot.followups import given_up
 from bot.lanes import KeyedLanes
 from bot.slack.payloads import team_id_of
 from storage import repo
@@ -56,6 +62,7 @@ COMMIT_DELAY = 0.001  # seconds a commit may wait for requests in flight to join
 REDELIVER_AFTER = timedelta(minutes=1)  # a row is redelivered no sooner after it was received, or handed back
 REDELIVER_ATTEMPTS = 5
 REDELIVER_BATCH = 100
+TELL_AGAIN_AFTER = timedelta(minutes=5)  # a notice about a given-up row Slack did not take is tried again then
 
 
 class InboxUnavailable(RuntimeError):
@@ -118,9 +125,10 @@ class Inbox:
     """Keeps message events durably before the ack (`keep`) and processes them after it."""
 
     def __init__(self, deps: Deps, process: Callable[[dict[str, Any]], None], *, activity: Activity | None = None,
-                 lanes: int = LANES, max_delay: float = MAX_DELAY) -> None:
+                 lanes: int = LANES, max_delay: float = MAX_DELAY, tell: Teller | None = None) -> None:
         self._deps = deps
         self._process = process
+        self._tell = tell or given_up.tell
         self.activity = activity or Activity()
         self._max_delay = max_delay
         self._lease = deps.settings.claim_lease.as_timedelta()
@@ -243,9 +251,9 @@ class Inbox:
                 return False
             self._process(body)
             return True
-        except Exception:
+        except Exception as error:
             logger.exception("event %s: processing failed; it stays in the inbox and will be retried", event_id)
-            self._hand_back([event_id], free_from=self._deps.clock() + REDELIVER_AFTER)
+            self._failed(event_id, type(error).__name__)
             return False
         finally:
             with self._held_lock:
@@ -266,6 +274,23 @@ class Inbox:
             with self._held_lock:
                 self._held[event_id] = now + self._lease
         return held
+
+    def _failed(self, event_id: str, error: str) -> None:
+        """Hand the row back after a failure, free after REDELIVER_AFTER; or, its last attempt spent, give it up
+        (the redelivery job tells about it)."""
+        now = self._deps.clock()
+        try:
+            with self._deps.sessions.begin() as session:
+                gave_up = repo.inbox_failed(session, event_id, claimer=self._deps.replica_id, now=now,
+                                            free_from=now + REDELIVER_AFTER, error=error,
+                                            max_attempts=REDELIVER_ATTEMPTS)
+        except Exception as failure:  # the lease runs out instead; the redelivery job gives it up then
+            logger.warning("could not hand back inbox event %s (%s); it is free when its lease runs out", event_id,
+                           type(failure).__name__)
+            return
+        if gave_up:
+            logger.error("event %s: given up after %d redeliveries (%s); kept in the inbox, to be told about",
+                         event_id, REDELIVER_ATTEMPTS, error)
 
     def _hand_back(self, event_ids: list[str], *, free_from: datetime | None = None) -> None:
         try:
@@ -332,7 +357,42 @@ class Inbox:
             done += self._run(body)
         if bodies:
             logger.info("redelivered %d of %d kept events", done, len(bodies))
+        self.tell_given_up(now)
         return done
+
+    def tell_given_up(self, now: datetime) -> int:
+        """Give up the rows whose attempts ran out (also ones left by a version that did not), and tell about
+        each given-up row nobody was told about: once, whichever replica claims it. Returns how many were
+        told about."""
+        with self._deps.sessions.begin() as session:
+            repo.inbox_give_up(session, now=now, max_attempts=REDELIVER_ATTEMPTS)
+            rows = repo.inbox_claim_untold(session, now=now, claimer=self._deps.replica_id, lease=self._lease,
+                                           limit=REDELIVER_BATCH)
+        told = 0
+        for event_id, body, received_at, error in rows:
+            try:
+                finished = self._tell(self._deps, body, received_at=received_at, error=error)
+            except Exception as failure:
+                logger.warning("given up: event %s: telling failed (%s); tried again later", event_id,
+                               type(failure).__name__)
+                finished = False
+            with self._deps.sessions.begin() as session:
+                if finished:
+                    repo.inbox_told(session, event_id, claimer=self._deps.replica_id, now=now)
+                else:
+                    repo.inbox_release(session, [event_id], claimer=self._deps.replica_id,
+                                       free_from=now + TELL_AGAIN_AFTER)
+            told += finished
+        return told
+
+    def given_up_count(self) -> int | None:
+        """How many rows are given up (for /healthz); None when the database does not say."""
+        try:
+            with self._deps.sessions.begin() as session:
+                return repo.inbox_given_up_count(session)
+        except Exception as error:
+            logger.warning("could not count the given-up inbox events: %s", type(error).__name__)
+            return None
 
     def drain(self, timeout: float = 15.0) -> None:
         """Wait until everything kept so far has been processed (for tests)."""
@@ -362,6 +422,10 @@ class Inbox:
                 del self._held[event_id]
         if waiting:
             self._hand_back(waiting)
+
+
+class Teller(Protocol):
+    def __call__(self, deps: Deps, body: dict[str, Any], *, received_at: datetime, error: str | None) -> bool: ...
 
 
 def done(deps: Deps, event_id: str) -> None:

@@ -83,6 +83,8 @@ class Runtime:
             self.probe = WriteProbe(self.engine)
         report: dict[str, Any] = {"database": self.probe(), "scheduler": "ok" if self.scheduler.running else "stopped"}
         healthy = all(v == "ok" for v in report.values())
+        if report["database"] == "ok":  # a count, not a health: rows the inbox gave up on (`persona-grata inbox list`)
+            report["inbox_given_up"] = self.inbox.given_up_count()
         if self.deps.model is not None:
             report["model_reader"] = self.deps.model.stats.summary()
         return healthy, report

@@ -226,7 +226,8 @@ class ProcessedEvent(Base):
 
 
 class InboxEvent(Base):
-    """A Slack event kept before it was acknowledged, until it has been processed (then deleted)."""
+    """A Slack event (or an ATS delivery) kept before it was acknowledged, until it has been processed (then
+    deleted), or given up after its last attempt (then kept, until retried)."""
 
     __tablename__ = "inbox"
 
@@ -239,6 +240,12 @@ class InboxEvent(Base):
     # is born claimed by the replica that kept it; one handed back after a failure is free from claim_expires.
     claimed_by: Mapped[str | None] = mapped_column(String(64))
     claim_expires: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Why its last attempt failed (the exception's class: never its message, which may name a candidate);
+    # when it was given up (its attempts ran out: kept, no longer redelivered, until `persona-grata inbox
+    # retry`); when someone was told so (once: the thread and the admins).
+    last_error: Mapped[str | None] = mapped_column(String(64))
+    given_up_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    told_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class DigestRun(Base):

@@ -164,6 +164,10 @@ class FakeSlack:
                 self.shown[(str(args.get("channel")), str(args.get("ts")))] = {"text": args.get("text"),
                                                                                "blocks": args.get("blocks")}
             return {"ok": True, "channel": args.get("channel"), "ts": args.get("ts"), "text": args.get("text")}
+        if method == "chat.getPermalink":
+            channel, ts = str(args.get("channel")), str(args.get("message_ts"))
+            return {"ok": True, "channel": channel,
+                    "permalink": f"https://example.slack.com/archives/{channel}/p{ts.replace('.', '')}"}
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": f"{1_700_000_000 + next(self._ts)}.000200"}
         if method == "users.info":

@@ -125,7 +125,7 @@ def test_0009_clears_the_stand_in_ts_of_ats_decisions_and_goes_back_down(empty_u
                     "created_at, source, external_id) VALUES ('T1', :channel, :ts, 'U1', 1, true, "
                     "CURRENT_TIMESTAMP, :source, :external)"),
                     {"channel": "C1" if source == "slack" else "", "ts": ts, "source": source, "external": external})
-        assert upgrade(engine) == ("0008", "0009")
+        assert upgrade(engine)[0] == "0008"  # and on to the head
         check(engine)  # models and migrations agree
         with engine.begin() as connection:
             rows = connection.execute(text("SELECT source, message_ts FROM decisions ORDER BY id")).all()

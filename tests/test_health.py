@@ -46,7 +46,7 @@ def started(harness: Harness) -> Iterator[Harness]:
 def test_a_database_that_refuses_every_write_is_unhealthy_and_a_writable_one_healthy(
     started: Harness, db_url: str, fake_slack: FakeSlack
 ) -> None:
-    assert health(started) == (200, {"ok": True, "database": "ok", "scheduler": "ok"})
+    assert health(started) == (200, {"ok": True, "database": "ok", "scheduler": "ok", "inbox_given_up": 0})
     refusing = Harness(db_url=read_only(db_url), fake=fake_slack)
     refusing.runtime.scheduler.start(paused=True)
     try:

@@ -76,7 +76,7 @@ def test_a_decision_gets_503_while_the_database_is_locked_then_is_recorded_when_
                           "database": "busy: a writer could not start within 0.5 s (the database is locked)"}
     assert count(h, InboxEvent) == count(h, Followup) == 0 and h.fake.calls_to("chat.postMessage") == []
 
-    assert health(h) == (200, {"ok": True, "database": "ok", "scheduler": "ok"})
+    assert health(h) == (200, {"ok": True, "database": "ok", "scheduler": "ok", "inbox_given_up": 0})
     assert h.message(DECISION, event_id="Ev0LOCKED", ts="1700000001.000100", retry_num=1) == 200
     assert count(h, Followup) == 2 and len(h.fake.calls_to("chat.postMessage")) == 1
 

@@ -226,7 +226,8 @@ def test_healthz_reports_database_and_scheduler(harness: Harness) -> None:
     harness.runtime.scheduler.start(paused=True)
     try:
         status, _, body = harness.http("GET", "/healthz")
-        assert status == 200 and json.loads(body) == {"ok": True, "database": "ok", "scheduler": "ok"}
+        assert status == 200 and json.loads(body) == {"ok": True, "database": "ok", "scheduler": "ok",
+                                                      "inbox_given_up": 0}
     finally:
         harness.runtime.scheduler.shutdown(wait=False)
 

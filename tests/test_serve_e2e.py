@@ -27,7 +27,7 @@ def test_decision_survives_sigkill_and_is_nudged_once_after_restart(
 ) -> None:
     first = Serve(serve_env, tmp_path).start()
     servers.append(first)
-    assert first.get("/healthz") == (200, b'{"ok": true, "database": "ok", "scheduler": "ok"}')
+    assert first.get("/healthz") == (200, b'{"ok": true, "database": "ok", "scheduler": "ok", "inbox_given_up": 0}')
     event = {"type": "message", "channel": CHANNEL, "user": MANAGER, "text": DECISION,
              "ts": "1700000000.000100", "channel_type": "channel"}
     assert first.post_event(event, "Ev0E2E") == 200

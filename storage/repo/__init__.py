@@ -45,14 +45,22 @@ from storage.repo.erasure import (  # noqa: F401
     find_candidates,
 )
 from storage.repo.events import (  # noqa: F401
+    GivenUp,
     claim_event,
     event_seen,
     inbox_claim,
+    inbox_claim_untold,
     inbox_done,
+    inbox_failed,
+    inbox_give_up,
+    inbox_given_up,
+    inbox_given_up_count,
     inbox_hold,
     inbox_keep_many,
     inbox_release,
     inbox_renew,
+    inbox_retry,
+    inbox_told,
     purge_events,
 )
 from storage.repo.followup_rows import (  # noqa: F401

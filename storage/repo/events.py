@@ -5,10 +5,11 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, delete, or_, select, update
+from sqlalchemy import Connection, delete, func, or_, select, update
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
@@ -31,7 +32,8 @@ def event_seen(session: Session, event_id: str) -> bool:
 
 def purge_events(session: Session, *, before: datetime) -> int:
     result = session.execute(delete(ProcessedEvent).where(ProcessedEvent.received_at < before))
-    session.execute(delete(InboxEvent).where(InboxEvent.received_at < before))
+    # a given-up row is kept until it is retried (`persona-grata inbox retry`): nothing is dropped in silence
+    session.execute(delete(InboxEvent).where(InboxEvent.received_at < before, InboxEvent.given_up_at.is_(None)))
     return rowcount(result)
 
 
@@ -88,7 +90,8 @@ def inbox_claim(session: Session, *, now: datetime, received_before: datetime, c
     a failure) that were received before `received_before`, each counted as one more attempt; their bodies,
     oldest first. An event a worker holds, on this replica or another, is left alone."""
     ids = claim_rows(session, InboxEvent, InboxEvent.event_id,
-                     conditions=[InboxEvent.received_at < received_before, InboxEvent.attempts < max_attempts],
+                     conditions=[InboxEvent.received_at < received_before, InboxEvent.attempts < max_attempts,
+                                 InboxEvent.given_up_at.is_(None)],
                      order_by=(InboxEvent.received_at, InboxEvent.event_id), now=now, claimer=claimer, lease=lease,
                      limit=limit)
     if not ids:
@@ -136,3 +139,103 @@ def inbox_release(session: Session, event_ids: Collection[str], *, claimer: str,
         update(InboxEvent).where(InboxEvent.event_id.in_(list(event_ids)), InboxEvent.claimed_by == claimer)
         .values(claimed_by=None, claim_expires=free_from).execution_options(synchronize_session=False)
     )
+
+
+# --- given up: the attempts ran out -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GivenUp:
+    """A given-up row, for `persona-grata inbox list`: what it is and why, never what it says."""
+
+    event_id: str
+    kind: str  # "slack", or the ATS vendor's name
+    received_at: datetime
+    attempts: int
+    last_error: str | None
+
+
+def inbox_failed(session: Session, event_id: str, *, claimer: str, now: datetime, free_from: datetime,
+                 error: str, max_attempts: int) -> bool:
+    """Hand back a row whose processing failed (free from `free_from`), noting the failure's class; a row that
+    has had its last attempt is given up instead: kept, not redelivered, its admins told (inbox_claim_untold).
+    True when this call gave it up."""
+    session.execute(
+        update(InboxEvent).where(InboxEvent.event_id == event_id, InboxEvent.claimed_by == claimer)
+        .values(claimed_by=None, claim_expires=free_from, last_error=error[:64])
+        .execution_options(synchronize_session=False)
+    )
+    return inbox_give_up(session, now=now, max_attempts=max_attempts, event_ids=[event_id]) == 1
+
+
+def inbox_give_up(session: Session, *, now: datetime, max_attempts: int, event_ids: Collection[str] | None = None
+                  ) -> int:
+    """Give up the rows nobody holds whose attempts ran out (also the ones a version without given_up_at left
+    behind); how many."""
+    conditions = [InboxEvent.attempts >= max_attempts, InboxEvent.given_up_at.is_(None),
+                  or_(InboxEvent.claimed_by.is_(None), InboxEvent.claim_expires.is_(None),
+                      InboxEvent.claim_expires < now)]
+    if event_ids is not None:
+        conditions.append(InboxEvent.event_id.in_(list(event_ids)))
+    result = session.execute(update(InboxEvent).where(*conditions).values(given_up_at=now, claimed_by=None,
+                                                                            claim_expires=None)
+                             .execution_options(synchronize_session=False))
+    return rowcount(result)
+
+
+def inbox_claim_untold(session: Session, *, now: datetime, claimer: str, lease: timedelta, limit: int
+                       ) -> list[tuple[str, dict[str, Any], datetime, str | None]]:
+    """Claim given-up rows nobody was told about yet (one replica wins each: claim_rows' conditional UPDATE);
+    (event id, body, received at, the last failure's class) of each, oldest first."""
+    ids = claim_rows(session, InboxEvent, InboxEvent.event_id,
+                     conditions=[InboxEvent.given_up_at.is_not(None), InboxEvent.told_at.is_(None)],
+                     order_by=(InboxEvent.received_at, InboxEvent.event_id), now=now, claimer=claimer, lease=lease,
+                     limit=limit)
+    if not ids:
+        return []
+    rows = {row[0]: row[1:] for row in session.execute(
+        select(InboxEvent.event_id, InboxEvent.body, InboxEvent.received_at, InboxEvent.last_error)
+        .where(InboxEvent.event_id.in_(ids)))}
+    return [(event_id, json.loads(rows[event_id][0]), rows[event_id][1], rows[event_id][2]) for event_id in ids]
+
+
+def inbox_told(session: Session, event_id: str, *, claimer: str, now: datetime) -> None:
+    """Someone was told about this given-up row: never again (until it is retried and given up again)."""
+    session.execute(
+        update(InboxEvent).where(InboxEvent.event_id == event_id, InboxEvent.claimed_by == claimer)
+        .values(told_at=now, claimed_by=None, claim_expires=None).execution_options(synchronize_session=False)
+    )
+
+
+def inbox_given_up(session: Session) -> list[GivenUp]:
+    """Every given-up row, oldest first."""
+    rows = session.execute(
+        select(InboxEvent.event_id, InboxEvent.body, InboxEvent.received_at, InboxEvent.attempts,
+               InboxEvent.last_error).where(InboxEvent.given_up_at.is_not(None))
+        .order_by(InboxEvent.received_at, InboxEvent.event_id)
+    )
+    return [GivenUp(event_id, _kind(body), received, attempts, error)
+            for event_id, body, received, attempts, error in rows]
+
+
+def inbox_given_up_count(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(InboxEvent)
+                          .where(InboxEvent.given_up_at.is_not(None))) or 0
+
+
+def inbox_retry(session: Session) -> int:
+    """Put every given-up row back, its attempts counted afresh: the redelivery job takes them next; how many."""
+    result = session.execute(
+        update(InboxEvent).where(InboxEvent.given_up_at.is_not(None))
+        .values(attempts=0, given_up_at=None, told_at=None, last_error=None, claimed_by=None, claim_expires=None)
+        .execution_options(synchronize_session=False)
+    )
+    return rowcount(result)
+
+
+def _kind(body: str) -> str:
+    try:
+        vendor = json.loads(body).get("ats")
+    except (ValueError, AttributeError):
+        return "unreadable"
+    return str(vendor) if vendor else "slack"
