@@ -25,7 +25,7 @@ def _settings() -> Settings:
         raise SystemExit(2) from None
 
 
-class JsonFormatter(logging.Formatter):
+class JsonFormatter(log_filters.PrivateFormatter):
     """LOG_FORMAT=json: one JSON object per line."""
 
     def format(self, record: logging.LogRecord) -> str:
@@ -43,7 +43,8 @@ class JsonFormatter(logging.Formatter):
 def configure_logging(level: str, log_format: str = "text") -> None:
     handler = logging.StreamHandler()
     handler.setFormatter(
-        JsonFormatter() if log_format == "json" else logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s")
+        JsonFormatter() if log_format == "json"
+        else log_filters.PrivateFormatter("%(asctime)s %(levelname)s %(name)s %(message)s")
     )
     logging.basicConfig(level=level, handlers=[log_filters.guard_handler(handler)])
     log_filters.floor_libraries(level)  # their debug output echoes request and response bodies

@@ -20,6 +20,8 @@ from __future__ import annotations
 import logging
 import re
 import sys
+import traceback
+from types import TracebackType
 
 LIBRARIES = ("slack_bolt", "slack_sdk")
 FLOOR = logging.INFO  # the libraries' lines below it are request and response dumps
@@ -43,6 +45,33 @@ class WithoutBodies(logging.Filter):
             opening = _OPENING.split(message, maxsplit=1)[0].strip() or "A message from " + record.name
             record.msg, record.args = f"{opening} {NOT_LOGGED}", ()
         return True
+
+
+ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None] | tuple[None, None, None]
+
+
+def traceback_without_messages(exc_info: ExcInfo) -> str:
+    """A traceback as Python prints it (frames, source lines, chained causes), but each exception shown by its
+    type alone: an exception's message can quote what it failed on (a KeyError's key, a database error's
+    bound parameters, a candidate's name in a ValueError), and tracebacks go to the same logs."""
+    if exc_info[1] is None:
+        return ""
+    lines: list[str] = []
+    for line in traceback.TracebackException(*exc_info, compact=True).format():
+        if line.startswith(("Traceback ", "  ", "\nThe above exception", "\nDuring handling")):
+            lines.append(line)
+        else:  # "pkg.Error: its message" (possibly several lines): the type only
+            head = line.split(":", 1)[0].strip()
+            if head and " " not in head:
+                lines.append(f"{head} {NOT_LOGGED}\n")
+    return "".join(lines).rstrip("\n")
+
+
+class PrivateFormatter(logging.Formatter):
+    """The log lines' formatter: exceptions are written without their messages (traceback_without_messages)."""
+
+    def formatException(self, ei: ExcInfo) -> str:
+        return traceback_without_messages(ei)
 
 
 def keep_bodies_out(*loggers: logging.Logger) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 import time
 import traceback
 from typing import Any
@@ -13,8 +14,8 @@ from urllib.parse import urlencode
 
 import pytest
 
-from bot.cli import configure_logging
-from bot.log_filters import WithoutBodies
+from bot.cli import JsonFormatter, configure_logging
+from bot.log_filters import PrivateFormatter, WithoutBodies
 from bot.slack import blocks, metadata
 from tests.fake_slack import TEAM_ID
 from tests.harness import CHANNEL, MANAGER, Harness
@@ -192,3 +193,23 @@ def test_the_libraries_lines_keep_their_opening_not_what_they_quote(line: str) -
     assert not WithoutBodies().filter(debug)
     ours = logging.LogRecord("bot.followups.sweep", logging.DEBUG, __file__, 1, "nudge sent followup=%s", (7,), None)
     assert WithoutBodies().filter(ours) and ours.getMessage() == "nudge sent followup=7"
+
+
+@pytest.mark.parametrize("formatter", [PrivateFormatter("%(message)s"), JsonFormatter()], ids=["text", "json"])
+def test_an_exception_is_logged_by_its_type_and_frames_not_its_message(formatter: logging.Formatter) -> None:
+    def record_decision(name: str) -> None:
+        raise KeyError(f"{name} <{EMAIL}>")
+
+    try:
+        try:
+            record_decision(NAME)
+        except KeyError as error:
+            raise ValueError(f"could not record {NAME}\nsecond line {EMAIL}") from error
+    except ValueError:
+        record = logging.LogRecord("bot.inbox", logging.ERROR, __file__, 1, "event %s failed", ("Ev1",),
+                                   sys.exc_info())
+    written = formatter.format(record)
+    assert NAME not in written and EMAIL not in written
+    for shown in ("event Ev1 failed", "Traceback (most recent call last)", "record_decision", "KeyError",
+                  "ValueError", "The above exception was the direct cause"):
+        assert shown in written, shown
