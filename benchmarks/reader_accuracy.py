@@ -14,6 +14,7 @@ Run from the repository root:
     python benchmarks/reader_accuracy.py --through app         # every message through the real app
     python benchmarks/reader_accuracy.py --corpus b05 --misses # one corpus, with every error listed
     python benchmarks/reader_accuracy.py --through app --channel-manager  # channels with a default manager
+    python benchmarks/reader_accuracy.py --rules-only          # the rules without the scorer
     python benchmarks/reader_accuracy.py --reader model        # the model reader (MODEL_* from the environment)
     python benchmarks/reader_accuracy.py --reader model --oracle  # a fake that answers each message right
     python benchmarks/reader_accuracy.py --reader model --oracle no  # a fake that sees no decision anywhere
@@ -503,6 +504,11 @@ def main(argv: list[str]) -> int:
     through_app = "--through" in argv and argv[argv.index("--through") + 1] == "app"
     with_model = "--reader" in argv and argv[argv.index("--reader") + 1] == "model"
     picked = {name: path for name, path in CORPORA.items() if chosen is None or name in chosen}
+    if "--rules-only" in argv:
+        # the reader without its scorer (bot/reader/scorer.py): what the rules read alone, in and out of the app
+        import bot.reader.reading
+
+        bot.reader.reading.second_opinion = lambda reading, *args, **kwargs: reading  # type: ignore[assignment]
     fake_model = None
     env: dict[str, str] | None = None
     if with_model:

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from bot.reader import scorer
 from bot.reader.clauses import (
     VOTES,
     Gazetteer,
@@ -46,6 +47,7 @@ from bot.reader.signals import (
     hedged,
     is_conditional,
     marked_roster,
+    negated,
     only_a_vote,
     settled,
 )
@@ -86,7 +88,109 @@ def read(text: str, *, known_names: Sequence[str] = (), attachments_text: str = 
 
     `context` is the text of the thread's parent when the message is a reply in a thread: the people it
     names can be referred to by first name ("tomasz and aaliyah are a no"), and its role is the reply's
-    when the reply names none."""
+    when the reply names none.
+
+    The rules read first (`read_rules`); then the scorer (`bot.reader.scorer`) gives its opinion on every
+    person the message names, adding those the rules missed and taking out those it is sure were not
+    turned down."""
+    rules = read_rules(text, known_names=known_names, attachments_text=attachments_text, context=context)
+    return second_opinion(rules, text, known_names=known_names, attachments_text=attachments_text,
+                          context=context)
+
+
+def scored_people(reading: Decision | None, text: str, *, known_names: Sequence[str] = (),
+                  attachments_text: str = "", context: str = "") -> tuple[scorer.Message, list[str]] | None:
+    """The message as the scorer sees it and the people it scores: every full name the message mentions,
+    the thread parent's people it names (by first name too), and the people of the rules' reading."""
+    plain = normalise("\n".join(part for part in (text, attachments_text) if part and part.strip()))
+    if not plain:
+        return None
+    parent = normalise(context) if context else ""
+    parent_names = _parent_names(parent) if parent else []
+    known = KnownNames.of([*known_names, *parent_names])
+    names = [n for _, n in mentioned_names(plain, known)]
+    names.extend(n for n in parent_names if scorer.occurrences(plain, n)[0])
+    if reading is not None:
+        names.extend(p.name for p in (*reading.not_selected, *reading.hired, *reading.withdrawn))
+    if not names or len({_key(n) for n in names}) > scorer.MOST_PEOPLE:
+        return None  # a list that long is the rules' to read (and `distinct` is quadratic)
+    people = [n for n in scorer.distinct(names) if clean_name(n)]
+    if not people:
+        return None
+    return scorer.Message(plain, parent, people), people
+
+
+def second_opinion(reading: Decision | None, text: str, *, known_names: Sequence[str] = (),
+                   attachments_text: str = "", context: str = "", model: scorer.Model | None = None,
+                   seen: tuple[scorer.Message, list[str]] | None = None) -> Decision | None:
+    """The rules' reading with the scorer's opinion of each person applied (see `read`). `model` and `seen`
+    are for training: other weights, and the people already scored."""
+    seen = seen or scored_people(reading, text, known_names=known_names, attachments_text=attachments_text,
+                                 context=context)
+    if seen is None:
+        return reading
+    message, people = seen
+    chance = {_key(n): scorer.probability(message.features(n), model) for n in people}
+    decided = {_key(p.name) for p in reading.hired + reading.withdrawn} if reading is not None else set()
+    refused = {_key(p.name) for p in reading.not_selected} if reading is not None else set()
+    add_at = scorer.ADD_AT if reading is not None else scorer.NEW_AT
+    likely = [n for n in people if chance[_key(n)] >= add_at and _key(n) not in decided | refused
+              and not any(_overlap(n, r) for r in refused | decided)]
+    units = split_units(message.plain) if likely else []
+    added = tuple(Person(n) for n in likely if _decides_about(message, units, n))
+    if reading is None:
+        plain, parent = message.plain, normalise(context) if context else ""
+        role = find_role(plain) or _role_before_a_noun(plain) or (find_role(parent) if parent else None)
+        if not added or not (role or mentions_hiring(plain) or about_hiring(plain)
+                             or (parent and about_hiring(parent))):
+            return None  # "Kim Park is not a fit for the on-call rotation": a verdict needs a hiring context
+        manager_id = find_manager(plain)
+        return Decision(
+            role=role,
+            hired=(), not_selected=added, withdrawn=(), manager_id=manager_id,
+            confidence=round(max(chance[_key(p.name)] for p in added), 2), rules=("scorer",),
+            manager_name=None if manager_id else find_manager_name(plain),
+        )
+    kept = tuple(p for p in reading.not_selected if chance.get(_key(p.name), 1.0) >= scorer.DROP_BELOW)
+    if not added and len(kept) == len(reading.not_selected):
+        return reading
+    if not (kept or added or reading.withdrawn or reading.hired):
+        return None
+    return replace(reading, not_selected=kept + added, rules=(*reading.rules, "scorer"))
+
+
+def _decides_about(message: scorer.Message, units: Sequence[Unit], name: str) -> bool:
+    """Whether the sentence that names a person the rules did not read could decide about them: not a
+    question, not "we are not rejecting A", not a proposal or one interviewer's vote."""
+    spans, _ = message.found.get(name) or scorer.occurrences(message.plain, name)
+    plain = message.plain
+    if not spans or only_a_vote(plain) or ("[NO]" in plain and not marked_roster(plain)):
+        return False  # one interviewer's vote; crosses for who can make the offsite
+    start = spans[0][0]
+    at = 0
+    for unit in units:
+        found = plain.find(unit.text, at)
+        if found < 0:
+            continue
+        at = found
+        if found <= start < found + len(unit.text):
+            return not (unit.question or negated(unit.text[:start - found]) or hedges(unit.text))
+    return True
+
+
+def _key(name: str) -> str:
+    return " ".join(name.lower().split())
+
+
+def _overlap(name: str, key: str) -> bool:
+    """Whether one names part of the other ("Joaquín" and "joaquín ferreira")."""
+    a, b = set(_key(name).split()), set(key.split())
+    return a <= b or b <= a
+
+
+def read_rules(text: str, *, known_names: Sequence[str] = (), attachments_text: str = "", context: str = ""
+               ) -> Decision | None:
+    """The rules' reading alone (see `read`)."""
     raw = "\n".join(part for part in (text, attachments_text) if part and part.strip())
     # an emoji between two thoughts ends the first: "offering to Adaeze Okonkwo :tada: Declining Brianna Keel"
     raw = _EMOJI_BREAK.sub(". ", raw) if _EMOJI_BREAK.search(raw) else raw
