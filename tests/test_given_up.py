@@ -18,6 +18,7 @@ from sqlalchemy import select, text
 from bot import cli
 from bot.inbox import REDELIVER_ATTEMPTS, Activity, Inbox
 from bot.server import Runtime
+from storage import repo
 from storage.db import alembic_config, check, make_engine, upgrade
 from storage.models import InboxEvent
 from tests import ats_webhooks
@@ -229,3 +230,20 @@ def test_0010_adds_the_given_up_columns_and_goes_back_down(empty_url: str) -> No
             assert connection.execute(text("SELECT event_id FROM inbox")).scalars().all() == ["Ev1"]
     finally:
         engine.dispose()
+
+
+def test_given_up_rows_are_forgotten_after_retention_days(harness: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A given-up body names people nobody recorded: it is kept no longer than any candidate's personal data."""
+    from bot.followups import privacy, recording
+
+    monkeypatch.setattr(recording, "record_message", Down(recording.record_message))
+    assert harness.message(DECISION, user=MANAGER, ts=TS, event_id="Ev0OLDGIVEUP") == 200
+    run_out(harness)
+    assert [row[:3] for row in given_up(harness)] == [("Ev0OLDGIVEUP", REDELIVER_ATTEMPTS, True)]
+    days = harness.deps.settings.retention_days
+    privacy.retention(harness.deps, MONDAY + timedelta(days=days - 1))
+    assert len(given_up(harness)) == 1  # not yet
+    privacy.retention(harness.deps, MONDAY + timedelta(days=days, hours=1))
+    assert given_up(harness) == []
+    with harness.deps.sessions.begin() as session:
+        assert repo.inbox_given_up_count(session) == 0

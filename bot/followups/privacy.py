@@ -7,8 +7,10 @@ after a confirmation.
 An erasure really erases: every message the bot posted that names the candidate (each nudge DM, the
 decision's thread reply, confirmation DMs) is updated to its erased form and their manager's App Home is
 published again, through the outbox (paced, retried until done, in the unit of work of the erasure, so a
-crash loses none of it); questions nobody answered are erased after RETENTION_DAYS too. From then on every
-write aimed at the candidate (a button on an old message, a form opened before) is refused (bot.domain.errors.Erased).
+crash loses none of it); questions nobody answered are erased after RETENTION_DAYS too, and so are the
+messages and ATS deliveries the bot gave up on (`persona-grata inbox list`), whose people were never
+recorded. From then on every write aimed at the candidate (a button on an old message, a form opened
+before) is refused (bot.domain.errors.Erased).
 """
 
 from __future__ import annotations
@@ -31,9 +33,11 @@ def retention(deps: Deps, now: datetime) -> int:
     with deps.sessions.begin() as session:
         erased = repo.erase_expired(session, cutoff=cutoff, now=now)
         questions = repo.erase_unanswered_questions(session, cutoff=cutoff, now=now)
-    if erased or questions:
-        logger.info("retention: erased %d candidates' personal data and %d unanswered questions (older than %d "
-                    "days); the outbox updates their messages", erased, questions, deps.settings.retention_days)
+        given_up = repo.purge_given_up(session, before=cutoff)
+    if erased or questions or given_up:
+        logger.info("retention: erased %d candidates' personal data, %d unanswered questions and %d given-up inbox "
+                    "rows (older than %d days); the outbox updates their messages", erased, questions, given_up,
+                    deps.settings.retention_days)
     return erased
 
 

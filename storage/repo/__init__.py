@@ -62,6 +62,7 @@ from storage.repo.events import (  # noqa: F401
     inbox_retry,
     inbox_told,
     purge_events,
+    purge_given_up,
 )
 from storage.repo.followup_rows import (  # noqa: F401
     claim_notice,

@@ -223,6 +223,16 @@ def inbox_given_up_count(session: Session) -> int:
                           .where(InboxEvent.given_up_at.is_not(None))) or 0
 
 
+def purge_given_up(session: Session, *, before: datetime) -> int:
+    """Forget given-up rows received before `before` (RETENTION_DAYS ago: their people were told, and the body
+    names candidates nobody recorded, so it is kept no longer than any candidate's data); how many."""
+    result = session.execute(
+        delete(InboxEvent).where(InboxEvent.given_up_at.is_not(None), InboxEvent.received_at < before)
+        .execution_options(synchronize_session=False)
+    )
+    return rowcount(result)
+
+
 def inbox_retry(session: Session) -> int:
     """Put every given-up row back, its attempts counted afresh: the redelivery job takes them next; how many."""
     result = session.execute(
