@@ -8,6 +8,7 @@ names), so it can disagree with the rules where they are wrong.
     python -m venv /tmp/train && /tmp/train/bin/pip install -e . scikit-learn
     /tmp/train/bin/python scripts/train_scorer.py                    # train on TRAIN, write the weights
     /tmp/train/bin/python scripts/train_scorer.py --cross-validate   # what the scorer adds on batches it did not learn
+    /tmp/train/bin/python scripts/train_scorer.py --cross-validate --grid  # and at other thresholds
 
 `--cross-validate` holds out four batches at a time (b01–b04, b05–b08, …, b37–b40), trains on the rest and
 scores the held-out batches with the rules alone and with the scorer applied the way `read` applies it. The
@@ -81,9 +82,10 @@ def fit(rows: list[dict[str, Any]], c: float = C) -> scorer.Model:
     return scorer.Model(bias=0.0, weights={k: round(float(w), 4) for k, w in weights.items() if abs(w) >= SMALLEST})
 
 
-def decide(row: dict[str, Any], model: scorer.Model) -> set[str]:
-    """The not-selected people `read` would record with this model."""
-    reading = second_opinion(row["reading"], "", model=model, seen=row["seen"]) if row["seen"] else row["reading"]
+def decide(row: dict[str, Any], model: scorer.Model, bars: tuple[float, float, float] | None = None) -> set[str]:
+    """The not-selected people `read` would record with this model (and these thresholds)."""
+    reading = (second_opinion(row["reading"], "", model=model, seen=row["seen"], bars=bars) if row["seen"]
+               else row["reading"])
     if reading is None or reading.confidence < CONFIDENCE_THRESHOLD:
         return set()
     return {_key(p.name) for p in reading.not_selected}
@@ -106,8 +108,12 @@ def tally(rows: list[dict[str, Any]], picks: list[set[str]]) -> str:
             f"look-alikes answered {false} of {looks}")
 
 
-def cross_validate(rows: list[dict[str, Any]], c: float) -> None:
+def cross_validate(rows: list[dict[str, Any]], c: float, grid: bool = False) -> None:
+    """Four batches held out at a time. With `grid`, every fold is also scored at other thresholds (ADD_AT,
+    NEW_AT, DROP_BELOW) and the totals over all folds printed: how the thresholds in scorer.py were chosen."""
     batches = sorted({r["batch"] for r in rows if r["batch"].startswith("b")})
+    bars = [(a, n, d) for a in (0.6, 0.7, 0.8) for n in (0.7, 0.8, 0.9) for d in (0.05, 0.1, 0.2)]
+    totals: dict[tuple[float, float, float], list[int]] = {b: [0, 0, 0, 0] for b in bars}
     for at in range(0, len(batches), 4):
         held = set(batches[at:at + 4])
         model = fit([r for r in rows if r["batch"] not in held], c)
@@ -115,13 +121,22 @@ def cross_validate(rows: list[dict[str, Any]], c: float) -> None:
         label = f"{min(held)}–{max(held)}"
         print(f"{label}  rules alone: {tally(test, [rules_alone(r) for r in test])}")
         print(f"{' ' * len(label)}  with scorer: {tally(test, [decide(r, model) for r in test])}")
+        for b in bars if grid else ():
+            picks = [decide(r, model, b) for r in test]
+            counts = [sum(len(r["want"] & p) for r, p in zip(test, picks, strict=True)),
+                      sum(len(r["want"]) for r in test), sum(len(p) for p in picks),
+                      sum(1 for r, p in zip(test, picks, strict=True) if r["case"]["expected"] is None and p)]
+            totals[b] = [x + y for x, y in zip(totals[b], counts, strict=True)]
+    for b, (found, expected, reported, false) in totals.items() if grid else ():
+        print(f"ADD_AT {b[0]}  NEW_AT {b[1]}  DROP_BELOW {b[2]}:  recall {found / max(expected, 1):.3f}  "
+              f"precision {found / max(reported, 1):.3f}  look-alikes answered {false}")
 
 
 def main(argv: list[str]) -> int:
     c = float(argv[argv.index("--c") + 1]) if "--c" in argv else C
     rows = load(TRAIN)
     if "--cross-validate" in argv:
-        cross_validate(rows, c)
+        cross_validate(rows, c, grid="--grid" in argv)
         return 0
     model = fit(rows, c)
     trained_on = sorted({r["batch"] for r in rows})

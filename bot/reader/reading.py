@@ -122,9 +122,12 @@ def scored_people(reading: Decision | None, text: str, *, known_names: Sequence[
 
 def second_opinion(reading: Decision | None, text: str, *, known_names: Sequence[str] = (),
                    attachments_text: str = "", context: str = "", model: scorer.Model | None = None,
-                   seen: tuple[scorer.Message, list[str]] | None = None) -> Decision | None:
-    """The rules' reading with the scorer's opinion of each person applied (see `read`). `model` and `seen`
-    are for training: other weights, and the people already scored."""
+                   seen: tuple[scorer.Message, list[str]] | None = None,
+                   bars: tuple[float, float, float] | None = None) -> Decision | None:
+    """The rules' reading with the scorer's opinion of each person applied (see `read`). `model`, `seen` and
+    `bars` are for training: other weights, the people already scored, and other (ADD_AT, NEW_AT,
+    DROP_BELOW)."""
+    add_at, new_at, drop_below = bars or (scorer.ADD_AT, scorer.NEW_AT, scorer.DROP_BELOW)
     seen = seen or scored_people(reading, text, known_names=known_names, attachments_text=attachments_text,
                                  context=context)
     if seen is None:
@@ -133,7 +136,7 @@ def second_opinion(reading: Decision | None, text: str, *, known_names: Sequence
     chance = {_key(n): scorer.probability(message.features(n), model) for n in people}
     decided = {_key(p.name) for p in reading.hired + reading.withdrawn} if reading is not None else set()
     refused = {_key(p.name) for p in reading.not_selected} if reading is not None else set()
-    add_at = scorer.ADD_AT if reading is not None else scorer.NEW_AT
+    add_at = add_at if reading is not None else new_at
     likely = [n for n in people if chance[_key(n)] >= add_at and _key(n) not in decided | refused
               and not any(_overlap(n, r) for r in refused | decided)]
     units = split_units(message.plain) if likely else []
@@ -151,7 +154,7 @@ def second_opinion(reading: Decision | None, text: str, *, known_names: Sequence
             confidence=round(max(chance[_key(p.name)] for p in added), 2), rules=("scorer",),
             manager_name=None if manager_id else find_manager_name(plain),
         )
-    kept = tuple(p for p in reading.not_selected if chance.get(_key(p.name), 1.0) >= scorer.DROP_BELOW)
+    kept = tuple(p for p in reading.not_selected if chance.get(_key(p.name), 1.0) >= drop_below)
     if not added and len(kept) == len(reading.not_selected):
         return reading
     if not (kept or added or reading.withdrawn or reading.hired):
