@@ -55,6 +55,13 @@ def examples(case: dict[str, Any]) -> tuple[Any, Any, list[tuple[str, frozenset[
     return reading, seen, [(_key(n), frozenset(message.features(n))) for n in people]
 
 
+def about(row: dict[str, Any]) -> frozenset[str]:
+    """The whole message's features, as `second_opinion` asks for them."""
+    message, people = row["seen"]
+    return frozenset(message.about(reply=bool(row["case"].get("parent") or row["case"].get("thread_parent")),
+                                   people=len(people)))
+
+
 def load(names: list[str]) -> list[dict[str, Any]]:
     rows = []
     for name in names:
@@ -69,11 +76,22 @@ def load(names: list[str]) -> list[dict[str, Any]]:
 
 
 def fit(rows: list[dict[str, Any]], c: float = C) -> scorer.Model:
+    """The person model: each person a message names, labelled by whether the corpus lists them as not selected."""
+    return _fit([f for row in rows for _, f in row["people"]],
+                [int(k in row["want"]) for row in rows for k, _ in row["people"]], c)
+
+
+def fit_message(rows: list[dict[str, Any]], c: float = C) -> scorer.Model:
+    """The message model: each message that names anyone, labelled by whether it turns anyone down."""
+    scored = [row for row in rows if row["seen"] is not None]
+    return _fit([about(row) for row in scored], [int(bool(row["want"])) for row in scored], c)
+
+
+def _fit(rows: list[frozenset[str]], labels: list[int], c: float) -> scorer.Model:
     from sklearn.feature_extraction import DictVectorizer  # type: ignore[import-not-found]
     from sklearn.linear_model import LogisticRegression  # type: ignore[import-not-found]
 
-    features = [dict.fromkeys(f, 1) for row in rows for _, f in row["people"]]
-    labels = [int(k in row["want"]) for row in rows for k, _ in row["people"]]
+    features = [dict.fromkeys(f, 1) for f in rows]
     vectorizer = DictVectorizer()
     matrix = vectorizer.fit_transform(features)
     # "bias" is a feature that is always there: it carries the intercept, so the fit's own is off
@@ -82,10 +100,12 @@ def fit(rows: list[dict[str, Any]], c: float = C) -> scorer.Model:
     return scorer.Model(bias=0.0, weights={k: round(float(w), 4) for k, w in weights.items() if abs(w) >= SMALLEST})
 
 
-def decide(row: dict[str, Any], model: scorer.Model, bars: tuple[float, float, float] | None = None) -> set[str]:
-    """The not-selected people `read` would record with this model (and these thresholds)."""
-    reading = (second_opinion(row["reading"], "", model=model, seen=row["seen"], bars=bars) if row["seen"]
-               else row["reading"])
+def decide(row: dict[str, Any], models: tuple[scorer.Model, scorer.Model],
+           bars: tuple[float, float, float] | None = None) -> set[str]:
+    """The not-selected people `read` would record with these models (and these thresholds)."""
+    context = row["case"].get("parent") or row["case"].get("thread_parent") or ""
+    reading = (second_opinion(row["reading"], "", context=context, model=models[0], message_model=models[1],
+                              seen=row["seen"], bars=bars) if row["seen"] else row["reading"])
     if reading is None or reading.confidence < CONFIDENCE_THRESHOLD:
         return set()
     return {_key(p.name) for p in reading.not_selected}
@@ -116,7 +136,8 @@ def cross_validate(rows: list[dict[str, Any]], c: float, grid: bool = False) -> 
     totals: dict[tuple[float, float, float], list[int]] = {b: [0, 0, 0, 0] for b in bars}
     for at in range(0, len(batches), 4):
         held = set(batches[at:at + 4])
-        model = fit([r for r in rows if r["batch"] not in held], c)
+        train = [r for r in rows if r["batch"] not in held]
+        model = (fit(train, c), fit_message(train, c))
         test = [r for r in rows if r["batch"] in held]
         label = f"{min(held)}–{max(held)}"
         print(f"{label}  rules alone: {tally(test, [rules_alone(r) for r in test])}")
@@ -139,15 +160,18 @@ def main(argv: list[str]) -> int:
         cross_validate(rows, c, grid="--grid" in argv)
         return 0
     model = fit(rows, c)
+    message = fit_message(rows, c)
     trained_on = sorted({r["batch"] for r in rows})
     scorer.WEIGHTS.write_text(json.dumps({
         "_doc": "Weights of bot/reader/scorer.py, written by scripts/train_scorer.py: a logistic model over "
-                "binary features of the words around a name. Do not edit by hand; retrain.",
+                "binary features of the words around a name ('weights'), and one over the whole message's words "
+                "('message'). Do not edit by hand; retrain.",
         "trained_on": trained_on,
         "examples": sum(len(r["people"]) for r in rows),
         "C": c,
         "bias": model.bias,
         "weights": dict(sorted(model.weights.items())),
+        "message": {"bias": message.bias, "weights": dict(sorted(message.weights.items()))},
     }, ensure_ascii=False, indent=0, sort_keys=False) + "\n", encoding="utf-8")
     print(f"wrote {scorer.WEIGHTS.relative_to(ROOT)}: {len(model.weights)} weights from "
           f"{sum(len(r['people']) for r in rows)} people in {len(rows)} messages ({', '.join(trained_on)})")

@@ -30,9 +30,9 @@ def _names(reading: Decision | None) -> list[str]:
     return [p.name for p in reading.not_selected] if reading else []
 
 
-def _opinion(text: str, model: scorer.Model, context: str = "") -> Decision | None:
+def _opinion(text: str, model: scorer.Model, context: str = "", whole: scorer.Model = SURE) -> Decision | None:
     rules = read_rules(text, context=context)
-    return second_opinion(rules, text, context=context, model=model)
+    return second_opinion(rules, text, context=context, model=model, message_model=whole)
 
 
 def test_the_weights_are_features_the_scorer_writes() -> None:
@@ -41,6 +41,9 @@ def test_the_weights_are_features_the_scorer_writes() -> None:
                         r"|occ=(?:full|part|none)|ntok=\d|nothers=\d|(?:L|R|LN|M)\d?:.+|(?:LB|RB):.+_.+"
                         r"|(?:VC|VL|VM):\w+)$")
     strays = [k for k in data["weights"] if not shapes.match(k)]
+    assert not strays, strays[:5]
+    whole = re.compile(r"^(?:bias|asks|reply|people=\d|M:.+|VM:\w+)$")
+    strays = [k for k in data["message"]["weights"] if not whole.match(k)]
     assert not strays, strays[:5]
     assert data["examples"] > 1000 and "b01" in data["trained_on"]
 
@@ -133,3 +136,20 @@ def test_the_app_records_a_decision_only_the_scorer_read(harness: Harness) -> No
     assert names == ["Callum Reid"]
 
 
+
+
+def test_a_message_sure_to_turn_nobody_down_records_no_one() -> None:
+    text = "Decision for Staff Data Engineer: not moving forward with Omar Haddad."
+    assert _names(_opinion(text, SURE, whole=SURE)) == ["Omar Haddad"]
+    assert _opinion(text, SURE, whole=DOUBTFUL) is None
+    both = "Staff Data Engineer: offer to Ana Ruiz, not moving forward with Omar Haddad."
+    reading = _opinion(both, SURE, whole=DOUBTFUL)
+    assert reading is not None and not reading.not_selected and [p.name for p in reading.hired] == ["Ana Ruiz"]
+    assert "scorer_veto" in reading.rules
+
+
+def test_message_features_say_whether_it_asks_and_whether_it_is_a_reply() -> None:
+    message = scorer.Message("Are we passing on Omar Haddad?", "", ["Omar Haddad"])
+    assert {"bias", "asks", "reply", "people=1", "M:passing"} <= message.about(reply=True, people=1)
+    assert "reply" not in message.about(reply=False, people=1)
+    assert not any("omar" in f for f in message.about(reply=False, people=1))

@@ -122,16 +122,31 @@ def scored_people(reading: Decision | None, text: str, *, known_names: Sequence[
 
 def second_opinion(reading: Decision | None, text: str, *, known_names: Sequence[str] = (),
                    attachments_text: str = "", context: str = "", model: scorer.Model | None = None,
-                   seen: tuple[scorer.Message, list[str]] | None = None,
+                   message_model: scorer.Model | None = None, seen: tuple[scorer.Message, list[str]] | None = None,
                    bars: tuple[float, float, float] | None = None) -> Decision | None:
-    """The rules' reading with the scorer's opinion of each person applied (see `read`). `model`, `seen` and
-    `bars` are for training: other weights, the people already scored, and other (ADD_AT, NEW_AT,
-    DROP_BELOW)."""
-    add_at, new_at, drop_below = bars or (scorer.ADD_AT, scorer.NEW_AT, scorer.DROP_BELOW)
+    """The rules' reading with the scorer's opinion of each person applied (see `read`), then the whole
+    message's: a message the scorer is sure states no one's rejection (below VETO_BELOW) turns nobody down.
+    `model`, `message_model`, `seen` and `bars` are for training: other weights, the people already scored,
+    and other (ADD_AT, NEW_AT, DROP_BELOW)."""
     seen = seen or scored_people(reading, text, known_names=known_names, attachments_text=attachments_text,
                                  context=context)
     if seen is None:
         return reading
+    opinion = _per_person(reading, seen, context=context, model=model, bars=bars)
+    if opinion is None or not opinion.not_selected:
+        return opinion
+    message, people = seen
+    if scorer.probability(message.about(reply=bool(context), people=len(people)),
+                          message_model or scorer.message_model()) >= scorer.VETO_BELOW:
+        return opinion
+    if not (opinion.hired or opinion.withdrawn):
+        return None
+    return replace(opinion, not_selected=(), rules=(*opinion.rules, "scorer_veto"))
+
+
+def _per_person(reading: Decision | None, seen: tuple[scorer.Message, list[str]], *, context: str,
+                model: scorer.Model | None, bars: tuple[float, float, float] | None) -> Decision | None:
+    add_at, new_at, drop_below = bars or (scorer.ADD_AT, scorer.NEW_AT, scorer.DROP_BELOW)
     message, people = seen
     chance = {_key(n): scorer.probability(message.features(n), model) for n in people}
     decided = {_key(p.name) for p in reading.hired + reading.withdrawn} if reading is not None else set()

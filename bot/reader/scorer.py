@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from functools import cache
 from itertools import pairwise
 from pathlib import Path
+from typing import Any
 
 WEIGHTS = Path(__file__).parent / "vocab" / "scorer.json"
 VERDICTS = Path(__file__).parent / "vocab" / "verdicts.json"
@@ -31,6 +32,7 @@ VERDICTS = Path(__file__).parent / "vocab" / "verdicts.json"
 ADD_AT = 0.7  # a person the rules did not read as not selected is added at or above this
 NEW_AT = 0.7  # a message the rules did not read as a decision becomes one when a person scores this
 DROP_BELOW = 0.05  # a person the rules read as not selected is taken out below this
+VETO_BELOW = 0.1  # a message that scores below this as a whole turns nobody down
 MOST_PEOPLE = 60  # past this many names a message is a list the rules read alone
 MOST_WINDOW = 8  # words each side of a name
 _MOST_OCCURRENCES = 3
@@ -48,8 +50,22 @@ class Model:
 
 
 @cache
+def _weights() -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(WEIGHTS.read_text(encoding="utf-8"))
+    return data
+
+
+@cache
 def model() -> Model:
-    data = json.loads(WEIGHTS.read_text(encoding="utf-8"))
+    """How likely a person a message names was turned down by it."""
+    data = _weights()
+    return Model(bias=float(data["bias"]), weights={k: float(v) for k, v in data["weights"].items()})
+
+
+@cache
+def message_model() -> Model:
+    """How likely a message turns someone down at all (a look-alike scores low)."""
+    data = _weights()["message"]
     return Model(bias=float(data["bias"]), weights={k: float(v) for k, v in data["weights"].items()})
 
 
@@ -134,6 +150,15 @@ class Message:
             out |= self._around(start, end)
         out |= {f"VM:{k}" for k in self.lex}
         out |= {f"M:{w}" for w in self.words}
+        return out
+
+    def about(self, *, reply: bool, people: int) -> set[str]:
+        """The features of the message as a whole: its words, its verdict vocabulary, whether it asks."""
+        out = {"bias", f"people={min(people, 4)}", *(f"M:{w}" for w in self.words), *(f"VM:{k}" for k in self.lex)}
+        if "?" in self.plain:
+            out.add("asks")
+        if reply:
+            out.add("reply")
         return out
 
     def _around(self, start: int, end: int) -> set[str]:
