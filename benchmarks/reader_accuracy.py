@@ -48,7 +48,7 @@ import json
 import sys
 import tempfile
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import partial
@@ -361,32 +361,26 @@ def oracle(corpora: list[list[dict]], *, contrary: bool = False) -> Any:
 
 @dataclass
 class ModelCost:
+    """What the model reader cost over some corpora: the counts of its `ModelStats.summary()` summed (calls,
+    readings, gated, prompt_tokens, completion_tokens, dropped_names), its fallbacks by cause, every latency."""
+
     messages: int = 0
-    calls: int = 0
-    readings: int = 0
-    gated: int = 0
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    dropped_names: int = 0
-    fallbacks: dict[str, int] = field(default_factory=dict)
+    counts: Counter[str] = field(default_factory=Counter)
+    fallbacks: Counter[str] = field(default_factory=Counter)
     latencies: list[float] = field(default_factory=list)
 
     def add(self, deps: Any, messages: int) -> None:
         stats = deps.model.stats
         summary = stats.summary()
         self.messages += messages
-        for name in ("calls", "readings", "gated", "prompt_tokens", "completion_tokens", "dropped_names"):
-            setattr(self, name, getattr(self, name) + summary[name])
-        for cause, count in summary["fallbacks"].items():
-            self.fallbacks[cause] = self.fallbacks.get(cause, 0) + count
+        self.fallbacks.update(summary.pop("fallbacks"))
+        self.counts.update(summary)
         self.latencies.extend(stats.latencies)
 
     def add_cost(self, other: ModelCost) -> None:
-        for name, value in vars(other).items():
-            if isinstance(value, int):
-                setattr(self, name, getattr(self, name) + value)
-        for cause, count in other.fallbacks.items():
-            self.fallbacks[cause] = self.fallbacks.get(cause, 0) + count
+        self.messages += other.messages
+        self.counts.update(other.counts)
+        self.fallbacks.update(other.fallbacks)
         self.latencies.extend(other.latencies)
 
     def report(self) -> str:
@@ -394,14 +388,15 @@ class ModelCost:
 
         per = 100 / self.messages if self.messages else 0.0
         p50, p90, p99 = (percentile(self.latencies, q) * 1000 for q in (50, 90, 99))
+        n = self.counts
         return "\n".join([
-            f"model reader: {self.messages} messages, {self.gated} kept from the model by the gate, "
-            f"{self.readings} readings asked of it",
-            f"per 100 messages: {self.calls * per:.1f} calls, {self.prompt_tokens * per:.0f} prompt + "
-            f"{self.completion_tokens * per:.0f} completion tokens",
+            f"model reader: {self.messages} messages, {n['gated']} kept from the model by the gate, "
+            f"{n['readings']} readings asked of it",
+            f"per 100 messages: {n['calls'] * per:.1f} calls, {n['prompt_tokens'] * per:.0f} prompt + "
+            f"{n['completion_tokens'] * per:.0f} completion tokens",
             f"latency of a reading: p50 {p50:.0f} ms, p90 {p90:.0f} ms, p99 {p99:.0f} ms",
-            f"fallbacks to the rules: {self.fallbacks or 'none'}; names dropped (not in the message): "
-            f"{self.dropped_names}",
+            f"fallbacks to the rules: {dict(self.fallbacks) or 'none'}; names dropped (not in the message): "
+            f"{n['dropped_names']}",
         ])
 
 
