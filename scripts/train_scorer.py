@@ -32,9 +32,10 @@ for path in (ROOT, ROOT / "benchmarks"):
 
 from reader_accuracy import CORPORA, _message, load_corpus  # type: ignore[import-not-found]  # noqa: E402
 
+from bot.domain.keys import name_key  # noqa: E402
 from bot.domain.slack_text import message_texts  # noqa: E402
 from bot.reader import CONFIDENCE_THRESHOLD, scorer  # noqa: E402
-from bot.reader.reading import _key, read_rules, scored_people, second_opinion  # noqa: E402
+from bot.reader.reading import read_rules, scored_people, second_opinion  # noqa: E402
 
 SEALED: set[str] = set()  # batches written for the next sealed round: kept out until their first figure is taken
 TRAIN = [name for name in CORPORA if name not in SEALED]  # with outside-dev when ../shared/corpora holds it
@@ -52,7 +53,7 @@ def examples(case: dict[str, Any]) -> tuple[Any, Any, list[tuple[str, frozenset[
     if seen is None:
         return reading, None, []
     message, people = seen
-    return reading, seen, [(_key(n), frozenset(message.features(n))) for n in people]
+    return reading, seen, [(name_key(n), frozenset(message.features(n))) for n in people]
 
 
 def about(row: dict[str, Any]) -> frozenset[str]:
@@ -70,7 +71,7 @@ def load(names: list[str]) -> list[dict[str, Any]]:
             continue
         for case in load_corpus(CORPORA[name]):
             reading, seen, people = examples(case)
-            want = {_key(n) for n in (case["expected"] or {}).get("not_selected", ())}
+            want = {name_key(n) for n in (case["expected"] or {}).get("not_selected", ())}
             rows.append({"batch": name, "case": case, "reading": reading, "seen": seen, "people": people, "want": want})
     return rows
 
@@ -108,14 +109,14 @@ def decide(row: dict[str, Any], models: tuple[scorer.Model, scorer.Model],
                               seen=row["seen"], bars=bars) if row["seen"] else row["reading"])
     if reading is None or reading.confidence < CONFIDENCE_THRESHOLD:
         return set()
-    return {_key(p.name) for p in reading.not_selected}
+    return {name_key(p.name) for p in reading.not_selected}
 
 
 def rules_alone(row: dict[str, Any]) -> set[str]:
     reading = row["reading"]
     if reading is None or reading.confidence < CONFIDENCE_THRESHOLD:
         return set()
-    return {_key(p.name) for p in reading.not_selected}
+    return {name_key(p.name) for p in reading.not_selected}
 
 
 def tally(rows: list[dict[str, Any]], picks: list[set[str]]) -> str:

@@ -15,6 +15,7 @@ import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 
+from bot.domain.keys import name_key
 from bot.reader import scorer
 from bot.reader.clauses import (
     VOTES,
@@ -112,7 +113,7 @@ def scored_people(reading: Decision | None, text: str, *, known_names: Sequence[
     names.extend(n for n in parent_names if scorer.occurrences(plain, n)[0])
     if reading is not None:
         names.extend(p.name for p in (*reading.not_selected, *reading.hired, *reading.withdrawn))
-    if not names or len({_key(n) for n in names}) > scorer.MOST_PEOPLE:
+    if not names or len({name_key(n) for n in names}) > scorer.MOST_PEOPLE:
         return None  # a list that long is the rules' to read (and `distinct` is quadratic)
     people = [n for n in scorer.distinct(names) if clean_name(n)]
     if not people:
@@ -132,7 +133,7 @@ def second_opinion(reading: Decision | None, text: str, *, known_names: Sequence
                                  context=context)
     if seen is None:
         return reading
-    opinion = _per_person(reading, seen, context=context, model=model, bars=bars)
+    opinion = _per_person(reading, seen, model=model, bars=bars)
     if opinion is None or not opinion.not_selected:
         return opinion
     message, people = seen
@@ -144,20 +145,20 @@ def second_opinion(reading: Decision | None, text: str, *, known_names: Sequence
     return replace(opinion, not_selected=(), rules=(*opinion.rules, "scorer_veto"))
 
 
-def _per_person(reading: Decision | None, seen: tuple[scorer.Message, list[str]], *, context: str,
-                model: scorer.Model | None, bars: tuple[float, float, float] | None) -> Decision | None:
+def _per_person(reading: Decision | None, seen: tuple[scorer.Message, list[str]], *, model: scorer.Model | None,
+                bars: tuple[float, float, float] | None) -> Decision | None:
     add_at, new_at, drop_below = bars or (scorer.ADD_AT, scorer.NEW_AT, scorer.DROP_BELOW)
     message, people = seen
-    chance = {_key(n): scorer.probability(message.features(n), model) for n in people}
-    decided = {_key(p.name) for p in reading.hired + reading.withdrawn} if reading is not None else set()
-    refused = {_key(p.name) for p in reading.not_selected} if reading is not None else set()
+    chance = {name_key(n): scorer.probability(message.features(n), model) for n in people}
+    decided = {name_key(p.name) for p in reading.hired + reading.withdrawn} if reading is not None else set()
+    refused = {name_key(p.name) for p in reading.not_selected} if reading is not None else set()
     add_at = add_at if reading is not None else new_at
-    likely = [n for n in people if chance[_key(n)] >= add_at and _key(n) not in decided | refused
+    likely = [n for n in people if chance[name_key(n)] >= add_at and name_key(n) not in decided | refused
               and not any(_overlap(n, r) for r in refused | decided)]
     units = split_units(message.plain) if likely else []
     added = tuple(Person(n) for n in likely if _decides_about(message, units, n))
     if reading is None:
-        plain, parent = message.plain, normalise(context) if context else ""
+        plain, parent = message.plain, message.parent
         role = find_role(plain) or _role_before_a_noun(plain) or (find_role(parent) if parent else None)
         if not added or not (role or mentions_hiring(plain) or about_hiring(plain)
                              or (parent and about_hiring(parent))):
@@ -166,10 +167,10 @@ def _per_person(reading: Decision | None, seen: tuple[scorer.Message, list[str]]
         return Decision(
             role=role,
             hired=(), not_selected=added, withdrawn=(), manager_id=manager_id,
-            confidence=round(max(chance[_key(p.name)] for p in added), 2), rules=("scorer",),
+            confidence=round(max(chance[name_key(p.name)] for p in added), 2), rules=("scorer",),
             manager_name=None if manager_id else find_manager_name(plain),
         )
-    kept = tuple(p for p in reading.not_selected if chance.get(_key(p.name), 1.0) >= drop_below)
+    kept = tuple(p for p in reading.not_selected if chance.get(name_key(p.name), 1.0) >= drop_below)
     if not added and len(kept) == len(reading.not_selected):
         return reading
     if not (kept or added or reading.withdrawn or reading.hired):
@@ -180,7 +181,7 @@ def _per_person(reading: Decision | None, seen: tuple[scorer.Message, list[str]]
 def _decides_about(message: scorer.Message, units: Sequence[Unit], name: str) -> bool:
     """Whether the sentence that names a person the rules did not read could decide about them: not a
     question, not "we are not rejecting A", not a proposal or one interviewer's vote."""
-    spans, _ = message.found.get(name) or scorer.occurrences(message.plain, name)
+    spans, _ = message.found[name]
     plain = message.plain
     if not spans or only_a_vote(plain) or ("[NO]" in plain and not marked_roster(plain)):
         return False  # one interviewer's vote; crosses for who can make the offsite
@@ -196,13 +197,9 @@ def _decides_about(message: scorer.Message, units: Sequence[Unit], name: str) ->
     return True
 
 
-def _key(name: str) -> str:
-    return " ".join(name.lower().split())
-
-
 def _overlap(name: str, key: str) -> bool:
     """Whether one names part of the other ("Joaquín" and "joaquín ferreira")."""
-    a, b = set(_key(name).split()), set(key.split())
+    a, b = set(name_key(name).split()), set(key.split())
     return a <= b or b <= a
 
 

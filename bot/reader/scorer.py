@@ -26,6 +26,8 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
+from bot.domain.keys import name_key
+
 WEIGHTS = Path(__file__).parent / "vocab" / "scorer.json"
 VERDICTS = Path(__file__).parent / "vocab" / "verdicts.json"
 
@@ -55,18 +57,20 @@ def _weights() -> dict[str, Any]:
     return data
 
 
+def _model(data: dict[str, Any]) -> Model:
+    return Model(bias=float(data["bias"]), weights={k: float(v) for k, v in data["weights"].items()})
+
+
 @cache
 def model() -> Model:
     """How likely a person a message names was turned down by it."""
-    data = _weights()
-    return Model(bias=float(data["bias"]), weights={k: float(v) for k, v in data["weights"].items()})
+    return _model(_weights())
 
 
 @cache
 def message_model() -> Model:
     """How likely a message turns someone down at all (a look-alike scores low)."""
-    data = _weights()["message"]
-    return Model(bias=float(data["bias"]), weights={k: float(v) for k, v in data["weights"].items()})
+    return _model(_weights()["message"])
 
 
 @cache
@@ -116,7 +120,8 @@ class Message:
 
     def __init__(self, plain: str, parent: str, names: Sequence[str]) -> None:
         self.plain = plain
-        self.parent = parent.lower()
+        self.parent = parent  # the thread parent's text, normalised
+        self._parent_low = parent.lower()
         self.names = list(names)
         self.found = {name: occurrences(plain, name) for name in self.names}
         written = {
@@ -138,11 +143,11 @@ class Message:
         return self._mask.sub(f" {_MASK} ", text) if self._mask is not None else text
 
     def features(self, name: str) -> set[str]:
-        spans, how = self.found.get(name) or occurrences(self.plain, name)
+        spans, how = self.found[name]
         out = {"bias", f"occ={how}", f"ntok={min(len(name.split()), 3)}", f"nothers={min(len(self.names) - 1, 4)}"}
         if name == name.lower():
             out.add("lower")
-        if self.parent and name.lower() in self.parent:
+        if self._parent_low and name.lower() in self._parent_low:
             out.add("in_parent")
         if not spans:
             out.add("unseen")
@@ -212,6 +217,6 @@ def distinct(names: Iterable[str]) -> list[str]:
     """Names once each, and not a name that is only part of another ("Maria" beside "Maria Lopez")."""
     by_key: dict[str, str] = {}
     for name in names:
-        by_key.setdefault(" ".join(name.lower().split()), name)
+        by_key.setdefault(name_key(name), name)
     keys = list(by_key)
     return [by_key[k] for k in keys if not any(k != o and set(k.split()) < set(o.split()) for o in keys)]
